@@ -1,0 +1,80 @@
+"""Per-update plumbing: duplicate updates, the acting user, their language, polite errors."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Awaitable, Callable
+
+from aiogram import BaseMiddleware
+from aiogram.types import CallbackQuery, Message, TelegramObject, Update
+from aiogram.utils.i18n import I18nMiddleware
+
+from bot.clock import Clock
+from bot.errors import DomainError
+from bot.i18n import pick_locale
+from bot.services import people
+from bot.texts import error_text
+from storage.db import Database, DuplicateUpdate, UpdateMark, current_update
+
+log = logging.getLogger(__name__)
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class UpdateMiddleware(BaseMiddleware):
+    """Drops redelivered updates, keeps the users table fresh, and marks each update processed
+    in the same commit as its effect (see Database.tx)."""
+
+    def __init__(self, db: Database, clock: Clock, admin_ids: set[int], default_locale: str):
+        self.db, self.clock, self.admin_ids, self.default_locale = db, clock, admin_ids, default_locale
+
+    async def __call__(self, handler: Handler, event: Update, data: dict[str, Any]) -> Any:
+        if await self.db.was_processed(event.update_id):
+            log.info("update %s already processed; skipped", event.update_id)
+            return None
+        tg_user = data.get("event_from_user")
+        if tg_user is not None and not tg_user.is_bot:
+            data["user"] = await self._user(tg_user)
+        mark = UpdateMark(event.update_id)
+        token = current_update.set(mark)
+        try:
+            return await handler(event, data)
+        except DuplicateUpdate:
+            log.info("update %s was handled concurrently elsewhere; this copy rolled back", event.update_id)
+            return None
+        finally:
+            current_update.reset(token)
+            await self.db.mark_processed(mark)
+
+    async def _user(self, tg_user):
+        fields = dict(full_name=tg_user.full_name or "", username=tg_user.username,
+                      locale=pick_locale(tg_user.language_code, self.default_locale),
+                      is_admin=tg_user.id in self.admin_ids)
+        async with self.db.read() as s:
+            user = await s.get(people.User, tg_user.id)
+        if not people.needs_touch(user, **fields):
+            return user
+        async with self.db.tx() as s:
+            user = await people.touch_user(s, user_id=tg_user.id, now=self.clock.now(), **fields)
+            user.blocked_bot = False  # they wrote to us, so they no longer block the bot
+        return user
+
+
+class LocaleMiddleware(I18nMiddleware):
+    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        user = data.get("user")
+        return user.locale if user is not None else self.i18n.default_locale
+
+
+class DomainErrorMiddleware(BaseMiddleware):
+    """A broken rule becomes a polite answer in the user's language; nothing was changed,
+    because the service raised inside its transaction."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        try:
+            return await handler(event, data)
+        except DomainError as exc:
+            text = error_text(exc)
+            if isinstance(event, CallbackQuery):
+                await event.answer(text, show_alert=True)
+            elif isinstance(event, Message):
+                await event.answer(text)
+            return None

@@ -1,0 +1,155 @@
+"""Delivers the outbox: retries 429 (after retry_after), 5xx and network errors; records
+permanent failures (403: the user blocked the bot) without touching the state change.
+
+Messages to one chat go out in the order they were written (a card before its edits).
+Rows are leased with a conditional update, so several senders never send one row twice.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import InlineKeyboardMarkup
+from sqlalchemy import or_, select, update
+
+from bot.clock import Clock
+from storage.db import Database
+from storage.models import OutboxMessage, RequestCard, User
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=30)
+MAX_BACKOFF = 60.0
+SCAN = 500
+
+
+class OutboxSender:
+    def __init__(self, db: Database, bot: Bot, clock: Clock | None = None, idle: float = 1.0):
+        self.db = db
+        self.bot = bot
+        self.clock = clock or Clock()
+        self.idle = idle
+        self.wake = asyncio.Event()
+
+    async def run(self) -> None:
+        while True:
+            try:
+                delivered = await self.drain_once()
+            except Exception:  # a database hiccup must not kill the sender
+                log.exception("outbox scan failed")
+                delivered = 0
+            if not delivered:
+                try:
+                    await asyncio.wait_for(self.wake.wait(), timeout=self.idle)
+                except TimeoutError:
+                    pass
+                self.wake.clear()
+
+    async def drain_once(self) -> int:
+        rows = await self._lease()
+        await asyncio.gather(*(self._deliver(row) for row in rows))
+        return len(rows)
+
+    async def pending(self) -> int:
+        async with self.db.read() as s:
+            rows = await s.execute(select(OutboxMessage.id).where(OutboxMessage.status == "pending"))
+            return len(rows.all())
+
+    async def _lease(self) -> list[OutboxMessage]:
+        now = self.clock.now()
+        async with self.db.tx() as s:
+            rows = (await s.execute(
+                select(OutboxMessage).where(OutboxMessage.status == "pending").order_by(OutboxMessage.id).limit(SCAN)
+            )).scalars().all()
+            heads: dict[int, OutboxMessage] = {}
+            for row in rows:  # only the oldest pending row of each chat may go
+                heads.setdefault(row.chat_id, row)
+            leased = []
+            for row in heads.values():
+                if row.next_attempt_at > now or (row.locked_until and row.locked_until > now):
+                    continue
+                result = await s.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id == row.id, OutboxMessage.status == "pending",
+                           or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now))
+                    .values(locked_until=now + LEASE).returning(OutboxMessage.id)
+                    .execution_options(synchronize_session=False))
+                if result.scalar() is not None:
+                    leased.append(row)
+            return leased
+
+    async def _deliver(self, row: OutboxMessage) -> None:
+        markup = InlineKeyboardMarkup.model_validate_json(row.markup) if row.markup else None
+        try:
+            if row.method == "send":
+                message = await self.bot.send_message(row.chat_id, row.text, reply_markup=markup)
+                await self._sent(row, message.message_id)
+            else:
+                message_id = await self._card_message(row)
+                if message_id is None:
+                    await self._failed(row, "no message to edit (the card was never delivered)")
+                    return
+                await self.bot.edit_message_text(text=row.text, chat_id=row.chat_id, message_id=message_id,
+                                                 reply_markup=markup)
+                await self._sent(row, message_id)
+        except TelegramRetryAfter as exc:
+            await self._retry(row, float(exc.retry_after), str(exc.message), count=False)
+        except TelegramForbiddenError as exc:
+            await self._failed(row, exc.message, blocked=row.chat_id > 0)
+        except TelegramBadRequest as exc:
+            if "not modified" in exc.message:
+                await self._sent(row, row.message_id)
+            else:
+                await self._failed(row, exc.message)
+        except TelegramNotFound as exc:
+            await self._failed(row, exc.message)
+        except (TelegramServerError, TelegramNetworkError, TimeoutError, OSError) as exc:
+            await self._retry(row, min(MAX_BACKOFF, 2.0 ** row.attempts), str(exc))
+        except Exception as exc:  # unknown: keep the message, try later, say so in the log
+            log.exception("outbox row %s failed unexpectedly", row.id)
+            await self._retry(row, min(MAX_BACKOFF, 2.0 ** row.attempts), repr(exc))
+
+    async def _card_message(self, row: OutboxMessage) -> int | None:
+        request_id = int(row.ref.split(":", 1)[1])
+        async with self.db.read() as s:
+            card = await s.get(RequestCard, (request_id, row.chat_id))
+            return card.message_id if card else None
+
+    async def _sent(self, row: OutboxMessage, message_id: int | None) -> None:
+        now = self.clock.now()
+        async with self.db.tx() as s:
+            await s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
+                status="sent", sent_at=now, message_id=message_id, locked_until=None,
+                attempts=OutboxMessage.attempts + 1))
+            if row.method == "send" and row.ref and row.ref.startswith("card:"):
+                request_id = int(row.ref.split(":", 1)[1])
+                if await s.get(RequestCard, (request_id, row.chat_id)) is None:
+                    s.add(RequestCard(request_id=request_id, chat_id=row.chat_id, message_id=message_id))
+
+    async def _retry(self, row: OutboxMessage, delay: float, error: str, count: bool = True) -> None:
+        at = self.clock.now() + timedelta(seconds=delay)
+        log.warning("outbox row %s to %s: retry in %.1fs (%s)", row.id, row.chat_id, delay, error)
+        async with self.db.tx() as s:
+            await s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
+                next_attempt_at=at, locked_until=None, error=error[:300],
+                attempts=OutboxMessage.attempts + (1 if count else 0)))
+
+    async def _failed(self, row: OutboxMessage, error: str, blocked: bool = False) -> None:
+        log.warning("outbox row %s to %s failed for good: %s", row.id, row.chat_id, error)
+        async with self.db.tx() as s:
+            await s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
+                status="failed", error=error[:300], locked_until=None, attempts=OutboxMessage.attempts + 1))
+            if blocked:
+                await s.execute(update(User).where(User.id == row.chat_id).values(blocked_bot=True))
+
+

@@ -1,0 +1,1 @@
+"""Domain services: the station's rules, with no knowledge of Telegram."""

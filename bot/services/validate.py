@@ -1,0 +1,53 @@
+"""Checks of what people type: lengths, phone numbers, hours."""
+from __future__ import annotations
+
+import re
+
+from bot.errors import DomainError
+
+PHONE_CN_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+PHONE_CN_LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")
+PHONE_INTL = re.compile(r"^\+\d{7,15}$")
+
+LIMITS = {"description": 500, "area": 64, "address": 128, "name": 32, "team": 40, "reason": 300,
+          "comment": 500, "service": 40}
+MAX_MINUTES = 12 * 60
+
+
+def text(value: str | None, field: str, *, required: bool = True) -> str | None:
+    value = (value or "").strip()
+    if not value:
+        if required:
+            raise DomainError("empty", field=field)
+        return None
+    if len(value) > LIMITS[field]:
+        raise DomainError("too_long", field=field, limit=LIMITS[field], length=len(value))
+    return value
+
+
+def phone(value: str) -> str:
+    """Mainland mobile (1xxxxxxxxxx, with or without +86), landline with area code, or +international."""
+    raw = re.sub(r"[\s\-()（）]", "", value or "")
+    if raw.startswith("+86"):
+        raw = raw[3:]
+    elif raw.startswith("0086"):
+        raw = raw[4:]
+    if PHONE_CN_MOBILE.match(raw) or PHONE_CN_LANDLINE.match(raw) or PHONE_INTL.match(raw):
+        return raw
+    raise DomainError("bad_phone")
+
+
+def hours_to_minutes(value: str) -> int:
+    """'1.5', '2', '1,5', '1.5小时', '2h' → minutes; in steps of half an hour."""
+    raw = (value or "").strip().lower().replace(",", ".")
+    raw = re.sub(r"(小时|个小时|hours?|hrs?|h)$", "", raw).strip()
+    try:
+        hours = float(raw)
+    except ValueError:
+        raise DomainError("bad_hours") from None
+    if hours != hours or hours <= 0:  # NaN or not positive
+        raise DomainError("bad_hours")
+    minutes = round(hours * 60)
+    if minutes % 30:
+        raise DomainError("hours_step")
+    return minutes

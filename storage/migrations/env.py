@@ -1,0 +1,50 @@
+"""Alembic environment: async engines for SQLite and PostgreSQL alike."""
+import asyncio
+import os
+
+from alembic import context
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from storage.models import Base
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def _url() -> str:
+    return os.environ.get("DATABASE_URL") or config.get_main_option("sqlalchemy.url")
+
+
+def _render_item(type_, obj, autogen_context):
+    # Migrations must not import model types: UTCDateTime is a plain DateTime in the schema.
+    if type_ == "type" and type(obj).__name__ == "UTCDateTime":
+        return "sa.DateTime()"
+    return False
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True,
+                      render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def _run(connection) -> None:
+    # render_as_batch: SQLite can only alter tables by copying them.
+    context.configure(connection=connection, target_metadata=target_metadata,
+                      render_as_batch=True, render_item=_render_item)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def run_migrations_online() -> None:
+    engine = create_async_engine(config.attributes.get("url") or _url())
+    async with engine.connect() as connection:
+        await connection.run_sync(_run)
+    await engine.dispose()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    asyncio.run(run_migrations_online())
