@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import gettext
 import io
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from aiogram.utils.i18n import I18n
 from babel.messages.mofile import write_mo
@@ -26,6 +28,15 @@ class PoI18n(I18n):
             buffer.seek(0)
             found[po_path.parent.parent.name] = gettext.GNUTranslations(buffer)
         return found
+
+    @contextmanager
+    def context(self) -> Iterator[I18n]:
+        # aiogram's gettext looks up I18n's own context variable; a subclass would get a separate one.
+        token = I18n.set_current(self)
+        try:
+            yield self
+        finally:
+            I18n.reset_current(token)
 
 
 def make_i18n(default_locale: str = "zh_Hans") -> PoI18n:

@@ -102,3 +102,15 @@ def share_phone() -> ReplyKeyboardMarkup:
         [KeyboardButton(text=_("📱 Share my phone number"), request_contact=True)],
         [KeyboardButton(text=_("Skip"))],
     ])
+
+
+class HoursCb(CallbackData, prefix="h1"):
+    """Hours picked when reporting a service done, in half hours."""
+    rid: int
+    half: int
+
+
+def hours(rid: int, max_minutes: int) -> InlineKeyboardMarkup:
+    choices = [h for h in (1, 2, 3, 4, 6, 8) if h * 30 <= max_minutes]
+    return inline([[(f"{h / 2:g} h", HoursCb(rid=rid, half=h)) for h in choices[i:i + 3]]
+                   for i in range(0, len(choices), 3)] or [])

@@ -6,7 +6,6 @@ Cards never carry the resident's address or phone.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from aiogram.types import InlineKeyboardMarkup
@@ -16,14 +15,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import keyboards, texts
+from bot.clock import Clock
 from bot.services import ledger
 from bot.services.people import coordinators
 from storage.models import OutboxMessage, Request, RequestEvent, Service, Team, User, Volunteer
 
 
 class Notices:
-    def __init__(self, i18n: I18n, tz: ZoneInfo, default_locale: str, points_per_hour: int):
+    def __init__(self, i18n: I18n, tz: ZoneInfo, default_locale: str, points_per_hour: int, clock: Clock):
         self.i18n = i18n
+        self.clock = clock
         self.tz = tz
         self.default_locale = default_locale
         self.points_per_hour = points_per_hour
@@ -41,7 +42,7 @@ class Notices:
 
     def _put(self, s: AsyncSession, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None,
              *, method: str = "send", ref: str | None = None) -> None:
-        now = datetime.now(timezone.utc)
+        now = self.clock.now()
         s.add(OutboxMessage(chat_id=chat_id, method=method, text=text,
                             markup=markup.model_dump_json(exclude_none=True) if markup else None,
                             ref=ref, status="pending", attempts=0, next_attempt_at=now, created_at=now))

@@ -4,7 +4,7 @@ All strings go through gettext; call these inside the right locale context.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import gettext as _
@@ -87,11 +87,13 @@ def local(dt: datetime, tz: ZoneInfo) -> datetime:
     return dt.astimezone(tz)
 
 
+def fmt_day(d: date) -> str:
+    return _("{month}/{day} ({weekday})").format(month=d.month, day=d.day, weekday=str(WEEKDAYS[d.weekday()]))
+
+
 def fmt_window(start: datetime, end: datetime, tz: ZoneInfo) -> str:
     a, b = local(start, tz), local(end, tz)
-    weekday = str(WEEKDAYS[a.weekday()])
-    day = _("{month}/{day} ({weekday})").format(month=a.month, day=a.day, weekday=weekday)
-    return f"{day} {a:%H:%M}–{b:%H:%M}"
+    return f"{fmt_day(a.date())} {a:%H:%M}–{b:%H:%M}"
 
 
 def fmt_time(dt: datetime, tz: ZoneInfo) -> str:

@@ -116,11 +116,11 @@ async def _transition(s: AsyncSession, req: Request, expect: tuple[str, ...], no
     )
     if result.scalar() is None:
         await s.refresh(req)
-        raise DomainError(_why_not(req.status))
+        raise DomainError(why_not(req.status))
     await s.refresh(req)
 
 
-def _why_not(status: str) -> str:
+def why_not(status: str) -> str:
     return {
         CLAIMED: "already_claimed", DONE: "already_done", CONFIRMED: "already_done",
         APPROVED: "already_approved", CANCELLED: "request_cancelled", REJECTED: "request_rejected",
@@ -223,7 +223,7 @@ async def report_done(s: AsyncSession, notices: Notices, *, request_id: int, use
     req = await get(s, request_id)
     _require_claimer(req, user)
     if req.status != CLAIMED:
-        raise DomainError(_why_not(req.status))
+        raise DomainError(why_not(req.status))
     if now < req.window_start:
         raise DomainError("not_started")
     limit = max_report_minutes(req, now)
@@ -254,7 +254,7 @@ async def comment(s: AsyncSession, *, request_id: int, user: User, text: str, no
     if req.resident_id != user.id:
         raise DomainError("not_your_request")
     if req.status not in (CONFIRMED, APPROVED):
-        raise DomainError(_why_not(req.status))
+        raise DomainError(why_not(req.status))
     req.rating_comment = validate.text(text, "comment")
     req.updated_at = now
     _event(s, req, user.id, "commented", now)
@@ -269,7 +269,7 @@ async def approve(s: AsyncSession, notices: Notices, *, request_id: int, actor: 
     if req.claimer_id == actor.id:
         raise DomainError("own_hours")
     if req.status != CONFIRMED:
-        raise DomainError(_why_not(req.status) if req.status != DONE else "not_confirmed")
+        raise DomainError(why_not(req.status) if req.status != DONE else "not_confirmed")
     corrected = minutes is not None and minutes != req.reported_minutes
     if corrected:
         if not 0 < minutes <= validate.MAX_MINUTES:

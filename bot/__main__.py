@@ -1,0 +1,62 @@
+"""`python -m bot`: run the bot with long polling (migrating the database first)."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from pydantic import ValidationError
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Volunteer service bot of a 新时代文明实践站. Settings come from the environment and .env "
+                    "(BOT_TOKEN, DATABASE_URL, TELEGRAM_API_URL, ADMIN_IDS, TIMEZONE, DEFAULT_LOCALE, "
+                    "POINTS_PER_HOUR); see README.md.")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the bot with long polling (the default)")
+    sub.add_parser("migrate", help="create or upgrade the database to the newest revision, then exit")
+    cal = sub.add_parser("calendar", help="print a year's scheduled posts (themes and festivals)")
+    cal.add_argument("year", type=int)
+    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
+    return parser.parse_args(argv)
+
+
+def settings_or_exit():
+    from bot.settings import Settings
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])).upper() or 'settings'}: {e['msg']}"
+                             for e in exc.errors())
+        print(f"error: {problems} (set it in the environment or .env; see .env.example)", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "calendar":
+        from scheduling.calendar import format_year
+
+        print(format_year(args.year))
+        return
+    settings = settings_or_exit()
+    if args.command == "migrate":
+        from storage.migrate import upgrade_sync
+
+        upgrade_sync(settings.database_url)
+        return
+    from bot.app import App
+
+    try:
+        asyncio.run(App(settings).run())
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,38 @@
+"""接单 in the group, and releasing a claim from private chat."""
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.types import CallbackQuery
+from aiogram.utils.i18n import gettext as _
+
+from bot import texts
+from bot.clock import Clock
+from bot.keyboards import CardCb, TaskCb
+from bot.notices import Notices
+from bot.services import requests
+from storage.db import Database
+from storage.models import TeamChat, User
+
+router = Router(name="claim")
+
+
+@router.callback_query(CardCb.filter())
+async def claim(query: CallbackQuery, callback_data: CardCb, db: Database, notices: Notices, clock: Clock,
+                user: User) -> None:
+    chat_id = query.message.chat.id if query.message else 0
+    async with db.tx() as s:
+        bound = await s.get(TeamChat, chat_id)
+        req = await requests.claim(s, notices, request_id=callback_data.rid, user=user,
+                                   chat_team_id=bound.team_id if bound else 0, now=clock.now())
+    await query.answer(_("You took request {number}. The details are in our private chat.").format(
+        number=texts.number(req)))
+
+
+@router.callback_query(TaskCb.filter(F.action == "release"))
+async def release(query: CallbackQuery, callback_data: TaskCb, db: Database, notices: Notices, clock: Clock,
+                  user: User) -> None:
+    async with db.tx() as s:
+        req = await requests.release(s, notices, request_id=callback_data.rid, user=user, now=clock.now())
+    await query.answer()
+    await query.message.edit_text(_("You released request {number}; it is open again for other volunteers.")
+                                  .format(number=texts.number(req)))

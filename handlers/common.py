@@ -1,0 +1,76 @@
+"""/start, /help, /whoami, /cancel: what everyone can use."""
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Message, ReplyKeyboardRemove
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
+
+from bot import keyboards
+from bot.services.people import is_coordinator
+from storage.models import User
+
+router = Router(name="common")
+
+
+def help_text(user: User | None) -> str:
+    lines = [
+        _("I connect residents who need help with the station's volunteers."),
+        "",
+        _("For residents:"),
+        _("/request – request a service (点单)"),
+        _("/my – your requests and their state"),
+        _("/cancel – leave the current step"),
+        "",
+        _("For volunteers:"),
+        _("/volunteer – register or change your teams"),
+        _("/claims – the requests you took, your hours and points"),
+    ]
+    if is_coordinator(user):
+        lines += [
+            "",
+            _("For coordinators:"),
+            _("/pending – requests to review, open, taken, to approve"),
+            _("/newteam NAME – create a team; /teams – list teams"),
+            _("/bind TEAM – in a group: bind it to a team; /unbind"),
+            _("/services – the menu; /service_add, /service_team, /service_rename, /service_off, /service_on"),
+            _("/review on|off – whether requests wait for a coordinator before dispatch"),
+            _("/history NUMBER – what happened to a request; /cancelreq NUMBER – cancel one"),
+        ]
+    if user is not None and user.is_admin:
+        lines += ["", _("For administrators:"),
+                  _("/coordinator_add USER, /coordinator_remove USER – by numeric id or @username")]
+    lines += ["", _("/whoami – your Telegram id")]
+    return "\n".join(lines)
+
+
+@router.message(CommandStart(), F.chat.type == "private")
+async def start(message: Message, state: FSMContext, user: User) -> None:
+    await state.clear()
+    await message.answer(_("Hello, {name}! 👋").format(name=message.from_user.full_name) + "\n\n" + help_text(user),
+                         reply_markup=keyboards.main_menu())
+
+
+@router.message(Command("help"))
+@router.message(F.chat.type == "private", F.text == __("❓ Help"))
+async def help_(message: Message, user: User) -> None:
+    await message.answer(help_text(user))
+
+
+@router.message(Command("whoami"))
+async def whoami(message: Message, user: User) -> None:
+    role = _("administrator") if user.is_admin else _("coordinator") if user.is_coordinator else _("resident")
+    await message.answer(_("Your Telegram id is {id}; your role: {role}.").format(id=user.id, role=role))
+
+
+@router.message(Command("cancel"))
+async def cancel(message: Message, state: FSMContext) -> None:
+    if await state.get_state() is None:
+        await message.answer(_("There is nothing to cancel."), reply_markup=ReplyKeyboardRemove()
+                             if message.chat.type == "private" else None)
+        return
+    await state.clear()
+    await message.answer(_("Cancelled. Nothing was saved."),
+                         reply_markup=keyboards.main_menu() if message.chat.type == "private" else None)

@@ -1,0 +1,77 @@
+"""Administrators appoint coordinators; coordinators create teams and bind groups to them."""
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
+
+from bot.clock import Clock
+from bot.errors import DomainError
+from bot.services import people
+from storage.db import Database
+from storage.models import User
+
+router = Router(name="roles")
+
+
+@router.message(Command("coordinator_add", "coordinator_remove"))
+async def coordinator(message: Message, command: CommandObject, db: Database, user: User) -> None:
+    on = command.command == "coordinator_add"
+    people.require_admin(user)
+    if not command.args:
+        raise DomainError("usage", usage=f"/{command.command} USER_ID|@username")
+    async with db.tx() as s:
+        target = await people.find_user(s, command.args)
+        if target is None:
+            raise DomainError("no_user")
+        await people.set_coordinator(s, user, target, on)
+    text = (_("{name} is now a coordinator.") if on else _("{name} is no longer a coordinator."))
+    await message.answer(text.format(name=target.full_name or target.id))
+
+
+@router.message(Command("newteam"))
+async def new_team(message: Message, command: CommandObject, db: Database, user: User, clock: Clock) -> None:
+    people.require_coordinator(user)
+    if not command.args:
+        raise DomainError("usage", usage=_("/newteam NAME"))
+    async with db.tx() as s:
+        team = await people.create_team(s, user, command.args, clock.now())
+    await message.answer(_("Team “{name}” created (number {id}). Add me to its volunteer group and send "
+                           "/bind {id} there.").format(name=team.name, id=team.id))
+
+
+@router.message(Command("teams"))
+async def teams(message: Message, db: Database, user: User) -> None:
+    people.require_coordinator(user)
+    async with db.read() as s:
+        lines = []
+        for team in await people.list_teams(s):
+            chats = await people.team_chats(s, team.id)
+            lines.append(_("{id}. {name} – {groups} group(s)").format(id=team.id, name=team.name, groups=len(chats)))
+    await message.answer("\n".join([_("Teams:")] + lines) if lines else _("There are no teams yet."))
+
+
+@router.message(Command("bind"), F.chat.type.in_({"group", "supergroup"}))
+async def bind(message: Message, command: CommandObject, db: Database, user: User, clock: Clock) -> None:
+    people.require_coordinator(user)
+    if not command.args:
+        raise DomainError("usage", usage=_("/bind TEAM (a team's number or name; /teams lists them)"))
+    async with db.tx() as s:
+        team = await people.bind_chat(s, user, chat_id=message.chat.id, title=message.chat.title or "",
+                                      team_ref=command.args, now=clock.now())
+    await message.answer(_("This group now receives the requests of team “{name}”. Volunteers: tap “Accept” "
+                           "on a card to take it (register first in a private chat with me: /volunteer)."
+                           ).format(name=team.name))
+
+
+@router.message(Command("unbind"), F.chat.type.in_({"group", "supergroup"}))
+async def unbind(message: Message, db: Database, user: User) -> None:
+    async with db.tx() as s:
+        await people.unbind_chat(s, user, message.chat.id)
+    await message.answer(_("This group no longer receives requests."))
+
+
+@router.message(Command("bind", "unbind"))
+async def bind_private(message: Message) -> None:
+    raise DomainError("group_only")

@@ -1,0 +1,91 @@
+"""Fixtures: the fake Bot API server, the real bot talking to it, and a movable clock."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from bot.app import App
+from bot.clock import Clock
+from bot.settings import Settings
+from tests.fakegram import FakeTelegram
+
+TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwxyz"
+
+
+class MovableClock(Clock):
+    """Real time plus an offset that tests move forward: no sleeping."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc) + self.offset
+
+    def advance(self, **delta: float) -> None:
+        self.offset += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock()
+
+
+@pytest.fixture
+async def fake():
+    async with FakeTelegram(token=TOKEN) as server:
+        yield server
+        # Privacy: no address or phone typed in any test may ever reach a group.
+        assert server.group_leaks() == []
+
+
+@pytest.fixture
+def db_url(tmp_path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path}/station.db"
+
+
+def make_settings(fake: FakeTelegram, db_url: str, **extra) -> Settings:
+    return Settings(_env_file=None, bot_token=TOKEN, database_url=db_url, telegram_api_url=fake.base_url,
+                    **extra)
+
+
+class Running:
+    """A real App polling the fake server in this event loop."""
+
+    def __init__(self, app: App):
+        self.app = app
+        self.task: asyncio.Task | None = None
+
+    async def start(self, fake: FakeTelegram) -> None:
+        self.task = asyncio.create_task(self.app.run(handle_signals=False, polling_timeout=1))
+        await fake.wait_polling(timeout=15)
+
+    async def stop(self) -> None:
+        await self.app.stop()
+        if self.task:
+            await asyncio.wait_for(self.task, timeout=10)
+
+
+@pytest.fixture
+async def start_app(fake, db_url, clock):
+    """Start (and restart) the bot: `app = await start_app(admin_ids=[...])`."""
+    running: list[Running] = []
+
+    async def start(**settings) -> App:
+        app = App(make_settings(fake, db_url, **settings), clock=clock)
+        runner = Running(app)
+        await runner.start(fake)
+        running.append(runner)
+        return app
+
+    yield start
+    for runner in running:
+        if runner.task and not runner.task.done():
+            await runner.stop()
+
+
+@pytest.fixture(autouse=True)
+def _quiet_logs(caplog):
+    caplog.set_level(logging.WARNING)

@@ -1,0 +1,100 @@
+"""Flows that tests repeat, driven through the fake Bot API exactly as people would."""
+from __future__ import annotations
+
+from tests.fakegram import FakeGroup, FakeTelegram, FakeUser
+
+
+class Station:
+    """A station set up through chat: an admin who is coordinator, a team group, volunteers."""
+
+    def __init__(self, fake: FakeTelegram):
+        self.fake = fake
+
+    async def say(self, user: FakeUser, text: str, expect: str, chat: FakeGroup | None = None):
+        """Send text and wait for a NEW bot message in that chat containing `expect`."""
+        target = chat or user
+        before = len(self.fake.bot_messages(target))
+        await user.send(text, chat=chat)
+        return await self.fake.wait_message(target, contains=expect, after=before)
+
+    async def tap(self, user: FakeUser, message, button: str, expect: str | None = None, chat=None):
+        """Tap a button; return the callback answer (and wait for `expect` in the chat if given)."""
+        target = chat or user
+        before = len(self.fake.bot_messages(target))
+        query = await user.tap(message, button)
+        answer = await self.fake.answer(query)
+        if expect:
+            await self.fake.wait_message(target, contains=expect, after=before)
+        return answer
+
+    async def register(self, user: FakeUser, name: str, phone: str, teams: list[str], done: str = "完成",
+                       prompt_name: str = "名字") -> None:
+        await self.say(user, "/start", "/")
+        await self.say(user, "/volunteer", prompt_name)
+        await user.send(name)
+        await self.fake.wait_message(user, contains=phone_prompt(user))
+        before = len(self.fake.bot_messages(user))
+        await user.send(phone)
+        pick = await self.fake.wait_message(user, contains=teams_prompt(user), after=before)
+        for team in teams:
+            await self.fake.answer(await user.tap(pick, team))
+            await self.fake.wait_idle(quiet=0.05)
+        await self.fake.answer(await user.tap(pick, done))
+        await self.fake.wait_message(user, contains="🎉")
+
+    async def place(self, resident: FakeUser, service: str, need: str, area: str, *, slot: str = "14:00",
+                    day_index: int = 1, address: str | None = None, phone: str | None = None) -> str:
+        """Place a request through the whole 点单 conversation; returns its number like '2026-0001'."""
+        fake = self.fake
+        await self.say(resident, "/start", "/")
+        before = len(fake.bot_messages(resident))
+        await resident.send("/request")
+        menu = await fake.wait_message(resident, after=before)
+        await fake.answer(await resident.tap(menu, service))
+        await fake.wait_idle(quiet=0.05)
+        before = len(fake.bot_messages(resident))
+        await resident.send(need)
+        days = await fake.wait_message(resident, after=before)
+        await fake.answer(await resident.tap_data(days, days.reply_markup["inline_keyboard"][day_index // 3]
+                                                  [day_index % 3]["callback_data"]))
+        slots = await fake.wait_message(resident, contains="14:00", after=len(fake.bot_messages(resident)) - 1)
+        await fake.answer(await resident.tap(slots, slot))
+        await fake.wait_idle(quiet=0.05)
+        before = len(fake.bot_messages(resident))
+        await resident.send(area)
+        ask_address = await fake.wait_message(resident, after=before)
+        if address:
+            fake.mark_private(address)
+            before = len(fake.bot_messages(resident))
+            await resident.send(address)
+        else:
+            before = len(fake.bot_messages(resident))
+            await fake.answer(await resident.tap(ask_address, skip_label(resident)))
+        await fake.wait_message(resident, after=before)
+        before = len(fake.bot_messages(resident))
+        if phone:
+            fake.mark_private(phone)
+            await resident.share_contact(phone)
+        else:
+            await resident.send(skip_label(resident))
+        summary = await fake.wait_message(resident, contains="✅", after=before)
+        before = len(fake.bot_messages(resident))
+        await fake.answer(await resident.tap(summary, "✅"))
+        placed = await fake.wait_message(resident, contains="#", after=before)
+        return placed.text.split("#", 1)[1].split()[0]
+
+
+def is_en(user: FakeUser) -> bool:
+    return (user.language_code or "").startswith("en")
+
+
+def phone_prompt(user: FakeUser) -> str:
+    return "phone" if is_en(user) else "电话"
+
+
+def teams_prompt(user: FakeUser) -> str:
+    return "teams" if is_en(user) else "服务队"
+
+
+def skip_label(user: FakeUser) -> str:
+    return "Skip" if is_en(user) else "跳过"

@@ -1,0 +1,29 @@
+from tests.helpers import Station
+
+
+async def test_english_lifecycle_smoke(fake, start_app, clock):
+    admin = fake.user("Wang", language_code="en", username="wang")
+    vol = fake.user("Li", language_code="en")
+    res = fake.user("Zhao", language_code="en")
+    group = fake.group("Team 1", members=[admin, vol])
+    await start_app(admin_ids=[admin.id])
+    st = Station(fake)
+    await st.say(admin, "/start", "Hello")
+    await st.say(admin, "/bind 1", "receives the requests", chat=group)
+    await st.register(vol, "Li Ming", "13800138000", ["综合志愿服务队"], done="Done", prompt_name="name")
+    number = await st.place(res, "Help for the elderly", "Need help buying groceries", "Xingfu compound",
+                            address="Building 3, Room 402", phone="+8613912345678")
+    card = await fake.wait_message(group, contains=number)
+    answer = await st.tap(vol, card, "Accept")
+    assert "took" in answer.text
+    await fake.wait_message(group, contains="taken by Li Ming")
+    details = await fake.wait_message(vol, contains="Building 3, Room 402")
+    await fake.wait_message(res, contains="Li Ming")
+    clock.advance(days=1, hours=3)
+    await st.tap(vol, details, "Service done", expect="How many hours")
+    await st.say(vol, "1.5", "asked the resident")
+    rate = await fake.wait_message(res, contains="Please confirm")
+    await st.tap(res, rate, "⭐⭐⭐⭐⭐")
+    approve = await fake.wait_message(admin, contains="Hours to approve")
+    await st.tap(admin, approve, "Approve")
+    await fake.wait_message(vol, contains="+15 points")
