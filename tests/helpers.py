@@ -77,7 +77,7 @@ class Station:
             await resident.share_contact(phone)
         else:
             await resident.send(skip_label(resident))
-        summary = await fake.wait_message(resident, contains="✅", after=before)
+        summary = await fake.wait_message(resident, contains=need, after=before)
         before = len(fake.bot_messages(resident))
         await fake.answer(await resident.tap(summary, "✅"))
         placed = await fake.wait_message(resident, contains="#", after=before)

@@ -116,7 +116,7 @@ async def test_polling_echo_in_private_and_group(fake, polling, alice):
     assert reply.raw["from"]["id"] == fake.bot_id
 
     sent = await bob.send("/bind@station_test_bot now", chat=group)
-    assert sent.raw["entities"] == [{"type": "bot_command", "offset": 0, "length": 21}]
+    assert sent.raw["entities"] == [{"type": "bot_command", "offset": 0, "length": 22}]
     await fake.wait_message(group, contains="echo: /bind@station_test_bot now")
     await fake.wait_idle()
     assert [m.message_id for m in fake.chat_messages(group)] == [1, 2]

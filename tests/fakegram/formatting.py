@@ -85,12 +85,11 @@ def _parse_html(src: str) -> tuple[str, list[dict]]:
             i += 1
             continue
         offset = _byte_offset(src, i)
-        end = src.find(">", i)
-        if end == -1:
-            raise _ParseError(f"Unclosed start tag at byte offset {offset}")
-        inner = src[i + 1 : end]
-        if inner.startswith("/"):
-            name = inner[1:].strip().lower()
+        if src.startswith("</", i):
+            end = src.find(">", i)
+            if end == -1:
+                raise _ParseError(f"Unclosed end tag at byte offset {offset}")
+            name = src[i + 2 : end].strip().lower()
             if not stack:
                 raise _ParseError(f"Unexpected end tag at byte offset {offset}")
             tag, start, attrs = stack.pop()
@@ -104,10 +103,20 @@ def _parse_html(src: str) -> tuple[str, list[dict]]:
                     entity["url"] = attrs.get("href", "")
                 entities.append(entity)
         else:
-            name = (inner.split(None, 1) or [""])[0].lower()
+            # Like Telegram: the tag name is checked before looking for the closing ">".
+            name_end = i + 1
+            while name_end < len(src) and not src[name_end].isspace() and src[name_end] != ">":
+                name_end += 1
+            name = src[i + 1 : name_end].lower()
+            end = src.find(">", name_end)
+            if name_end == len(src):
+                raise _ParseError(f"Unclosed start tag at byte offset {offset}")
             if name not in _HTML_TAGS:
                 raise _ParseError(f'Unsupported start tag "{name}" at byte offset {offset}')
-            attrs = {m.group(1).lower(): next(g for g in m.groups()[1:] if g is not None) for m in _ATTR.finditer(inner)}
+            if end == -1:
+                raise _ParseError(f"Unclosed start tag at byte offset {offset}")
+            attrs = {m.group(1).lower(): next(g for g in m.groups()[1:] if g is not None)
+                     for m in _ATTR.finditer(src, name_end, end)}
             stack.append((name, pos, attrs))
         i = end + 1
     if stack:
