@@ -30,8 +30,10 @@ def parse_date(text: str, today: date) -> date:
 
 
 def parse_window(text: str) -> tuple[time, time]:
-    raw = (text or "").strip().replace("：", ":").replace("—", "-").replace("–", "-").replace("~", "-")
-    raw = raw.replace("到", "-").replace("至", "-").replace(" ", "")
+    raw = (text or "").strip()
+    for old, new in (("：", ":"), ("—", "-"), ("–", "-"), ("~", "-"), ("～", "-"), ("到", "-"), ("至", "-"),
+                     ("点半", ":30"), ("点", ":00"), (" ", "")):
+        raw = raw.replace(old, new)
     m = re.fullmatch(r"(\d{1,2})(?::(\d{2}))?-(\d{1,2})(?::(\d{2}))?", raw)
     if not m:
         raise DomainError("bad_time")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .errors import ApiError, bad_request
+from .errors import bad_request
 
 _HTML_TAGS = {
     "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline",
@@ -97,10 +97,17 @@ def _parse_html(src: str) -> tuple[str, list[dict]]:
                 raise _ParseError(
                     f'Unmatched end tag at byte offset {offset}, expected "</{tag}>", found "</{name}>"'
                 )
-            if pos > start:
+            if tag == "code" and stack and stack[-1][0] == "pre" and stack[-1][1] == start:
+                # <pre><code class="language-x"> is a single pre entity with a language
+                language = attrs.get("class", "").removeprefix("language-")
+                if language:
+                    stack[-1][2]["language"] = language
+            elif pos > start:
                 entity = {"type": _HTML_TAGS[tag], "offset": start, "length": pos - start}
                 if tag == "a":
                     entity["url"] = attrs.get("href", "")
+                if tag == "pre" and attrs.get("language"):
+                    entity["language"] = attrs["language"]
                 entities.append(entity)
         else:
             # Like Telegram: the tag name is checked before looking for the closing ">".
@@ -138,9 +145,12 @@ def _strip_markdown(src: str, *, v2: bool) -> str:
             continue
         if ch == "`":
             fence = "```" if src.startswith("```", i) else "`"
-            end = src.find(fence, i + len(fence))
-            if end == -1:
-                raise _ParseError(f"Can't find end of the entity starting at byte offset {_byte_offset(src, i)}")
+            end = i + len(fence)
+            while end < len(src) and not src.startswith(fence, end):
+                end += 2 if v2 and src[end] == "\\" else 1
+            if end >= len(src):
+                offset = _byte_offset(src, i)
+                raise _ParseError(f"Can't find end of the entity starting at byte offset {offset}")
             body = src[i + len(fence) : end]
             if fence == "```" and "\n" in body and body.split("\n", 1)[0].strip().isidentifier():
                 body = body.split("\n", 1)[1]  # language tag line

@@ -174,12 +174,14 @@ def _markup(p: dict[str, Any], *, inline_only: bool = False) -> dict | None:
         return markup
     rows = markup["inline_keyboard"]
     if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-        raise bad_request("can't parse inline keyboard button: InlineKeyboardMarkup must be an Array of Arrays")
+        raise bad_request("can't parse inline keyboard button: "
+                          "InlineKeyboardMarkup must be an Array of Arrays")
     for button in (b for row in rows for b in row):
         if not isinstance(button, dict) or not button.get("text"):
             raise bad_request("BUTTON_TEXT_INVALID")
         if not any(key in button for key in INLINE_ACTIONS):
-            raise bad_request("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
+            raise bad_request("can't parse inline keyboard button: "
+                              "Text buttons are unallowed in the inline keyboard")
         data = button.get("callback_data")
         if data is not None and not 1 <= len(str(data).encode()) <= 64:
             raise bad_request("BUTTON_DATA_INVALID")

@@ -96,7 +96,7 @@ class UpdateQueue:
             while True:
                 if ticket != self._ticket and not self.closed:
                     raise ApiError(409, CONFLICT)
-                batch = self._items[: max(1, min(limit, 100))] if self._items else []
+                batch = self._items[: min(limit, 100) if limit > 0 else 100]
                 remaining = deadline - loop.time()
                 if batch or remaining <= 0 or self.closed:
                     break

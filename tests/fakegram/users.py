@@ -103,7 +103,8 @@ class FakeUser:
     async def tap(self, message: FakeMessage, text: str) -> str:
         """Press the inline button whose text contains `text` in the message's current markup."""
         buttons = inline_buttons(message.reply_markup)
-        found = [b for b in buttons if b.get("text") == text] or [b for b in buttons if text in b.get("text", "")]
+        exact = [b for b in buttons if b.get("text") == text]
+        found = exact or [b for b in buttons if text in b.get("text", "")]
         assert found, (
             f"no inline button containing {text!r} in message {message.message_id} "
             f"({message.content!r}); buttons: {[b.get('text') for b in buttons]}"
