@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -84,6 +85,7 @@ class App:
         await upgrade(self.settings.database_url)
         async with self.db.tx() as s:
             await menu.ensure_seed(s, self.clock.now())
+        await self.db.prune_updates(self.clock.now() - timedelta(days=7))
         await self.set_commands()
 
     async def set_commands(self) -> None:

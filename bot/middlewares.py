@@ -25,8 +25,21 @@ class UpdateMiddleware(BaseMiddleware):
 
     def __init__(self, db: Database, clock: Clock, admin_ids: set[int], default_locale: str):
         self.db, self.clock, self.admin_ids, self.default_locale = db, clock, admin_ids, default_locale
+        self.handling: set[int] = set()  # update ids being handled in this process right now
 
     async def __call__(self, handler: Handler, event: Update, data: dict[str, Any]) -> Any:
+        # A copy that arrives while the first is still being handled is not yet in processed_updates;
+        # without this it would run too (a second prompt, a spurious "already taken" answer).
+        if event.update_id in self.handling:
+            log.info("update %s is being handled already; copy skipped", event.update_id)
+            return None
+        self.handling.add(event.update_id)
+        try:
+            return await self._handle(handler, event, data)
+        finally:
+            self.handling.discard(event.update_id)
+
+    async def _handle(self, handler: Handler, event: Update, data: dict[str, Any]) -> Any:
         if await self.db.was_processed(event.update_id):
             log.info("update %s already processed; skipped", event.update_id)
             return None

@@ -116,3 +116,23 @@ def status_name(status: str) -> str:
 
 def number(req: Request) -> str:
     return f"#{req.number}"
+
+
+TELEGRAM_LIMIT = 4096
+
+
+def chunks(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
+    """Split a long answer on line breaks into pieces Telegram accepts."""
+    out, current = [], ""
+    for line in text.split("\n"):
+        while len(line) > limit:  # a single overlong line is cut hard
+            out.append(line[:limit])
+            line = line[limit:]
+        if current and len(current) + 1 + len(line) > limit:
+            out.append(current)
+            current = line
+        else:
+            current = f"{current}\n{line}" if current else line
+    if current or not out:
+        out.append(current)
+    return out

@@ -3,7 +3,20 @@ from aiogram import Router
 
 from handlers import claim, closing, common, fallback, menu, order, review, roles, views, volunteer
 
+TEMPLATES = (common.router, roles.router, menu.router, volunteer.router, order.router, review.router,
+             claim.router, closing.router, views.router, fallback.router)
+
+
+def _fresh(template: Router) -> Router:
+    """A new router with the template's handlers: a router can belong to one dispatcher only, and
+    tests (or a supervisor) may build several apps in one process."""
+    router = Router(name=template.name)
+    for name, observer in template.observers.items():
+        target = router.observers[name]
+        target.handlers.extend(observer.handlers)
+        target._handler.filters = list(observer._handler.filters or [])
+    return router
+
 
 def routers() -> list[Router]:
-    return [common.router, roles.router, menu.router, volunteer.router, order.router, review.router,
-            claim.router, closing.router, views.router, fallback.router]
+    return [_fresh(template) for template in TEMPLATES]

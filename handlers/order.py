@@ -130,7 +130,8 @@ async def begin(message: Message, state: FSMContext, db: Database, settings: Set
 async def got_service(query: CallbackQuery, callback_data: OrderCb, state: FSMContext, db: Database,
                       settings: Settings, clock: Clock, user: User) -> None:
     async with db.read() as s:
-        service = await s.get(Service, int(callback_data.value)) if callback_data.value.isdigit() else None
+        value = callback_data.value
+        service = await s.get(Service, int(value)) if value.isdecimal() and validate.fits_id(int(value)) else None
     if service is None or not service.active:
         raise DomainError("no_service", ref=callback_data.value)
     await state.update_data(service_id=service.id)

@@ -7,6 +7,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
+from sqlalchemy import select
 
 from bot import keyboards, texts
 from bot.clock import Clock
@@ -53,7 +54,12 @@ async def my_claims(message: Message, db: Database, settings: Settings, user: Us
         lines += ["", _("Requests you took:")] + [_line(req, settings) for req in claims]
     else:
         lines.append(_("You have not taken any request yet."))
-    await message.answer("\n".join(lines))
+    await answer_long(message, "\n".join(lines))
+
+
+async def answer_long(message: Message, text: str) -> None:
+    for piece in texts.chunks(text):
+        await message.answer(piece)
 
 
 PENDING_TITLES = {
@@ -74,7 +80,7 @@ async def pending(message: Message, db: Database, settings: Settings, user: User
     for status, reqs in queue.items():
         lines.append(f"{PENDING_TITLES[status]} ({len(reqs)})")
         lines += ["  " + _line(req, settings) for req in reqs]
-    await message.answer("\n".join(lines))
+    await answer_long(message, "\n".join(lines))
 
 
 EVENT_NAMES = {
@@ -96,15 +102,17 @@ async def history(message: Message, command: CommandObject, db: Database, settin
             raise DomainError("not_your_request")
         events = await requests.history(s, req)
         summary = await notices.summary(s, req, private=people.is_coordinator(user) or user.id == req.resident_id)
-        names = {u.user_id: u.name for u in (await s.execute(
-            Volunteer.__table__.select().where(Volunteer.user_id.in_({e.actor_id for e in events})))).all()}
+        actors = {e.actor_id for e in events}
+        names = {u.id: u.full_name for u in (await s.execute(select(User).where(User.id.in_(actors)))).scalars()}
+        names |= {v.user_id: v.name for v in (await s.execute(
+            select(Volunteer).where(Volunteer.user_id.in_(actors)))).scalars()}
     lines = [summary, "", _("History:")]
     for event in events:
-        who = names.get(event.actor_id) or (_("resident") if event.actor_id == req.resident_id else str(event.actor_id))
+        who = _("resident") if event.actor_id == req.resident_id else names.get(event.actor_id, str(event.actor_id))
         lines.append(f"{texts.fmt_time(event.created_at, settings.tz)} {EVENT_NAMES.get(event.kind, event.kind)} "
-                     f"({who})" + (f": {event.detail}" if event.kind in ("rejected", "corrected", "cancelled")
+                     f"({who})" + (f": {event.detail}" if event.kind in ("rejected", "approved", "corrected", "cancelled")
                                    and event.detail else ""))
-    await message.answer("\n".join(lines))
+    await answer_long(message, "\n".join(lines))
 
 
 # Cancelling ----------------------------------------------------------------------------------------
@@ -123,8 +131,8 @@ async def cancel_by_number(message: Message, command: CommandObject, db: Databas
 
 @router.callback_query(CancelCb.filter(F.action == "ask"))
 async def cancel_ask(query: CallbackQuery, callback_data: CancelCb) -> None:
-    await query.answer()
     await query.message.edit_reply_markup(reply_markup=keyboards.cancel_confirm(callback_data.rid))
+    await query.answer()
 
 
 @router.callback_query(CancelCb.filter(F.action == "yes"))

@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import AsyncIterator, Callable
 
-from sqlalchemy import event
+from sqlalchemy import delete, event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -117,6 +117,12 @@ class Database:
         except IntegrityError:
             pass
         mark.recorded = True
+
+    async def prune_updates(self, before: datetime) -> int:
+        """Forget old update ids: Telegram never redelivers an update after a day."""
+        async with self.sessions() as session, session.begin():
+            result = await session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < before))
+            return result.rowcount
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -69,9 +69,14 @@ class Running:
 
 
 @pytest.fixture
-async def start_app(fake, db_url, clock):
+def _runners() -> list[Running]:
+    return []
+
+
+@pytest.fixture
+async def start_app(fake, db_url, clock, _runners):
     """Start (and restart) the bot: `app = await start_app(admin_ids=[...])`."""
-    running: list[Running] = []
+    running = _runners
 
     async def start(**settings) -> App:
         app = App(make_settings(fake, db_url, **settings), clock=clock)
@@ -84,6 +89,18 @@ async def start_app(fake, db_url, clock):
     for runner in running:
         if runner.task and not runner.task.done():
             await runner.stop()
+
+
+@pytest.fixture
+def stop_app(_runners):
+    """Stop a started app as a shutdown would: `await stop_app(app)` (then start_app again to restart)."""
+
+    async def stop(app: App) -> None:
+        for runner in _runners:
+            if runner.app is app and runner.task and not runner.task.done():
+                await runner.stop()
+
+    return stop
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,7 @@ import io
 import aiohttp
 import pytest
 from aiogram import Bot, Dispatcher, F, Router
+from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
@@ -29,6 +30,7 @@ from aiogram.types import (
     KeyboardButton,
     Message,
     ReplyKeyboardMarkup,
+    ReplyParameters,
 )
 
 from tests.fakegram import FakeTelegram
@@ -422,3 +424,29 @@ async def test_raw_json_and_query_requests(fake, alice):
             assert await resp.json() == {"ok": False, "error_code": 429,
                                          "description": "Too Many Requests: retry after 3",
                                          "parameters": {"retry_after": 3}}
+
+
+async def test_user_document_reply_and_default_parse_mode(fake, alice):
+    bot = Bot(fake.token, session=fake.aiogram_session(), default=DefaultBotProperties(parse_mode="HTML"))
+    try:
+        sent = await alice.send_document("名单.csv", b"name\nAlice\n", caption="导入")
+        [update] = await bot.get_updates()
+        assert (update.message.document.file_name, update.message.caption) == ("名单.csv", "导入")
+        buffer = io.BytesIO()
+        await bot.download(update.message.document.file_id, destination=buffer)
+        assert buffer.getvalue() == b"name\nAlice\n"
+
+        reply = await bot.send_message(alice.id, "<b>收到</b>",
+                                       reply_parameters=ReplyParameters(message_id=sent.message_id))
+        assert (reply.text, reply.reply_to_message.message_id) == ("收到", sent.message_id)
+        assert fake.calls_to("sendMessage")[0]["parse_mode"] == "HTML"
+        with pytest.raises(TelegramBadRequest, match="message to be replied not found"):
+            await bot.send_message(alice.id, "x", reply_parameters=ReplyParameters(message_id=99))
+    finally:
+        await bot.session.close()
+
+
+async def test_wait_idle_fails_without_polling(fake, alice):
+    await alice.send("nobody polls")
+    with pytest.raises(AssertionError, match="not idle"):
+        await fake.wait_idle(quiet=0.05, timeout=0.2)

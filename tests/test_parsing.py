@@ -108,3 +108,13 @@ def test_help_lists_options(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "bot", "--help"], cwd=tmp_path, capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 0 and "calendar" in proc.stdout and "migrate" in proc.stdout
+
+
+def test_long_answers_are_split_under_telegrams_limit():
+    from bot.texts import chunks
+
+    text = "\n".join(f"line {i} " + "x" * 90 for i in range(200))
+    pieces = chunks(text)
+    assert len(pieces) > 1 and all(len(p) <= 4096 for p in pieces)
+    assert "\n".join(pieces) == text
+    assert [len(p) for p in chunks("y" * 5000)] == [4096, 904]

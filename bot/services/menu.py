@@ -89,7 +89,7 @@ async def add_service(s: AsyncSession, actor: User, name_zh: str, name_en: str |
 
 
 async def _service(s: AsyncSession, service_id: int) -> Service:
-    service = await s.get(Service, service_id)
+    service = await s.get(Service, service_id) if validate.fits_id(service_id) else None
     if service is None:
         raise DomainError("no_service", ref=service_id)
     return service

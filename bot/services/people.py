@@ -54,7 +54,7 @@ async def find_user(s: AsyncSession, ref: str) -> User | None:
     """By numeric Telegram id or by @username of someone who has written to the bot."""
     ref = (ref or "").strip()
     if ref.lstrip("-").isdigit():
-        return await s.get(User, int(ref))
+        return await s.get(User, int(ref)) if validate.fits_id(int(ref)) else None
     name = ref.lstrip("@")
     if not name:
         return None
@@ -91,7 +91,10 @@ async def team_by_name(s: AsyncSession, name: str) -> Team | None:
 
 async def find_team(s: AsyncSession, ref: str) -> Team | None:
     ref = (ref or "").strip()
-    team = await s.get(Team, int(ref)) if ref.isdigit() else await team_by_name(s, ref)
+    if ref.isdigit():
+        team = await s.get(Team, int(ref)) if validate.fits_id(int(ref)) else None
+    else:
+        team = await team_by_name(s, ref)
     return team if team and not team.archived else None
 
 

@@ -16,7 +16,7 @@ from bot.errors import DomainError
 from bot.services import ledger, validate
 from bot.services.menu import review_enabled
 from bot.services.people import is_coordinator, is_member, require_coordinator, team_chats
-from storage.models import Counter, Request, RequestEvent, Service, User, Volunteer
+from storage.models import Counter, Request, RequestEvent, Service, Team, User, Volunteer
 
 # Statuses, in lifecycle order.
 REVIEW, OPEN, CLAIMED, DONE, CONFIRMED, APPROVED = "review", "open", "claimed", "done", "confirmed", "approved"
@@ -93,7 +93,7 @@ def _event(s: AsyncSession, req: Request, actor_id: int | None, kind: str, now: 
 
 
 async def get(s: AsyncSession, request_id: int) -> Request:
-    req = await s.get(Request, request_id)
+    req = await s.get(Request, request_id) if validate.fits_id(request_id) else None
     if req is None:
         raise DomainError("no_request")
     return req
@@ -155,6 +155,12 @@ async def dispatch(s: AsyncSession, notices: Notices, *, request_id: int, actor:
     """审单: a coordinator sends a reviewed request to its team, or to another team."""
     require_coordinator(actor)
     req = await get(s, request_id)
+    if team_id is not None:  # "Other team": the button's team must (still) exist
+        team = await s.get(Team, team_id) if validate.fits_id(team_id) else None
+        if team is None or team.archived:
+            raise DomainError("no_team", ref=team_id)
+    if req.status == OPEN:  # another coordinator dispatched it first ("not taken by anyone" would mislead)
+        raise DomainError("bad_state")
     target = team_id or req.team_id
     if target is None:
         raise DomainError("no_team", ref="")
@@ -282,7 +288,7 @@ async def approve(s: AsyncSession, notices: Notices, *, request_id: int, actor: 
                        request_id=req.id, approved_by=actor.id, now=now,
                        reason=reason if corrected else None)
     _event(s, req, actor.id, "corrected" if corrected else "approved", now,
-           detail=f"{final}" + (f" {reason}" if corrected else ""))
+           detail=f"{final / 60:g}h" + (f" {reason}" if corrected else ""))
     await notices.approved(s, req, corrected)
     return req
 

@@ -1,6 +1,7 @@
 """Checks of what people type: lengths, phone numbers, hours."""
 from __future__ import annotations
 
+import math
 import re
 
 from bot.errors import DomainError
@@ -12,6 +13,14 @@ PHONE_INTL = re.compile(r"^\+\d{7,15}$")
 LIMITS = {"description": 500, "area": 64, "address": 128, "name": 32, "team": 40, "reason": 300,
           "comment": 500, "service": 40}
 MAX_MINUTES = 12 * 60
+HOURS_CEILING = 10_000  # typed hours beyond this are clamped: every caller rejects them as out of range
+MAX_ID = 2**63 - 1  # the database's largest integer
+
+
+def fits_id(value: int) -> bool:
+    """Whether a number typed or carried in callback data can be an id at all; bigger ones
+    would overflow the database driver instead of simply not being found."""
+    return -MAX_ID - 1 <= value <= MAX_ID
 
 
 def text(value: str | None, field: str, *, required: bool = True) -> str | None:
@@ -45,9 +54,9 @@ def hours_to_minutes(value: str) -> int:
         hours = float(raw)
     except ValueError:
         raise DomainError("bad_hours") from None
-    if hours != hours or hours <= 0:  # NaN or not positive
+    if not math.isfinite(hours) or hours <= 0:  # NaN, infinite or not positive
         raise DomainError("bad_hours")
-    minutes = round(hours * 60)
+    minutes = round(min(hours, HOURS_CEILING) * 60)  # "1e307" must not overflow
     if minutes % 30:
         raise DomainError("hours_step")
     return minutes
