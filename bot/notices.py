@@ -5,6 +5,7 @@ Cards never carry the resident's address or phone.
 """
 from __future__ import annotations
 
+import inspect
 from contextlib import contextmanager
 from zoneinfo import ZoneInfo
 
@@ -49,9 +50,11 @@ class Notices:
         s.info["outbox"] = True  # Database.tx wakes the sender after commit
 
     async def _to_user(self, s: AsyncSession, user_id: int, render) -> None:
-        """render() runs in the user's locale and returns text or (text, markup)."""
+        """render() runs in the user's locale and returns (or awaits to) text or (text, markup)."""
         with self._in(await self._locale_of(s, user_id)):
             out = render()
+            if inspect.isawaitable(out):
+                out = await out
         text, markup = out if isinstance(out, tuple) else (out, None)
         self._put(s, user_id, text, markup)
 
@@ -114,13 +117,10 @@ class Notices:
         self._put(s, req.resident_id, text)
 
     async def review_needed(self, s: AsyncSession, req: Request) -> None:
-        async def render_for(user_id: int):
-            with self._in(await self._locale_of(s, user_id)):
-                return "\n".join([_("📥 New request to review:"), await self.summary(s, req, private=True)]), \
-                    keyboards.review(req.id)
-        for user in await coordinators(s):
-            text, kb = await render_for(user.id)
-            self._put(s, user.id, text, kb)
+        async def render():
+            return "\n".join([_("📥 New request to review:"), await self.summary(s, req, private=True)]), \
+                keyboards.review(req.id)
+        await self._to_coordinators(s, render)
 
     async def dispatched(self, s: AsyncSession, req: Request, chats: list[int]) -> None:
         for chat_id in chats:
@@ -186,15 +186,10 @@ class Notices:
             "⭐ The resident confirmed request {number} and rated it {stars} of 5.").format(
             number=texts.number(req), stars=req.rating))
 
-        async def render_for(user_id: int):
-            with self._in(await self._locale_of(s, user_id)):
-                return _("🕒 Hours to approve: request {number}, volunteer {name}, {hours} h, rated {stars} of 5."
-                         ).format(number=texts.number(req), name=name, hours=texts.hours(req.reported_minutes),
-                                  stars=req.rating), keyboards.approve(req.id)
-        for user in await coordinators(s):
-            if user.id != req.claimer_id:
-                text, kb = await render_for(user.id)
-                self._put(s, user.id, text, kb)
+        await self._to_coordinators(s, lambda: (
+            _("🕒 Hours to approve: request {number}, volunteer {name}, {hours} h, rated {stars} of 5.").format(
+                number=texts.number(req), name=name, hours=texts.hours(req.reported_minutes), stars=req.rating),
+            keyboards.approve(req.id)), skip=req.claimer_id)
 
     async def approved(self, s: AsyncSession, req: Request, corrected: bool) -> None:
         total = await ledger.totals(s, req.claimer_id)
