@@ -23,6 +23,7 @@ from bot.notices import Notices
 from bot.outbox import OutboxSender
 from bot.services import menu
 from bot.settings import Settings
+from scheduling.scheduler import Scheduler
 from storage.db import Database
 from storage.migrate import upgrade
 
@@ -51,6 +52,7 @@ class App:
                                self.clock)
         self.sender = OutboxSender(self.db, self.bot, self.clock)
         self.db.on_outbox = self.sender.wake.set
+        self.scheduler = Scheduler(self.db, self.i18n, settings, self.clock)
         self.dp = self._dispatcher(storage or MemoryStorage())
         self._tasks: list[asyncio.Task] = []
 
@@ -101,6 +103,7 @@ class App:
         await self.prepare()
         self._tasks.append(asyncio.create_task(self.sender.run(), name="outbox"))
         try:
+            await self.scheduler.start()
             await self.dp.start_polling(self.bot, handle_signals=handle_signals, close_bot_session=False,
                                         polling_timeout=polling_timeout,
                                         allowed_updates=self.dp.resolve_used_update_types())
@@ -114,6 +117,7 @@ class App:
             pass
 
     async def close(self) -> None:
+        self.scheduler.shutdown()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -209,8 +209,22 @@ class ProcessedUpdate(Base):
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class Occurrence(Base):
+    """A scheduled post that has been claimed (its messages queued) or skipped: at most one row per key.
+
+    Keys look like `theme:2026-12`, `festival:2026:duanwu:-7d`, `civic:2026:volunteer_day:0d`.
+    """
+
+    __tablename__ = "occurrences"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str] = mapped_column(String(80))  # host:pid:nonce of the process that claimed it
+    status: Mapped[str] = mapped_column(String(8))  # queued | skipped
+
+
 __all__ = [
     "Base", "User", "Volunteer", "Team", "TeamMember", "TeamChat", "Service", "StationSetting",
     "Counter", "Request", "RequestCard", "RequestEvent", "LedgerEntry", "OutboxMessage",
-    "ProcessedUpdate",
+    "ProcessedUpdate", "Occurrence",
 ]

@@ -15,7 +15,7 @@ KEYWORDS = {**DEFAULT_KEYWORDS, "__": None}
 
 def code_msgids() -> set[str]:
     found = set()
-    for folder in ("bot", "handlers"):
+    for folder in ("bot", "handlers", "scheduling"):
         for _file, _line, message, _comments, _context in extract_from_dir(
                 ROOT / folder, method_map=[("**.py", "python")], keywords=KEYWORDS):
             found.add(message if isinstance(message, str) else message[0])

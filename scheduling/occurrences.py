@@ -1,0 +1,60 @@
+"""Claiming scheduled occurrences: never missed, never doubled.
+
+An occurrence (one scheduled post) is claimed by one conditional insert of its key,
+`INSERT ... ON CONFLICT (key) DO NOTHING RETURNING key`. Whoever's insert returns the key
+owns the occurrence and queues its messages in the outbox in the same transaction, so two
+processes, two schedulers or a restart never send it twice, and a crash before the commit
+leaves it unclaimed for the next run.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.db import Database
+from storage.models import Occurrence
+
+# Who claims: host, process id and a nonce (a restarted process may reuse a pid).
+PROCESS_ID = f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+QUEUED = "queued"
+SKIPPED = "skipped"
+
+Queue = Callable[[AsyncSession], Awaitable[None]]
+
+
+def _insert(session: AsyncSession):
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.insert(Occurrence)
+    if name == "sqlite":
+        return sqlite.insert(Occurrence)
+    raise NotImplementedError(f"claiming occurrences is not implemented for {name}")
+
+
+async def claim_in(s: AsyncSession, key: str, due_at: datetime, now: datetime, *, status: str = QUEUED,
+                   claimed_by: str = PROCESS_ID) -> bool:
+    """Claim `key` inside an open transaction; True only for the one insert that took it."""
+    stmt = (_insert(s)
+            .values(key=key, due_at=due_at, claimed_at=now, claimed_by=claimed_by, status=status)
+            .on_conflict_do_nothing(index_elements=[Occurrence.key])
+            .returning(Occurrence.key))
+    return (await s.execute(stmt)).first() is not None
+
+
+async def claim(db: Database, key: str, due_at: datetime, now: datetime, *, queue: Queue | None = None,
+                status: str = QUEUED, claimed_by: str = PROCESS_ID) -> bool:
+    """Claim `key` in its own transaction; if this call won, `queue(session)` writes the
+    occurrence's messages to the outbox in that same transaction (an error there undoes the claim).
+    """
+    async with db.tx() as s:
+        won = await claim_in(s, key, due_at, now, status=status, claimed_by=claimed_by)
+        if won and queue is not None:
+            await queue(s)
+    return won

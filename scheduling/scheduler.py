@@ -1,0 +1,128 @@
+"""The station's calendar clock: every minute, queue whatever scheduled post has fallen due.
+
+APScheduler only provides the tick, with an in-memory job store: a shared job store is not
+supported across processes, and a replaced job silently drops its missed runs. The database is
+the truth: each post is an occurrence claimed once by key (scheduling.occurrences), so several
+processes, overlapping ticks and restarts send it once. After downtime, posts due within
+CATCHUP_GRACE_HOURS are still sent; older ones that were never claimed are recorded as skipped.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from aiogram.utils.i18n import I18n
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from bot.clock import Clock
+from bot.settings import Settings
+from scheduling.occurrences import PROCESS_ID, QUEUED, SKIPPED, claim
+from scheduling.posts import Due, due_between, queue_post
+from storage.db import Database
+from storage.models import Occurrence, StationSetting
+
+log = logging.getLogger(__name__)
+
+JOB_ID = "run_due"
+TICK = timedelta(minutes=1)
+WATERMARK = "scheduler.checked_until"  # StationSetting: the latest `now` run_due has covered
+WATERMARK_EVERY = timedelta(hours=1)  # a slightly stale watermark only rescans claimed posts
+HORIZON = timedelta(days=366)  # never look further back than this for missed posts
+
+
+@dataclass
+class RunResult:
+    queued: list[str] = field(default_factory=list)  # keys this call claimed and queued
+    skipped: list[str] = field(default_factory=list)  # keys this call recorded as skipped
+
+
+class Scheduler:
+    def __init__(self, db: Database, i18n: I18n, settings: Settings, clock: Clock | None = None,
+                 process_id: str = PROCESS_ID):
+        self.db = db
+        self.i18n = i18n
+        self.settings = settings
+        self.clock = clock or Clock()
+        self.process_id = process_id
+        self.grace = timedelta(hours=settings.catchup_grace_hours)
+        self._aps: AsyncIOScheduler | None = None
+
+    # the tick -----------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Catch up once (posts missed while down), then tick every minute."""
+        await self._tick()
+        self._aps = AsyncIOScheduler(timezone=timezone.utc)
+        self._aps.add_job(self._tick, IntervalTrigger(seconds=TICK.total_seconds()), id=JOB_ID,
+                          max_instances=1, coalesce=True, misfire_grace_time=None)
+        self._aps.start()
+
+    def wake(self) -> None:
+        """Run the check now instead of at the next minute."""
+        if self._aps is not None:
+            self._aps.modify_job(JOB_ID, next_run_time=datetime.now(timezone.utc))
+
+    def shutdown(self) -> None:
+        if self._aps is not None and self._aps.running:
+            self._aps.shutdown(wait=False)
+        self._aps = None
+
+    async def _tick(self) -> None:
+        try:
+            await self.run_due(self.clock.now())
+        except Exception:  # a database hiccup must not stop the calendar: the next tick catches up
+            log.exception("scheduled posts: run failed")
+
+    # what is due --------------------------------------------------------------------------------
+
+    def due(self, start: datetime, end: datetime) -> list[Due]:
+        return due_between(start, end, self.settings.tz, self.settings.theme_post_hour)
+
+    async def run_due(self, now: datetime | None = None) -> RunResult:
+        """Claim and queue every post due in [now - grace, now]; record older unclaimed ones as skipped."""
+        now = now or self.clock.now()
+        cutoff = now - self.grace
+        async with self.db.read() as s:
+            mark = await s.get(StationSetting, WATERMARK)
+            checked = datetime.fromisoformat(mark.value) if mark else None
+            scan_from = max(min(checked, cutoff), now - HORIZON) if checked else cutoff
+            done = set((await s.execute(select(Occurrence.key).where(Occurrence.due_at >= scan_from))).scalars())
+
+        result = RunResult()
+        for item in self.due(scan_from, now):
+            if item.key in done:
+                continue
+            if item.due_at < cutoff:
+                if await claim(self.db, item.key, item.due_at, now, status=SKIPPED, claimed_by=self.process_id):
+                    result.skipped.append(item.key)
+                    log.warning("scheduled post %s (due %s) skipped: missed by more than %s",
+                                item.key, item.due_at.isoformat(), self.grace)
+                continue
+
+            async def queue(s, item=item):
+                count = await queue_post(s, item, i18n=self.i18n, default_locale=self.settings.default_locale,
+                                         now=now)
+                log.info("scheduled post %s queued for %d chats", item.key, count)
+
+            if await claim(self.db, item.key, item.due_at, now, queue=queue, status=QUEUED,
+                           claimed_by=self.process_id):
+                result.queued.append(item.key)
+
+        if checked is None or now - checked >= WATERMARK_EVERY:
+            await self._mark(now)
+        return result
+
+    async def _mark(self, now: datetime) -> None:
+        try:
+            async with self.db.tx() as s:
+                row = await s.get(StationSetting, WATERMARK)
+                if row is None:
+                    s.add(StationSetting(key=WATERMARK, value=now.isoformat()))
+                elif datetime.fromisoformat(row.value) < now:
+                    row.value = now.isoformat()
+        except IntegrityError:  # another process wrote the first mark at the same moment
+            pass

@@ -1,0 +1,231 @@
+"""Scheduled posts: never missed, never doubled. Time is chosen by the test; nothing sleeps."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.i18n import make_i18n
+from bot.settings import Settings
+from scheduling.calendar import scheduled_posts
+from scheduling.occurrences import claim
+from scheduling.posts import occurrence_key
+from scheduling.scheduler import Scheduler
+from scheduling.themes import default_theme
+from storage.db import Database
+from storage.migrate import upgrade
+from storage.models import Occurrence, OutboxMessage, Team, TeamChat, User
+from tests.conftest import TOKEN
+from tests.helpers import Station
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+GROUP = -1001
+ZH_COORDINATOR, EN_COORDINATOR = 11, 12
+
+
+def local(y: int, m: int, d: int, h: int = 0, mi: int = 0, s: int = 0) -> datetime:
+    return datetime(y, m, d, h, mi, s, tzinfo=SHANGHAI).astimezone(timezone.utc)
+
+
+def settings(db_url: str, **extra) -> Settings:
+    return Settings(_env_file=None, bot_token=TOKEN, database_url=db_url, **extra)
+
+
+@pytest.fixture
+async def station_db(db_url):
+    """A migrated database with one bound group and two coordinators (one Chinese, one English)."""
+    await upgrade(db_url)
+    db = Database(db_url)
+    now = local(2025, 12, 1)
+    async with db.tx() as s:
+        s.add(Team(id=1, name="Team 1", archived=False, created_at=now))
+        s.add(User(id=ZH_COORDINATOR, full_name="Li", locale="zh_Hans", is_admin=False, is_coordinator=True,
+                   blocked_bot=False, created_at=now))
+        s.add(User(id=EN_COORDINATOR, full_name="Wang", locale="en", is_admin=True, is_coordinator=False,
+                   blocked_bot=False, created_at=now))
+        await s.flush()
+        s.add(TeamChat(chat_id=GROUP, team_id=1, title="Team 1", bound_by=EN_COORDINATOR, bound_at=now))
+    yield db
+    await db.dispose()
+
+
+def scheduler(db: Database, db_url: str, process_id: str = "test", **extra) -> Scheduler:
+    return Scheduler(db, make_i18n(), settings(db_url, **extra), process_id=process_id)
+
+
+async def outbox(db: Database, chat_id: int | None = None) -> list[OutboxMessage]:
+    async with db.read() as s:
+        query = select(OutboxMessage).order_by(OutboxMessage.id)
+        if chat_id is not None:
+            query = query.where(OutboxMessage.chat_id == chat_id)
+        return list((await s.execute(query)).scalars())
+
+
+async def occurrences(db: Database) -> dict[str, Occurrence]:
+    async with db.read() as s:
+        return {o.key: o for o in (await s.execute(select(Occurrence))).scalars()}
+
+
+def expected_keys(year: int) -> list[str]:
+    return [occurrence_key(p) for p in scheduled_posts(year)]
+
+
+def days_of(year: int):
+    d = date(year, 1, 1)
+    while d.year == year:
+        yield d
+        d += timedelta(days=1)
+
+
+async def test_a_year_of_posts_each_exactly_once_and_in_order(station_db, db_url):
+    sched = scheduler(station_db, db_url)
+    queued: list[str] = []
+    for d in days_of(2026):
+        before = await sched.run_due(local(d.year, d.month, d.day, 8, 59, 59))
+        assert before.queued == []  # nothing of the day goes before 09:00
+        at = await sched.run_due(local(d.year, d.month, d.day, 9))
+        again = await sched.run_due(local(d.year, d.month, d.day, 13))
+        assert again.queued == [] and again.skipped == []
+        queued += before.queued + at.queued
+    assert queued == expected_keys(2026)
+    assert len(queued) == len(set(queued))
+
+    rows = await occurrences(station_db)
+    assert sorted(rows) == sorted(queued)
+    assert {o.status for o in rows.values()} == {"queued"}
+    assert rows["theme:2026-06"].due_at == local(2026, 6, 1, 9)
+    assert rows["festival:2026:duanwu:-7d"].due_at == local(2026, 6, 12, 9)
+
+    for chat_id in (GROUP, ZH_COORDINATOR, EN_COORDINATOR):  # every post once to every recipient, in order
+        assert [m.ref for m in await outbox(station_db, chat_id)] == [f"post:{k}" for k in queued]
+
+    group = {m.ref: m.text for m in await outbox(station_db, GROUP)}
+    english = {m.ref: m.text for m in await outbox(station_db, EN_COORDINATOR)}
+    chinese = {m.ref: m.text for m in await outbox(station_db, ZH_COORDINATOR)}
+    june = default_theme(6)
+    assert june.title_zh in group["post:theme:2026-06"] and june.activities_zh[1] in group["post:theme:2026-06"]
+    assert june.title_en in english["post:theme:2026-06"]
+    assert "端午" in group["post:festival:2026:duanwu:-7d"] and "粽子" in group["post:festival:2026:duanwu:-7d"]
+    assert "Dragon Boat Festival" in english["post:festival:2026:duanwu:-1d"]
+    assert "国际志愿者日" in chinese["post:civic:2026:volunteer_day:0d"]
+
+
+async def test_catch_up_after_a_10_hour_outage_sends_once(station_db, db_url):
+    sched = scheduler(station_db, db_url)
+    assert (await sched.run_due(local(2026, 6, 1, 7))).queued == []  # last tick before the outage
+    # down from 07:00 to 17:00: the 09:00 theme post fell due meanwhile
+    restarted = scheduler(station_db, db_url, process_id="after-restart")
+    result = await restarted.run_due(local(2026, 6, 1, 17))
+    assert result.queued == ["theme:2026-06"] and result.skipped == []
+    for minute in range(1, 5):  # the following ticks, and another restart, send nothing more
+        assert (await restarted.run_due(local(2026, 6, 1, 17, minute))).queued == []
+    assert (await scheduler(station_db, db_url).run_due(local(2026, 6, 1, 18))).queued == []
+    assert [m.ref for m in await outbox(station_db, GROUP)] == ["post:theme:2026-06"]
+    assert (await occurrences(station_db))["theme:2026-06"].claimed_by == "after-restart"
+
+
+async def test_a_10_hour_outage_with_a_shorter_grace_skips_and_records(station_db, db_url, caplog):
+    sched = scheduler(station_db, db_url, catchup_grace_hours=6)
+    await sched.run_due(local(2026, 6, 1, 7))
+    result = await sched.run_due(local(2026, 6, 1, 17))  # the 09:00 post is 8 h old, the grace 6 h
+    assert result.queued == [] and result.skipped == ["theme:2026-06"]
+    assert (await occurrences(station_db))["theme:2026-06"].status == "skipped"
+    assert await outbox(station_db) == []
+    assert "theme:2026-06" in caplog.text
+    later = await sched.run_due(local(2026, 6, 1, 18))
+    assert later.queued == [] and later.skipped == []
+
+
+async def test_posts_older_than_the_grace_are_skipped_newer_ones_sent(station_db, db_url):
+    sched = scheduler(station_db, db_url)
+    await sched.run_due(local(2026, 6, 17, 8))
+    # down until 12:00 on 端午 (19 June): the -1d reminder is 27 h old, the day's post 3 h
+    result = await sched.run_due(local(2026, 6, 19, 12))
+    assert result.skipped == ["festival:2026:duanwu:-1d"]
+    assert result.queued == ["festival:2026:duanwu:0d"]
+    rows = await occurrences(station_db)
+    assert rows["festival:2026:duanwu:-1d"].status == "skipped"
+    assert rows["festival:2026:duanwu:0d"].status == "queued"
+    assert [m.ref for m in await outbox(station_db, GROUP)] == ["post:festival:2026:duanwu:0d"]
+    again = await sched.run_due(local(2026, 6, 19, 12, 1))
+    assert again.queued == [] and again.skipped == []
+
+
+async def test_two_schedulers_on_one_database_send_each_post_once(station_db, db_url):
+    other_db = Database(db_url)  # a second process: its own engine and connections
+    try:
+        a = scheduler(station_db, db_url, process_id="A")
+        b = scheduler(other_db, db_url, process_id="B")
+        queued: list[str] = []
+        for d in days_of(2026):
+            if d.month > 6:
+                break
+            for at in (local(d.year, d.month, d.day, 9), local(d.year, d.month, d.day, 9, 1)):
+                ra, rb = await asyncio.gather(a.run_due(at), b.run_due(at))
+                assert not set(ra.queued) & set(rb.queued)
+                queued += ra.queued + rb.queued
+        first_half = [k for k, p in zip(expected_keys(2026), scheduled_posts(2026)) if p.date.month <= 6]
+        assert sorted(queued) == sorted(first_half)
+        refs = [m.ref for m in await outbox(station_db, GROUP)]
+        assert sorted(refs) == sorted(f"post:{k}" for k in first_half)  # no post twice
+        assert {o.claimed_by for o in (await occurrences(station_db)).values()} <= {"A", "B"}
+    finally:
+        await other_db.dispose()
+
+
+async def test_concurrent_claims_of_one_key_have_one_winner(station_db, db_url):
+    dbs = [station_db, Database(db_url)]
+    try:
+        now = local(2026, 12, 1, 9)
+        wins = await asyncio.gather(*(claim(dbs[i % 2], "theme:2026-12", now, now, claimed_by=f"p{i}")
+                                      for i in range(10)))
+        assert sorted(wins) == [False] * 9 + [True]
+        async with station_db.read() as s:
+            assert await s.scalar(select(func.count()).select_from(Occurrence)) == 1
+    finally:
+        await dbs[1].dispose()
+
+
+async def test_a_failed_queue_undoes_the_claim(station_db, db_url):
+    now = local(2026, 12, 1, 9)
+
+    async def broken(s):
+        s.add(OutboxMessage(chat_id=GROUP, method="send", text="x", status="pending", attempts=0,
+                            next_attempt_at=now, created_at=now))
+        raise RuntimeError("render failed")
+
+    with pytest.raises(RuntimeError):
+        await claim(station_db, "theme:2026-12", now, now, queue=broken)
+    assert await occurrences(station_db) == {} and await outbox(station_db) == []
+    assert await claim(station_db, "theme:2026-12", now, now)  # the next run can still take it
+
+
+async def test_theme_post_reaches_the_bound_group(fake, start_app, clock):
+    admin = fake.user("Wang", language_code="en")
+    group = fake.group("Team 1", members=[admin])
+    app = await start_app(admin_ids=[admin.id])
+    st = Station(fake)
+    await st.say(admin, "/start", "Hello")
+    await st.say(admin, "/bind 1", "receives the requests", chat=group)
+
+    here = clock.now().astimezone(SHANGHAI)
+    first = datetime(here.year + here.month // 12, here.month % 12 + 1, 1, 9, 0, 30, tzinfo=SHANGHAI)
+    clock.advance(seconds=(first - clock.now()).total_seconds())  # just after 09:00 on the 1st
+    theme = default_theme(first.month)
+    app.scheduler.wake()
+    post = await fake.wait_message(group, contains=theme.title_zh, timeout=10)
+    assert theme.activities_zh[0] in post.text
+    await fake.wait_message(admin, contains=theme.title_en)  # the coordinator, in English
+
+    app.scheduler.wake()  # a second tick right away sends nothing again
+    await fake.wait_idle(quiet=0.3)
+    assert sum(theme.title_zh in (m.text or "") for m in fake.bot_messages(group)) == 1
+
+
+@pytest.fixture(autouse=True)
+def _scheduler_logs(caplog):
+    caplog.set_level(logging.WARNING, logger="scheduling.scheduler")
