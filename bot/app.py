@@ -73,7 +73,10 @@ class App:
         log.error("update %s failed", event.update.update_id, exc_info=event.exception)
         user = data.get("user")
         with self.i18n.context(), self.i18n.use_locale(user.locale if user else self.settings.default_locale):
-            text = _("Sorry, something went wrong on my side. Nothing was changed; please try again.")
+            mark = data.get("update_mark")
+            text = (_("Your action was saved, but I could not finish my answer. /my shows the current state.")
+                    if mark is not None and mark.changed else
+                    _("Sorry, something went wrong on my side. Nothing was changed; please try again."))
         try:
             if event.update.callback_query:
                 await event.update.callback_query.answer(text, show_alert=True)

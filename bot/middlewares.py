@@ -47,6 +47,7 @@ class UpdateMiddleware(BaseMiddleware):
         if tg_user is not None and not tg_user.is_bot:
             data["user"] = await self._user(tg_user)
         mark = UpdateMark(event.update_id)
+        data["update_mark"] = mark  # the error handler reads it: was the change already saved?
         token = current_update.set(mark)
         try:
             return await handler(event, data)

@@ -17,7 +17,7 @@ router = Router(name="menu")
 
 def _id_and_rest(command: CommandObject, usage: str) -> tuple[int, str]:
     parts = (command.args or "").split(maxsplit=1)
-    if len(parts) < 2 or not parts[0].isdigit():
+    if len(parts) < 2 or not parts[0].isdecimal():
         raise DomainError("usage", usage=usage)
     return int(parts[0]), parts[1]
 
@@ -78,7 +78,7 @@ async def service_rename(message: Message, command: CommandObject, db: Database,
 async def service_toggle(message: Message, command: CommandObject, db: Database, user: User) -> None:
     people.require_coordinator(user)
     arg = (command.args or "").strip()
-    if not arg.isdigit():
+    if not arg.isdecimal():
         raise DomainError("usage", usage=f"/{command.command} SERVICE")
     on = command.command == "service_on"
     async with db.tx() as s:

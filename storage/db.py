@@ -23,6 +23,7 @@ class DuplicateUpdate(Exception):
 class UpdateMark:
     update_id: int
     recorded: bool = False
+    changed: bool = False  # a transaction of this update committed
 
 
 # Set by the update middleware; a transaction that commits records the update as processed
@@ -92,7 +93,7 @@ class Database:
                     except IntegrityError as exc:
                         raise DuplicateUpdate(mark.update_id) from exc
             if mark is not None:
-                mark.recorded = True
+                mark.recorded = mark.changed = True
             if session.info.get("outbox") and self.on_outbox:
                 self.on_outbox()
 

@@ -334,3 +334,14 @@ async def test_card_edit_waits_for_its_card(fake, start_app, clock):
     async with s.app.db.read() as db:
         claims = (await db.execute(select(RequestEvent).where(RequestEvent.kind == "claimed"))).scalars().all()
     assert len(claims) == 1
+
+
+async def test_failure_after_the_change_was_saved_does_not_claim_nothing_changed(fake, start_app):
+    """If answering fails after the commit, the apology must not invite a second request."""
+    s = await open_station(fake, start_app, volunteer=False)
+    summary = await until_summary(s.st, s.res, "Change a light bulb", "Xingfu compound")
+    fake.fail("answerCallbackQuery", status=500, times=1)
+    answer = await fake.answer(await s.res.tap(summary, "✅"))
+    assert "was saved" in answer.text and "Nothing was changed" not in answer.text
+    async with s.app.db.read() as session:
+        assert len((await session.execute(select(Request))).scalars().all()) == 1

@@ -53,7 +53,7 @@ def needs_touch(user: User | None, *, full_name: str, username: str | None, loca
 async def find_user(s: AsyncSession, ref: str) -> User | None:
     """By numeric Telegram id or by @username of someone who has written to the bot."""
     ref = (ref or "").strip()
-    if ref.lstrip("-").isdigit():
+    if ref.lstrip("-").isdecimal():
         return await s.get(User, int(ref)) if validate.fits_id(int(ref)) else None
     name = ref.lstrip("@")
     if not name:
@@ -91,7 +91,7 @@ async def team_by_name(s: AsyncSession, name: str) -> Team | None:
 
 async def find_team(s: AsyncSession, ref: str) -> Team | None:
     ref = (ref or "").strip()
-    if ref.isdigit():
+    if ref.isdecimal():
         team = await s.get(Team, int(ref)) if validate.fits_id(int(ref)) else None
     else:
         team = await team_by_name(s, ref)
