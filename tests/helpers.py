@@ -84,6 +84,34 @@ class Station:
         return placed.text.split("#", 1)[1].split()[0]
 
 
+async def until_summary_en(st: Station, resident: FakeUser, service: str, need: str, area: str,
+                           after_area=None):
+    """An English resident's 点单 conversation up to (not including) the final “Confirm” tap.
+    after_area: an async hook run while the bot asks for the address."""
+    fake = st.fake
+    await st.say(resident, "/start", "/")
+    before = len(fake.bot_messages(resident))
+    await resident.send("/request")
+    menu = await fake.wait_message(resident, contains="Which service", after=before)
+    await fake.answer(await resident.tap(menu, service))
+    await fake.wait_idle(quiet=0.05)
+    days = await st.say(resident, need, "On which day")
+    before = len(fake.bot_messages(resident))
+    tomorrow = days.reply_markup["inline_keyboard"][0][1]["callback_data"]
+    await fake.answer(await resident.tap_data(days, tomorrow))
+    slots = await fake.wait_message(resident, contains="At what time", after=before)
+    before = len(fake.bot_messages(resident))
+    await fake.answer(await resident.tap(slots, "14:00"))
+    await fake.wait_message(resident, contains="compound", after=before)
+    ask_address = await st.say(resident, area, "exact address")
+    if after_area is not None:
+        await after_area()
+    before = len(fake.bot_messages(resident))
+    await fake.answer(await resident.tap(ask_address, "Skip"))
+    await fake.wait_message(resident, contains="phone", after=before)
+    return await st.say(resident, "Skip", "Please check your request")
+
+
 def is_en(user: FakeUser) -> bool:
     return (user.language_code or "").startswith("en")
 

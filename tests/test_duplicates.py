@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from storage.models import OutboxMessage, ProcessedUpdate, Request, RequestEvent
 from tests.fakegram import FakeMessage, FakeTelegram
-from tests.helpers import Station
+from tests.helpers import Station, until_summary_en
 
 SERVICE = "Help for the elderly"
 TEAM = "综合志愿服务队"
@@ -87,23 +87,9 @@ def containing(fake: FakeTelegram, chat, text: str) -> list[FakeMessage]:
 async def until_summary(s: SimpleNamespace, need: str, area: str, area_twice: bool = False) -> FakeMessage:
     """The resident's 点单 conversation up to the summary. area_twice: the area message is delivered
     a second time while the bot asks for the address, and must change nothing."""
-    st, resident, fake = s.st, s.res, s.st.fake
-    await st.say(resident, "/start", "/")
-    before = len(fake.bot_messages(resident))
-    await resident.send("/request")
-    menu = await fake.wait_message(resident, contains="Which service", after=before)
-    await fake.answer(await resident.tap(menu, SERVICE))
-    await fake.wait_idle(quiet=0.05)
-    days = await st.say(resident, need, "On which day")
-    before = len(fake.bot_messages(resident))
-    tomorrow = days.reply_markup["inline_keyboard"][0][1]["callback_data"]
-    await fake.answer(await resident.tap_data(days, tomorrow))
-    slots = await fake.wait_message(resident, contains="At what time", after=before)
-    before = len(fake.bot_messages(resident))
-    await fake.answer(await resident.tap(slots, "14:00"))
-    await fake.wait_message(resident, contains="compound", after=before)
-    ask_address = await st.say(resident, area, "exact address")
-    if area_twice:
+    fake, resident = s.st.fake, s.res
+
+    async def deliver_area_again():
         update_id, update = s.updates.last()
         assert update["message"]["text"] == area
         await processed(s.app, update_id)
@@ -112,10 +98,9 @@ async def until_summary(s: SimpleNamespace, need: str, area: str, area_twice: bo
         await s.updates.fetched()
         # Not taken as the address, no new question: the conversation did not move.
         assert fake.chat_messages(resident)[before:] == []
-    before = len(fake.bot_messages(resident))
-    await fake.answer(await resident.tap(ask_address, "Skip"))
-    await fake.wait_message(resident, contains="phone", after=before)
-    return await st.say(resident, "Skip", "Please check your request")
+
+    return await until_summary_en(s.st, resident, SERVICE, need, area,
+                                  after_area=deliver_area_again if area_twice else None)
 
 
 async def test_claim_tap_delivered_twice_claims_once(fake, start_app):

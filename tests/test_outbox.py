@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from storage.models import OutboxMessage, Request, RequestEvent, User
 from tests.fakegram import FakeGroup, FakeMessage, FakeTelegram, FakeUser
-from tests.helpers import Station
+from tests.helpers import Station, until_summary_en
 
 SERVICE = "Help for the elderly"
 TEAM = "综合志愿服务队"
@@ -39,27 +39,7 @@ async def open_station(fake: FakeTelegram, start_app, *, groups: int = 1, volunt
 
 
 async def until_summary(st: Station, resident: FakeUser, need: str, area: str) -> FakeMessage:
-    """The 点单 conversation up to (not including) the final “Confirm” tap; returns the summary."""
-    fake = st.fake
-    await st.say(resident, "/start", "/")
-    before = len(fake.bot_messages(resident))
-    await resident.send("/request")
-    menu = await fake.wait_message(resident, contains="Which service", after=before)
-    await fake.answer(await resident.tap(menu, SERVICE))
-    await fake.wait_idle(quiet=0.05)
-    days = await st.say(resident, need, "On which day")
-    before = len(fake.bot_messages(resident))
-    tomorrow = days.reply_markup["inline_keyboard"][0][1]["callback_data"]
-    await fake.answer(await resident.tap_data(days, tomorrow))
-    slots = await fake.wait_message(resident, contains="At what time", after=before)
-    before = len(fake.bot_messages(resident))
-    await fake.answer(await resident.tap(slots, "14:00"))
-    await fake.wait_message(resident, contains="compound", after=before)
-    ask_address = await st.say(resident, area, "exact address")
-    before = len(fake.bot_messages(resident))
-    await fake.answer(await resident.tap(ask_address, "Skip"))
-    await fake.wait_message(resident, contains="phone", after=before)
-    return await st.say(resident, "Skip", "Please check your request")
+    return await until_summary_en(st, resident, SERVICE, need, area)
 
 
 async def confirm_while_down(fake: FakeTelegram, resident: FakeUser, summary: FakeMessage) -> None:

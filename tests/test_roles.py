@@ -6,7 +6,6 @@ import pytest
 from sqlalchemy import select
 
 from bot import texts
-from bot.services import people
 from storage.models import Request, Service, StationSetting, Team, TeamChat, User
 from tests.fakegram import FakeGroup, FakeTelegram, FakeUser
 from tests.helpers import Station

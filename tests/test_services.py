@@ -5,7 +5,6 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from bot.clock import FrozenClock
 from bot.errors import DomainError
 from bot.services import ledger, menu, people, requests
 from storage.db import Database
