@@ -118,3 +118,12 @@ def test_long_answers_are_split_under_telegrams_limit():
     assert len(pieces) > 1 and all(len(p) <= 4096 for p in pieces)
     assert "\n".join(pieces) == text
     assert [len(p) for p in chunks("y" * 5000)] == [4096, 904]
+
+
+def test_calendar_command_prints_the_year(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "bot", "calendar", "2026"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0
+    lines = proc.stdout.splitlines()
+    assert "2026-06-19  festival  端午" in lines and "2026-06-12  festival  端午  -7d" in lines
+    assert lines == sorted(lines, key=lambda line: line[:10])
