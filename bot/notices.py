@@ -225,3 +225,35 @@ class Notices:
         await self._to_user(s, req.resident_id, lambda: _(
             "We are sorry: your request {number} could not be accepted.\nReason: {reason}").format(
             number=texts.number(req), reason=req.closed_reason))
+
+    # follow-ups (scheduling.followups) ----------------------------------------------------------
+
+    async def reposted(self, s: AsyncSession, req: Request, chats: list[int], minutes: int) -> None:
+        """Nobody took an open request in time: a new card in the team's groups, and word to the coordinators."""
+        for chat_id in chats:
+            with self._in(self.default_locale):
+                text = await self._card_text(s, req, _("Status: still waiting for a volunteer (posted again)"))
+                kb = keyboards.card(req.id)
+            self._put(s, chat_id, text, kb, ref=f"card:{req.id}")
+        await self._to_coordinators(s, lambda: (
+            _("⏰ Request {number} has not been taken for {hours} h. I have posted it again to the team's groups.")
+            if chats else
+            _("⏰ Request {number} has not been taken for {hours} h, and its team has no bound group. "
+              "Bind one with /bind in the group.")).format(number=texts.number(req), hours=texts.hours(minutes)))
+
+    async def still_unclaimed(self, s: AsyncSession, req: Request, minutes: int) -> None:
+        async def render():
+            return "\n".join([
+                _("⚠️ Request {number} is still not taken, {hours} h after it was sent to the volunteers. "
+                  "/pending shows what is open.").format(number=texts.number(req), hours=texts.hours(minutes)),
+                await self.summary(s, req, private=False)])
+        await self._to_coordinators(s, render)
+
+    async def unrated(self, s: AsyncSession, req: Request) -> None:
+        """A done request the resident has not rated for 72 h: the coordinators may approve it as it is."""
+        name = await self._volunteer_name(s, req.claimer_id)
+        await self._to_coordinators(s, lambda: (
+            _("🕒 Hours to approve: request {number}, volunteer {name}, {hours} h. "
+              "The resident has not confirmed or rated it within 72 h.").format(
+                number=texts.number(req), name=name, hours=texts.hours(req.reported_minutes)),
+            keyboards.approve(req.id)), skip=req.claimer_id)

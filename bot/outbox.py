@@ -133,8 +133,11 @@ class OutboxSender:
                 attempts=OutboxMessage.attempts + 1))
             if row.method == "send" and row.ref and row.ref.startswith("card:"):
                 request_id = int(row.ref.split(":", 1)[1])
-                if await s.get(RequestCard, (request_id, row.chat_id)) is None:
+                card = await s.get(RequestCard, (request_id, row.chat_id))
+                if card is None:
                     s.add(RequestCard(request_id=request_id, chat_id=row.chat_id, message_id=message_id))
+                else:  # the card was posted again (an unclaimed follow-up): later edits go to the new one
+                    card.message_id = message_id
 
     async def _retry(self, row: OutboxMessage, delay: float, error: str, count: bool = True) -> None:
         at = self.clock.now() + timedelta(seconds=delay)

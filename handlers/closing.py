@@ -126,14 +126,13 @@ async def approve(query: CallbackQuery, callback_data: ApproveCb, db: Database, 
 
 @router.callback_query(ApproveCb.filter(F.action == "fix"))
 async def ask_correction(query: CallbackQuery, callback_data: ApproveCb, state: FSMContext, db: Database,
-                         user: User) -> None:
+                         clock: Clock, user: User) -> None:
     people.require_coordinator(user)
     async with db.read() as s:
         req = await requests.get(s, callback_data.rid)
     if req.claimer_id == user.id:
         raise DomainError("own_hours")
-    if req.status != requests.CONFIRMED:
-        raise DomainError(requests.why_not(req.status))
+    requests.check_approvable(req, clock.now())
     await state.set_state(Correct.hours)
     await state.update_data(rid=req.id)
     await query.answer()

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
 from bot.settings import Settings
+from scheduling.followups import run_followups
 from scheduling.occurrences import PROCESS_ID, QUEUED, SKIPPED, claim
 from scheduling.posts import Due, due_between, queue_post
 from storage.db import Database
@@ -38,6 +39,7 @@ HORIZON = timedelta(days=366)  # never look further back than this for missed po
 class RunResult:
     queued: list[str] = field(default_factory=list)  # keys this call claimed and queued
     skipped: list[str] = field(default_factory=list)  # keys this call recorded as skipped
+    followups: list[str] = field(default_factory=list)  # follow-ups of requests this call claimed and queued
 
 
 class Scheduler:
@@ -114,6 +116,8 @@ class Scheduler:
 
         if checked is None or now - checked >= WATERMARK_EVERY:
             await self._mark(now)
+        result.followups = await run_followups(self.db, self.i18n, self.settings, now=now,
+                                               claimed_by=self.process_id)
         return result
 
     async def _mark(self, now: datetime) -> None:

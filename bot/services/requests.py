@@ -24,6 +24,7 @@ CANCELLED, REJECTED = "cancelled", "rejected"
 ACTIVE = (REVIEW, OPEN, CLAIMED)
 MAX_AHEAD = timedelta(days=90)
 MAX_WINDOW = timedelta(hours=12)
+UNRATED_AFTER = timedelta(hours=72)  # a done request not rated by then may be approved without a rating
 
 
 class Notices(Protocol):
@@ -267,6 +268,18 @@ async def comment(s: AsyncSession, *, request_id: int, user: User, text: str, no
     return req
 
 
+def unrated_overdue(req: Request, now: datetime) -> bool:
+    """A done request the resident has not rated within UNRATED_AFTER of the report."""
+    return req.status == DONE and req.reported_at is not None and now >= req.reported_at + UNRATED_AFTER
+
+
+def check_approvable(req: Request, now: datetime) -> None:
+    """Hours are approved once the resident confirmed, or once they left it unrated for 72 h."""
+    if req.status == CONFIRMED or unrated_overdue(req, now):
+        return
+    raise DomainError(why_not(req.status) if req.status != DONE else "not_confirmed")
+
+
 async def approve(s: AsyncSession, notices: Notices, *, request_id: int, actor: User, now: datetime,
                   points_per_hour: int, minutes: int | None = None, reason: str | None = None) -> Request:
     """A coordinator approves (or corrects, with a reason) the hours; only now do they reach the ledger."""
@@ -274,15 +287,15 @@ async def approve(s: AsyncSession, notices: Notices, *, request_id: int, actor: 
     req = await get(s, request_id)
     if req.claimer_id == actor.id:
         raise DomainError("own_hours")
-    if req.status != CONFIRMED:
-        raise DomainError(why_not(req.status) if req.status != DONE else "not_confirmed")
+    check_approvable(req, now)
     corrected = minutes is not None and minutes != req.reported_minutes
     if corrected:
         if not 0 < minutes <= validate.MAX_MINUTES:
             raise DomainError("hours_out_of_range", max_hours=validate.MAX_MINUTES / 60)
         reason = validate.text(reason, "reason")
     final = minutes if corrected else req.reported_minutes
-    await _transition(s, req, (CONFIRMED,), now, status=APPROVED, approved_minutes=final,
+    expect = (CONFIRMED, DONE) if req.status == DONE else (CONFIRMED,)  # DONE only when unrated for 72 h
+    await _transition(s, req, expect, now, status=APPROVED, approved_minutes=final,
                       approved_by=actor.id, approved_at=now)
     ledger.add_service(s, volunteer_id=req.claimer_id, minutes=final, points_per_hour=points_per_hour,
                        request_id=req.id, approved_by=actor.id, now=now,

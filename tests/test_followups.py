@@ -1,0 +1,199 @@
+"""Timed follow-ups of requests: an unclaimed request is posted again (never at night), an unrated one goes
+to the coordinators after 72 h. Time is chosen by the test; nothing sleeps."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from bot.clock import Clock
+from bot.errors import DomainError
+from bot.i18n import make_i18n
+from bot.notices import Notices
+from bot.outbox import OutboxSender
+from bot.services import requests
+from scheduling.followups import not_at_night
+from storage.models import (
+    LedgerEntry,
+    OutboxMessage,
+    Request,
+    RequestCard,
+    Service,
+    TeamMember,
+    User,
+    Volunteer,
+)
+from tests.test_scheduler import (
+    EN_COORDINATOR,
+    GROUP,
+    SHANGHAI,
+    ZH_COORDINATOR,
+    local,
+    outbox,
+    scheduler,
+    station_db,  # noqa: F401  (fixture)
+)
+
+RESIDENT, VOLUNTEER = 20, 30
+
+
+@pytest.fixture
+async def db(station_db):  # noqa: F811
+    """station_db plus a resident, a volunteer of team 1 and a service of team 1."""
+    now = local(2025, 12, 1)
+    async with station_db.tx() as s:
+        for uid, name in ((RESIDENT, "Zhao"), (VOLUNTEER, "Qian")):
+            s.add(User(id=uid, full_name=name, locale="zh_Hans", is_admin=False, is_coordinator=False,
+                       blocked_bot=False, created_at=now))
+        await s.flush()
+        s.add(Volunteer(user_id=VOLUNTEER, name="Qian", phone="13800000000", registered_at=now))
+        s.add(TeamMember(team_id=1, user_id=VOLUNTEER, is_leader=False, joined_at=now))
+        s.add(Service(name_zh="陪诊", name_en="Escort", team_id=1, active=True, position=0))
+    return station_db
+
+
+def notices() -> Notices:
+    return Notices(make_i18n(), SHANGHAI, "zh_Hans", 10, Clock())
+
+
+async def place(db, at: datetime) -> Request:
+    async with db.tx() as s:
+        resident = await s.get(User, RESIDENT)
+        service = (await s.execute(select(Service))).scalars().first()
+        start = at + timedelta(days=3)
+        draft = requests.Draft(service_id=service.id, description="Walk to the clinic", area="Block 3",
+                               window_start=start, window_end=start + timedelta(hours=2))
+        return await requests.place(s, notices(), resident=resident, draft=draft, now=at, year=at.year)
+
+
+async def claim(db, req: Request, at: datetime) -> None:
+    async with db.tx() as s:
+        await requests.claim(s, notices(), request_id=req.id, user=await s.get(User, VOLUNTEER), chat_team_id=1,
+                             now=at)
+
+
+async def approve(db, req: Request, at: datetime) -> Request:
+    async with db.tx() as s:
+        return await requests.approve(s, notices(), request_id=req.id, actor=await s.get(User, ZH_COORDINATOR),
+                                      now=at, points_per_hour=10)
+
+
+async def cards(db, req: Request) -> list[OutboxMessage]:
+    return [m for m in await outbox(db, GROUP) if m.ref == f"card:{req.id}" and m.method == "send"]
+
+
+async def about(db, chat_id: int, req: Request) -> list[OutboxMessage]:
+    return [m for m in await outbox(db, chat_id) if req.number in m.text and m.ref is None]
+
+
+def test_not_at_night():
+    assert not_at_night(local(2026, 3, 10, 21, 59), SHANGHAI) == local(2026, 3, 10, 21, 59)
+    assert not_at_night(local(2026, 3, 10, 22), SHANGHAI) == local(2026, 3, 11, 7)
+    assert not_at_night(local(2026, 3, 11, 3), SHANGHAI) == local(2026, 3, 11, 7)
+    assert not_at_night(local(2026, 3, 11, 7), SHANGHAI) == local(2026, 3, 11, 7)
+
+
+async def test_unclaimed_request_is_posted_again_once(db, db_url):
+    req = await place(db, local(2026, 3, 10, 9))
+    sch = scheduler(db, db_url)
+    coordinators_before = len(await about(db, ZH_COORDINATOR, req))
+    assert len(await cards(db, req)) == 1
+
+    assert (await sch.run_due(local(2026, 3, 10, 10, 59))).followups == []
+    assert (await sch.run_due(local(2026, 3, 10, 11))).followups == [f"followup:unclaimed:{req.id}:1"]
+    assert (await sch.run_due(local(2026, 3, 10, 11, 1))).followups == []
+    assert (await scheduler(db, db_url, process_id="other").run_due(local(2026, 3, 10, 11, 2))).followups == []
+
+    posted = await cards(db, req)
+    assert len(posted) == 2  # the first card and the one re-post
+    assert "callback_data" in posted[1].markup and "重新发布" in posted[1].text
+    told_zh = await about(db, ZH_COORDINATOR, req)
+    told_en = await about(db, EN_COORDINATOR, req)
+    assert len(told_zh) == coordinators_before + 1 and "2" in told_zh[-1].text
+    assert "posted it again" in told_en[-1].text
+
+    # The re-post replaces the card's message id for the group, so later edits reach the new card.
+    sender = OutboxSender(db, bot=None)
+    await sender._sent(posted[0], 100)
+    await sender._sent(posted[1], 200)
+    async with db.read() as s:
+        assert (await s.get(RequestCard, (req.id, GROUP))).message_id == 200
+    assert (await sender._card_message(posted[1])) == 200
+
+    # A second period after the re-post, the coordinators hear it is still unclaimed, once.
+    assert (await sch.run_due(local(2026, 3, 10, 12, 59))).followups == []
+    assert (await sch.run_due(local(2026, 3, 10, 13))).followups == [f"followup:unclaimed:{req.id}:2"]
+    assert (await sch.run_due(local(2026, 3, 10, 14))).followups == []
+    assert "still not taken" in (await about(db, EN_COORDINATOR, req))[-1].text
+    assert len(await cards(db, req)) == 2
+
+
+async def test_unclaimed_follow_up_waits_for_the_morning(db, db_url):
+    req = await place(db, local(2026, 3, 10, 21))  # the deadline falls at 23:00
+    sch = scheduler(db, db_url)
+    for at in (local(2026, 3, 10, 23), local(2026, 3, 11, 2), local(2026, 3, 11, 6, 59)):
+        assert (await sch.run_due(at)).followups == []
+    assert len(await cards(db, req)) == 1
+    assert (await sch.run_due(local(2026, 3, 11, 7))).followups == [f"followup:unclaimed:{req.id}:1"]
+    assert len(await cards(db, req)) == 2
+    assert (await sch.run_due(local(2026, 3, 11, 8, 59))).followups == []
+    assert (await sch.run_due(local(2026, 3, 11, 9))).followups == [f"followup:unclaimed:{req.id}:2"]
+
+
+async def test_no_follow_up_for_a_request_claimed_in_time(db, db_url):
+    req = await place(db, local(2026, 3, 10, 9))
+    await claim(db, req, local(2026, 3, 10, 10))
+    sch = scheduler(db, db_url)
+    for at in (local(2026, 3, 10, 11), local(2026, 3, 10, 15), local(2026, 3, 11, 9)):
+        assert (await sch.run_due(at)).followups == []
+    assert len(await cards(db, req)) == 1
+
+
+async def test_unrated_request_goes_to_coordinators_after_72_hours(db, db_url):
+    req = await place(db, local(2026, 3, 10, 9))
+    await claim(db, req, local(2026, 3, 10, 10))
+    reported_at = req.window_start + timedelta(hours=1)
+    async with db.tx() as s:
+        req = await requests.report_done(s, notices(), request_id=req.id, user=await s.get(User, VOLUNTEER),
+                                         minutes=60, now=reported_at)
+    sch = scheduler(db, db_url)
+
+    almost = reported_at + timedelta(hours=72) - timedelta(minutes=1)
+    assert (await sch.run_due(almost)).followups == []
+    with pytest.raises(DomainError) as exc:
+        await approve(db, req, almost)
+    assert exc.value.code == "not_confirmed"
+
+    due = reported_at + timedelta(hours=72)
+    assert (await sch.run_due(due)).followups == [f"followup:unrated:{req.id}:1"]
+    assert (await sch.run_due(due + timedelta(minutes=1))).followups == []
+    told = await about(db, EN_COORDINATOR, req)
+    assert len(told) == 1 and "not confirmed or rated" in told[0].text and "a1:ok:" in told[0].markup
+
+    approved = await approve(db, req, due + timedelta(minutes=5))
+    assert approved.status == requests.APPROVED and approved.rating is None and approved.approved_minutes == 60
+    async with db.read() as s:
+        assert len((await s.execute(select(LedgerEntry).where(LedgerEntry.request_id == req.id))).all()) == 1
+
+
+async def test_unrated_approval_keeps_the_other_rules(db, db_url):
+    req = await place(db, local(2026, 3, 10, 9))
+    await claim(db, req, local(2026, 3, 10, 10))
+    reported_at = req.window_start + timedelta(hours=1)
+    async with db.tx() as s:
+        await requests.report_done(s, notices(), request_id=req.id, user=await s.get(User, VOLUNTEER),
+                                   minutes=60, now=reported_at)
+    later = reported_at + timedelta(hours=80)
+    async with db.tx() as s:
+        with pytest.raises(DomainError) as exc:  # not a coordinator
+            await requests.approve(s, notices(), request_id=req.id, actor=await s.get(User, RESIDENT),
+                                   now=later, points_per_hour=10)
+    async with db.tx() as s:
+        volunteer = await s.get(User, VOLUNTEER)
+        volunteer.is_coordinator = True
+    async with db.tx() as s:
+        with pytest.raises(DomainError) as exc:  # never one's own hours
+            await requests.approve(s, notices(), request_id=req.id, actor=await s.get(User, VOLUNTEER),
+                                   now=later, points_per_hour=10)
+    assert exc.value.code == "own_hours"
