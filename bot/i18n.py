@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Iterator
 
 from aiogram.utils.i18n import I18n
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -16,17 +17,21 @@ LOCALES = ("zh_Hans", "en")
 
 
 class PoI18n(I18n):
-    """aiogram's I18n, reading .po files directly so no compiled .mo is kept in the repo."""
+    """aiogram's I18n, reading .po files directly so no compiled .mo is kept in the repo.
+
+    A locale's catalogue is the union of every .po file in its LC_MESSAGES folder: `messages.po`
+    plus one file per feature added later (`shop.po`, `activities.po`, ...), so features can be
+    translated without touching one shared file.
+    """
 
     def find_locales(self) -> dict[str, gettext.GNUTranslations]:
         found: dict[str, gettext.GNUTranslations] = {}
-        for po_path in sorted(self.path.glob(f"*/LC_MESSAGES/{self.domain}.po")):
-            with po_path.open("rb") as fp:
-                catalog = read_po(fp)
+        for folder in sorted(p for p in self.path.iterdir() if (p / "LC_MESSAGES").is_dir()):
+            catalog = read_catalog(folder.name, self.path)
             buffer = io.BytesIO()
             write_mo(buffer, catalog)
             buffer.seek(0)
-            found[po_path.parent.parent.name] = gettext.GNUTranslations(buffer)
+            found[folder.name] = gettext.GNUTranslations(buffer)
         return found
 
     @contextmanager
@@ -37,6 +42,22 @@ class PoI18n(I18n):
             yield self
         finally:
             I18n.reset_current(token)
+
+
+def read_catalog(locale: str, root: Path = LOCALES_DIR) -> Catalog:
+    """All .po files of a locale merged; `messages.po` first, the feature files after it."""
+    files = sorted((root / locale / "LC_MESSAGES").glob("*.po"), key=lambda p: (p.stem != "messages", p.name))
+    merged: Catalog | None = None
+    for po_path in files:
+        with po_path.open("rb") as fp:
+            catalog = read_po(fp)
+        if merged is None:
+            merged = catalog
+            continue
+        for message in catalog:
+            if message.id:
+                merged[message.id] = message
+    return merged if merged is not None else Catalog(locale=locale)
 
 
 def make_i18n(default_locale: str = "zh_Hans") -> PoI18n:

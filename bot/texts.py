@@ -78,6 +78,14 @@ ERRORS = {
 }
 
 
+def register_errors(more: dict) -> None:
+    """A feature's own error texts (kept in its texts module), by DomainError code."""
+    clash = set(more) & set(ERRORS)
+    if clash - {k for k in clash if ERRORS[k] is more[k]}:
+        raise ValueError(f"error codes defined twice: {sorted(clash)}")
+    ERRORS.update(more)
+
+
 def error_text(exc: DomainError) -> str:
     template = ERRORS.get(exc.code, ERRORS["bad_state"])
     return str(template).format(**exc.params)

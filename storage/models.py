@@ -1,11 +1,12 @@
 """SQLAlchemy models. Times are stored as naive UTC and read back as aware UTC."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -13,7 +14,9 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
+from sqlalchemy import false, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -56,6 +59,21 @@ class Volunteer(Base):
     name: Mapped[str] = mapped_column(String(32))
     phone: Mapped[str] = mapped_column(String(20))
     registered_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    skills: Mapped[str] = mapped_column(String(300), default="", server_default="")  # comma-joined Skill ids
+    show_in_rank: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())  # else "a volunteer"
+    share_stars: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # congratulate in group
+    star_level: Mapped[int] = mapped_column(Integer, default=0, server_default=false())  # highest level congratulated
+
+
+class Skill(Base):
+    """A skill volunteers can tick at registration; the list is the station's."""
+
+    __tablename__ = "skills"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(20))
+    name_en: Mapped[str] = mapped_column(String(40))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Team(Base):
@@ -72,6 +90,8 @@ class TeamMember(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     is_leader: Mapped[bool] = mapped_column(Boolean, default=False)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(8), default="active", server_default="active")  # pending | active
+    decided_by: Mapped[int | None] = mapped_column(BigInteger)  # who approved the join request
 
 
 class TeamChat(Base):
@@ -140,6 +160,9 @@ class Request(Base):
     closed_reason: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # 帮办员 proxy ordering: resident_id is then the proxy, who gets the notifications; this is the
+    # resident's own name as typed in.
+    proxy_for: Mapped[str | None] = mapped_column(String(32))
 
 
 class RequestCard(Base):
@@ -171,8 +194,10 @@ class LedgerEntry(Base):
     volunteer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     minutes: Mapped[int] = mapped_column(Integer)
     points: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[str] = mapped_column(String(16))  # service | reversal | correction | redeem
+    # service | reversal | correction | redeem (points < 0) | refund (a cancelled redemption)
+    kind: Mapped[str] = mapped_column(String(16))
     request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id"), index=True)
+    activity_id: Mapped[int | None] = mapped_column(ForeignKey("activities.id"), index=True)
     reverses_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
     reason: Mapped[str | None] = mapped_column(String(300))
     approved_by: Mapped[int | None] = mapped_column(BigInteger)
@@ -223,8 +248,127 @@ class Occurrence(Base):
     status: Mapped[str] = mapped_column(String(8))  # queued | skipped
 
 
+class Dispute(Base):
+    """A volunteer's objection to a ledger entry, until a coordinator corrects or rejects it."""
+
+    __tablename__ = "disputes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"), index=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    text: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(10))  # open | corrected | rejected
+    resolved_by: Mapped[int | None] = mapped_column(BigInteger)
+    resolution: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ShopItem(Base):
+    """An item of the 爱心超市 catalogue."""
+
+    __tablename__ = "shop_items"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+    price: Mapped[int] = mapped_column(Integer)  # points
+    stock: Mapped[int] = mapped_column(Integer)
+    monthly_limit: Mapped[int | None] = mapped_column(Integer)  # per volunteer per month
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Redemption(Base):
+    """Points exchanged for an item; the points leave through the ledger entry `entry_id`."""
+
+    __tablename__ = "redemptions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("shop_items.id"), index=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    price: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(12), unique=True)  # pick-up code
+    status: Mapped[str] = mapped_column(String(10))  # reserved | handed | cancelled
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    handed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    handed_by: Mapped[int | None] = mapped_column(BigInteger)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Certificate(Base):
+    """A 志愿服务证明 issued as a PDF; the number lets a coordinator verify it later."""
+
+    __tablename__ = "certificates"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(24), unique=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    date_from: Mapped[date | None] = mapped_column(Date)
+    date_to: Mapped[date | None] = mapped_column(Date)
+    minutes: Mapped[int] = mapped_column(Integer)
+    entries: Mapped[int] = mapped_column(Integer)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Activity(Base):
+    """A group activity (定单 with places) that volunteers sign up for."""
+
+    __tablename__ = "activities"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(16), unique=True)
+    title: Mapped[str] = mapped_column(String(60))
+    theme: Mapped[str] = mapped_column(String(60), default="")
+    place: Mapped[str] = mapped_column(String(100))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    capacity: Mapped[int] = mapped_column(Integer)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)  # None: the whole station
+    signup_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(10))  # published | cancelled | finished
+    checkin_code: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ActivitySignup(Base):
+    __tablename__ = "activity_signups"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10))  # signed | waiting | cancelled
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)  # waiting-list order
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    checked_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    proposed_minutes: Mapped[int | None] = mapped_column(Integer)
+    approved_minutes: Mapped[int | None] = mapped_column(Integer)
+    no_show: Mapped[bool] = mapped_column(Boolean, default=False)
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
+
+    __table_args__ = (UniqueConstraint("activity_id", "user_id", name="uq_signup_once"),)
+
+
+class ActivityCard(Base):
+    """Where an activity's card was posted, so its count of places can be edited."""
+
+    __tablename__ = "activity_cards"
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id"), primary_key=True)
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    message_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class CustomText(Base):
+    """A text a coordinator changed (a month's theme, a festival's customs), per locale."""
+
+    __tablename__ = "custom_texts"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # e.g. theme:3, festival:duanwu
+    locale: Mapped[str] = mapped_column(String(8), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    updated_by: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 __all__ = [
     "Base", "User", "Volunteer", "Team", "TeamMember", "TeamChat", "Service", "StationSetting",
     "Counter", "Request", "RequestCard", "RequestEvent", "LedgerEntry", "OutboxMessage",
-    "ProcessedUpdate", "Occurrence",
+    "ProcessedUpdate", "Occurrence", "Skill", "Dispute", "ShopItem", "Redemption", "Certificate", "Activity",
+    "ActivitySignup", "ActivityCard", "CustomText",
 ]

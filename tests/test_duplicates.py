@@ -228,6 +228,7 @@ async def test_update_redelivered_after_a_restart_is_skipped(fake, start_app, st
     assert "You took" in (await fake.answer(query)).text
     await fake.wait_message(s.vol, contains="You have taken")
     await fake.wait_message(s.res, contains="Good news")
+    await fake.wait_message(s.group, contains="已接单")  # the card edit, sent before the stop
     await processed(s.app, update_id)
 
     await stop_app(s.app)

@@ -5,9 +5,8 @@ from pathlib import Path
 
 import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
-from babel.messages.pofile import read_po
 
-from bot.i18n import LOCALES_DIR, make_i18n
+from bot.i18n import make_i18n, read_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = {**DEFAULT_KEYWORDS, "__": None}
@@ -23,8 +22,7 @@ def code_msgids() -> set[str]:
 
 
 def catalog(locale: str):
-    with (LOCALES_DIR / locale / "LC_MESSAGES" / "messages.po").open("rb") as fp:
-        return read_po(fp)
+    return read_catalog(locale)
 
 
 def fields(text: str) -> set[str]:
