@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
 from bot.settings import Settings
-from scheduling.followups import run_followups
+from scheduling import jobs
 from scheduling.occurrences import PROCESS_ID, QUEUED, SKIPPED, claim
 from scheduling.posts import Due, due_between, queue_post
 from storage.db import Database
@@ -39,7 +39,7 @@ HORIZON = timedelta(days=366)  # never look further back than this for missed po
 class RunResult:
     queued: list[str] = field(default_factory=list)  # keys this call claimed and queued
     skipped: list[str] = field(default_factory=list)  # keys this call recorded as skipped
-    followups: list[str] = field(default_factory=list)  # follow-ups of requests this call claimed and queued
+    followups: list[str] = field(default_factory=list)  # keys the timed jobs (scheduling.jobs) claimed
 
 
 class Scheduler:
@@ -116,8 +116,11 @@ class Scheduler:
 
         if checked is None or now - checked >= WATERMARK_EVERY:
             await self._mark(now)
-        result.followups = await run_followups(self.db, self.i18n, self.settings, now=now,
-                                               claimed_by=self.process_id)
+        for job in jobs.JOBS:
+            try:
+                result.followups += await job(self.db, self.i18n, self.settings, now=now, claimed_by=self.process_id)
+            except Exception:  # one failing job must not stop the others; the next tick retries it
+                log.exception("timed job %s failed", getattr(job, "__name__", job))
         return result
 
     async def _mark(self, now: datetime) -> None:

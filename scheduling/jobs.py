@@ -1,0 +1,14 @@
+"""Timed jobs Scheduler.run_due runs on every tick, after the calendar posts.
+
+Each job is `async def job(db, i18n, settings, *, now, claimed_by) -> list[str]` and returns the occurrence
+keys it claimed. A job must claim each thing it sends as an occurrence (scheduling.occurrences.claim_in) in
+the transaction that queues its messages, so that several processes and restarts send it once. Add a
+feature's job here, one line.
+"""
+from __future__ import annotations
+
+from scheduling.followups import run_followups
+
+JOBS = [
+    run_followups,
+]
