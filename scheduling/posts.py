@@ -99,7 +99,7 @@ def render(due: Due, locale: str, extras: Extras | None = None) -> str:
         lines = [_("📅 Theme of the month: {title}").format(title=theme.title), theme.text, "",
                  _("Suggested activities:"), *(f"• {a}" for a in theme.activities)]
         if extras.activities:
-            lines += ["", _("This month's activities (sign up in the bot):"),
+            lines += ["", _("This month's activities:"),
                       *(_activity_line(a, extras.tz or UTC) for a in extras.activities)]
         return "\n".join(lines)
     event = _events(due.event_date.year).get((post.kind, post.key))
