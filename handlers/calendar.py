@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from aiogram import Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -176,7 +177,10 @@ async def civic_toggle(query: CallbackQuery, callback_data: CivicCb, db: Databas
     name = calendar.event_name(callback_data.key, user.locale)
     await query.answer((_("{name}: on") if callback_data.on else _("{name}: off")).format(name=name))
     text, markup = await _civic_view(db, clock, settings, user)
-    await query.message.edit_text(text, reply_markup=markup)
+    try:
+        await query.message.edit_text(text, reply_markup=markup)
+    except TelegramBadRequest:  # a replayed tap: the list already shows this state
+        pass
 
 
 # answers to reminders -------------------------------------------------------------------------------

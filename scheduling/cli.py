@@ -55,7 +55,11 @@ async def enabled_civic(url: str) -> frozenset[str]:
         await db.dispose()
 
 
-def year_text(year: int, settings: CalendarSettings | None = None) -> str:
+async def station_year(year: int, settings: CalendarSettings | None = None) -> str:
     settings = settings or CalendarSettings()
     offsets = sorted(set(settings.festival_remind_days) | {0}, reverse=True)
-    return format_year(year, offsets, asyncio.run(enabled_civic(settings.database_url)))
+    return format_year(year, offsets, await enabled_civic(settings.database_url))
+
+
+def year_text(year: int) -> str:
+    return asyncio.run(station_year(year))
