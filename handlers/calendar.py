@@ -185,6 +185,13 @@ async def civic_toggle(query: CallbackQuery, callback_data: CivicCb, db: Databas
 
 # answers to reminders -------------------------------------------------------------------------------
 
+async def _markup(query: CallbackQuery, markup) -> None:
+    try:
+        await query.message.edit_reply_markup(reply_markup=markup)
+    except TelegramBadRequest:  # a repeated tap: the buttons are already as they should be
+        pass
+
+
 @router.callback_query(RemindCb.filter())
 async def reminder_answer(query: CallbackQuery, callback_data: RemindCb, db: Database, notices: Notices,
                           clock: Clock, user: User) -> None:
@@ -192,11 +199,11 @@ async def reminder_answer(query: CallbackQuery, callback_data: RemindCb, db: Dat
         async with db.tx() as s:
             await reminders.coming(s, notices, request_id=callback_data.rid, user=user, now=clock.now())
         await query.answer(_("Thank you! I have told the resident you are coming."))
-        await query.message.edit_reply_markup(reply_markup=calendar_ui.reminder_release(callback_data.rid))
+        await _markup(query, calendar_ui.reminder_release(callback_data.rid))
     elif callback_data.action == "missed":
         async with db.tx() as s:
             await reminders.not_held(s, notices, request_id=callback_data.rid, user=user, now=clock.now())
         await query.answer(_("Thank you. I have told the coordinators."))
-        await query.message.edit_reply_markup(reply_markup=None)
+        await _markup(query, None)
     else:
         raise DomainError("stale")
