@@ -83,7 +83,7 @@ async def theme_answer(query: CallbackQuery, callback_data: ThemeCb, state: FSMC
                        user: User) -> None:
     people.require_coordinator(user)
     pending = (await state.get_data()).get(PENDING)
-    if not pending or pending["month"] != callback_data.month:
+    if not pending or pending["month"] != callback_data.month or callback_data.action not in ("save", "drop"):
         raise DomainError("stale")
     await state.update_data({PENDING: None})
     if callback_data.action != "save":
