@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
@@ -27,6 +28,14 @@ from storage.models import User
 
 router = Router(name="calendar")
 PENDING = "theme_edit"  # FSM data key of a previewed, not yet saved theme
+KEEP = ("-", "—", "－", "不变")  # in the step-by-step edit: keep this part as it is
+
+
+class ThemeEdit(StatesGroup):
+    """/theme 3 edit: title, text and activities one message each, then the same preview as the one-line form."""
+    title = State()
+    text = State()
+    activities = State()
 
 views.EVENT_NAMES.update({"coming": __("confirmed coming"), "not_held": __("said it did not take place")})
 
@@ -50,6 +59,7 @@ async def theme(message: Message, command: CommandObject, state: FSMContext, db:
         lines += [f"{t.month}. {t.title}" + (_(" (edited)") if t.edited else "") for t in rows]
         lines += ["", _("/theme 3 shows March; /theme 3 title | text | activity; activity changes it; "
                         "/theme 3 reset goes back to the default.")]
+        lines.append(_("/theme 3 edit changes it step by step."))
         await message.answer("\n".join(lines))
         return
     month_raw, _sep, rest = args.partition(" ")
@@ -70,12 +80,63 @@ async def theme(message: Message, command: CommandObject, state: FSMContext, db:
         return
     async with db.read() as s:
         current = await calendar.theme(s, month, user.locale)
-    new = calendar.parse_theme(current, rest)
-    await state.update_data({PENDING: {"month": month, "locale": user.locale, "title": new.title,
+    if rest.casefold() in ("edit", "修改"):
+        await state.set_state(ThemeEdit.title)
+        await state.update_data({PENDING: None, "theme_month": month})
+        await message.answer(_("Changing the theme of month {month} step by step (/cancel stops). "
+                               "Send the new title, or “-” to keep it:\n{title}").format(month=month, title=current.title))
+        return
+    await _preview(message, state, user, calendar.parse_theme(current, rest))
+
+
+async def _preview(message: Message, state: FSMContext, user: User, new: calendar.ThemeText) -> None:
+    await state.update_data({PENDING: {"month": new.month, "locale": user.locale, "title": new.title,
                                        "text": new.text, "activities": list(new.activities)}})
-    await message.answer("\n".join([_("Preview of the theme of month {month}:").format(month=month), "",
+    await message.answer("\n".join([_("Preview of the theme of month {month}:").format(month=new.month), "",
                                     _theme_text(new), "", _("Save it?")]),
-                         reply_markup=calendar_ui.theme_confirm(month))
+                         reply_markup=calendar_ui.theme_confirm(new.month))
+
+
+async def _step_theme(state: FSMContext, db: Database, user: User) -> calendar.ThemeText:
+    """The theme being changed step by step: what is stored, with the parts given so far."""
+    data = await state.get_data()
+    async with db.read() as s:
+        current = await calendar.theme(s, data["theme_month"], user.locale)
+    return calendar.ThemeText(current.month, data.get("theme_title") or current.title,
+                              data.get("theme_text") or current.text, current.activities, True)
+
+
+@router.message(ThemeEdit.title, F.text)
+async def theme_step_title(message: Message, state: FSMContext, db: Database, user: User) -> None:
+    people.require_coordinator(user)
+    current = await _step_theme(state, db, user)
+    keep = message.text.strip() in KEEP
+    await state.update_data(theme_title=None if keep else calendar.check_title(message.text))
+    await state.set_state(ThemeEdit.text)
+    await message.answer(_("Send the new text, or “-” to keep it:\n{text}").format(text=current.text))
+
+
+@router.message(ThemeEdit.text, F.text)
+async def theme_step_text(message: Message, state: FSMContext, db: Database, user: User) -> None:
+    people.require_coordinator(user)
+    current = await _step_theme(state, db, user)
+    keep = message.text.strip() in KEEP
+    await state.update_data(theme_text=None if keep else calendar.check_text(message.text))
+    await state.set_state(ThemeEdit.activities)
+    await message.answer(_("Send the suggested activities, one per line, or “-” to keep them:\n{activities}").format(
+        activities="\n".join(current.activities)))
+
+
+@router.message(ThemeEdit.activities, F.text)
+async def theme_step_activities(message: Message, state: FSMContext, db: Database, user: User) -> None:
+    people.require_coordinator(user)
+    current = await _step_theme(state, db, user)
+    keep = message.text.strip() in KEEP
+    activities = current.activities if keep else calendar.check_activities(message.text)
+    await state.set_state(None)
+    await state.update_data(theme_month=None, theme_title=None, theme_text=None)
+    await _preview(message, state, user, calendar.ThemeText(current.month, current.title, current.text,
+                                                            activities, True))
 
 
 @router.callback_query(ThemeCb.filter())

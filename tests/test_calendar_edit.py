@@ -154,6 +154,31 @@ async def test_theme_discard_stale_roles_and_bad_input(fake, start_app, clock):
                      usage="/theme 3 title | text | activity; activity")
 
 
+async def test_theme_step_by_step(fake, start_app, clock):
+    d = await desk(fake, start_app, clock, local(2027, 2, 27, 12))
+    st, zh, en, app = d.st, d.zh, d.en, d.app
+
+    ask = await st.say(zh, "/theme 6 修改", "请发送新标题")
+    assert "关爱儿童·端午安康" in ask.text
+    async with Unchanged(app, fake, zh):  # too long: asked again, nothing kept
+        assert_error(app, await reply(fake, zh, "长" * 41), "too_long", zh, length=41, limit=40)
+    ask = await st.say(zh, "-", "主题说明")
+    assert default_theme(6).text_zh in ask.text
+    ask = await st.say(zh, "童心向党，端午安康。", "建议活动")
+    assert default_theme(6).activities_zh[1] in ask.text
+    preview = await st.say(zh, "六一游园会\n包粽子送邻里", "预览")
+    assert "关爱儿童·端午安康" in preview.text and "童心向党" in preview.text and "• 六一游园会" in preview.text
+    await tap_edit(fake, zh, preview, "保存", "✅ 已保存")
+    shown = await st.say(zh, "/theme 6", "童心向党")
+    assert "• 包粽子送邻里" in shown.text and default_theme(6).activities_zh[2] not in shown.text
+
+    await st.say(en, "/theme 6 edit", "Send the new title")
+    await st.say(en, "Children First", "Send the new text")
+    await st.say(en, "/cancel", "Cancelled")
+    assert "Children First" not in (await st.say(en, "/theme 6", "Theme of the month")).text
+    assert await custom_texts(app) == 1
+
+
 # /festival --------------------------------------------------------------------------------------------
 
 async def test_festival_text_edited_used_by_the_configured_reminders(fake, start_app, clock):

@@ -89,20 +89,33 @@ async def themes(s: AsyncSession, locale: str) -> list[ThemeText]:
     return [await theme(s, month, locale) for month in range(1, 13)]
 
 
+def check_title(value: str) -> str:
+    return _fit(value, TITLE_LIMIT)
+
+
+def check_text(value: str) -> str:
+    return _fit(value, TEXT_LIMIT)
+
+
+def check_activities(value: str) -> tuple[str, ...]:
+    """Activities separated by ';' (or '；', or one per line)."""
+    items = [a for a in re.split(r"[;；\n]", value) if a.strip()]
+    if not items:
+        raise DomainError("empty")
+    if len(items) > MAX_ACTIVITIES:
+        raise DomainError("calendar_too_many", count=len(items), limit=MAX_ACTIVITIES)
+    return tuple(_fit(a, ACTIVITY_LIMIT) for a in items)
+
+
 def parse_theme(current: ThemeText, raw: str) -> ThemeText:
     """'title | text | activity; activity' – an empty part keeps what is there now."""
     parts = re.split(r"[|｜]", raw)
     if len(parts) > 3:
         raise DomainError("usage", usage="/theme 3 title | text | activity; activity")
     parts += [""] * (3 - len(parts))
-    title = _fit(parts[0], TITLE_LIMIT) if parts[0].strip() else current.title
-    text = _fit(parts[1], TEXT_LIMIT) if parts[1].strip() else current.text
-    activities = current.activities
-    if parts[2].strip():
-        items = [a for a in re.split(r"[;；\n]", parts[2]) if a.strip()]
-        if len(items) > MAX_ACTIVITIES:
-            raise DomainError("calendar_too_many", count=len(items), limit=MAX_ACTIVITIES)
-        activities = tuple(_fit(a, ACTIVITY_LIMIT) for a in items)
+    title = check_title(parts[0]) if parts[0].strip() else current.title
+    text = check_text(parts[1]) if parts[1].strip() else current.text
+    activities = check_activities(parts[2]) if parts[2].strip() else current.activities
     return ThemeText(current.month, title, text, activities, True)
 
 
