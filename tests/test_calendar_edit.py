@@ -107,15 +107,16 @@ async def test_theme_view_edit_reset_and_the_monthly_post(fake, start_app, clock
     await add_activity(d.app, "义剪进社区", local(2027, 3, 5, 9, 30))
     await add_activity(d.app, "已取消的活动", local(2027, 3, 6, 9), status="cancelled")
     await add_activity(d.app, "四月读书会", local(2027, 4, 1, 0, 30))  # 31 March 16:30 UTC: still April here
+    seen = {user.id: len(fake.bot_messages(user)) for user in (zh, en)}
     result = await d.run(clock, local(2027, 3, 1, 9, 0, 30))
     assert "theme:2027-03" in result.queued
     post = await fake.wait_message(d.group, contains="学雷锋·我先行")
     assert "志愿服务进万家" in post.text and "• 家电维修" in post.text
     assert "本月活动" in post.text and "3月5日" in post.text and "09:30 义剪进社区 – 社区广场" in post.text
     assert "已取消的活动" not in post.text and "四月读书会" not in post.text
-    en_post = await fake.wait_message(en, contains="Learn from Lei Feng Volunteer Month")
+    en_post = await fake.wait_message(en, contains="Learn from Lei Feng Volunteer Month", after=seen[en.id])
     assert "This month's activities" in en_post.text and "义剪进社区" in en_post.text
-    zh_post = await fake.wait_message(zh, contains="📅")
+    zh_post = await fake.wait_message(zh, contains="📅", after=seen[zh.id])
     assert "学雷锋·我先行" in zh_post.text
 
     reset = await st.say(zh, "/theme 3 reset", "恢复默认")
