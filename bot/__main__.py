@@ -18,7 +18,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="run the bot with long polling (the default)")
     sub.add_parser("migrate", help="create or upgrade the database to the newest revision, then exit")
-    cal = sub.add_parser("calendar", help="print a year's scheduled posts (themes and festivals)")
+    cal = sub.add_parser("calendar", help="print a year's scheduled posts (themes, festivals, civic days on), "
+                                          "reminders FESTIVAL_REMIND_DAYS days before and on the day")
     cal.add_argument("year", type=int)
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
     return parser.parse_args(argv)
@@ -40,9 +41,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parse(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "calendar":
-        from scheduling.calendar import format_year
+        from scheduling.cli import year_text
 
-        print(format_year(args.year))
+        print(year_text(args.year))
         return
     settings = settings_or_exit()
     if args.command == "migrate":

@@ -12,6 +12,21 @@ from typing import Annotated
 TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
 
 
+def remind_days(value: object) -> tuple[int, ...]:
+    """FESTIVAL_REMIND_DAYS: "7,1" (or "7 1", or empty for the day itself only) -> (7, 1); each 1 to 60."""
+    if isinstance(value, str):
+        parts = [p for p in re.split(r"[,\s]+", value.strip()) if p]
+        if not all(p.isdecimal() for p in parts):
+            raise ValueError("FESTIVAL_REMIND_DAYS must be whole numbers of days, e.g. 7,1")
+        value = [int(p) for p in parts]
+    if isinstance(value, int):
+        value = [value]
+    days = tuple(sorted({int(v) for v in value}, reverse=True))
+    if any(not 1 <= d <= 60 for d in days):
+        raise ValueError("FESTIVAL_REMIND_DAYS: each number of days must be 1 to 60 (the day itself is always posted)")
+    return days
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
@@ -25,6 +40,8 @@ class Settings(BaseSettings):
     theme_post_hour: int = Field(default=9, ge=0, le=23)  # station-local hour of monthly themes and reminders
     catchup_grace_hours: int = Field(default=24, ge=1, le=24 * 31)  # older missed posts are skipped
     unclaimed_after_hours: int = Field(default=2, ge=1, le=72)  # an open request is posted again after this
+    # days before a festival or civic day its reminder is posted ("7,1"); the day itself always gets one
+    festival_remind_days: Annotated[tuple[int, ...], NoDecode] = (7, 1)
 
     @field_validator("bot_token")
     @classmethod
@@ -42,6 +59,16 @@ class Settings(BaseSettings):
         if isinstance(value, int):
             return [value]
         return value
+
+    @field_validator("festival_remind_days", mode="before")
+    @classmethod
+    def _split_days(cls, value: object) -> object:
+        return remind_days(value)
+
+    @property
+    def reminder_offsets(self) -> tuple[int, ...]:
+        """FESTIVAL_REMIND_DAYS plus the day itself (0), furthest first."""
+        return tuple(sorted(set(self.festival_remind_days) | {0}, reverse=True))
 
     @field_validator("timezone")
     @classmethod

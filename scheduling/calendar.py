@@ -16,7 +16,7 @@ from lunar_python import Lunar
 from scheduling.themes import FESTIVAL_ACTIVITIES, default_theme
 
 __all__ = [
-    "CIVIC_KEYS", "FESTIVAL_ACTIVITIES", "FESTIVAL_KEYS", "REMINDER_OFFSETS",
+    "CIVIC_KEYS", "EVENT_NAMES", "FESTIVAL_ACTIVITIES", "FESTIVAL_KEYS", "REMINDER_OFFSETS",
     "CalendarUnknown", "DayStatus", "Festival", "Post",
     "civic_days", "day_status", "festival_dates", "format_year",
     "published_years", "scheduled_posts",
@@ -93,6 +93,15 @@ _CIVIC = {
     "volunteer_day": ("国际志愿者日", "International Volunteer Day", lambda y: dt.date(y, 12, 5)),
 }
 CIVIC_KEYS = tuple(_CIVIC)
+
+# Every festival and civic day: key -> (name_zh, name_en, kind), in calendar order of a year.
+EVENT_NAMES: dict[str, tuple[str, str, str]] = {
+    "chuxi": ("除夕", "Chinese New Year's Eve", "festival"),
+    **{k: (zh, en, "festival") for k, (zh, en, _m, _d) in list(_LUNAR.items())[:2]},
+    "qingming": ("清明", "Qingming Festival", "festival"),
+    **{k: (zh, en, "festival") for k, (zh, en, _m, _d) in list(_LUNAR.items())[2:]},
+    **{k: (zh, en, "civic") for k, (zh, en, _rule) in _CIVIC.items()},
+}
 
 
 def civic_days(year: int) -> list[Festival]:

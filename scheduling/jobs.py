@@ -8,7 +8,9 @@ feature's job here, one line.
 from __future__ import annotations
 
 from scheduling.followups import run_followups
+from scheduling.reminders import run_reminders
 
 JOBS = [
     run_followups,
+    run_reminders,
 ]

@@ -2,12 +2,13 @@
 
 Every post of `scheduling.calendar.scheduled_posts` falls due at `THEME_POST_HOUR` station time
 on its date. A due post is rendered per recipient: each bound group in the station's default
-language, each coordinator in their own.
+language, each coordinator in their own. Texts a coordinator edited (/theme, /festival) replace the
+defaults in their language; a month's theme post also lists that month's published activities.
 """
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -17,10 +18,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import texts
+from bot.services import calendar
+from bot.services.calendar import ThemeText, default_theme_text
 from bot.services.people import coordinators
 from scheduling.calendar import REMINDER_OFFSETS, Festival, Post, civic_days, festival_dates, scheduled_posts
-from scheduling.themes import FESTIVAL_ACTIVITIES, default_theme
-from storage.models import OutboxMessage, TeamChat
+from scheduling.themes import FESTIVAL_ACTIVITIES
+from storage.models import Activity, OutboxMessage, TeamChat
 
 UTC = dt.timezone.utc
 
@@ -70,16 +73,35 @@ def _events(year: int) -> dict[tuple[str, str], Festival]:
     return {(f.kind, f.key): f for f in festival_dates(year) + civic_days(year)}
 
 
-def render(due: Due, locale: str) -> str:
+@dataclass(frozen=True)
+class Extras:
+    """What the station changed or added, read before rendering: edited texts by language ("zh"/"en"),
+    and a theme month's published activities."""
+
+    themes: dict[str, ThemeText] = field(default_factory=dict)
+    customs: dict[str, str] = field(default_factory=dict)
+    activities: tuple[Activity, ...] = ()
+    tz: ZoneInfo | None = None
+
+
+def _activity_line(a: Activity, tz: ZoneInfo) -> str:
+    start = a.starts_at.astimezone(tz)
+    return f"• {texts.fmt_day(start.date())} {start:%H:%M} {a.title} – {a.place}"
+
+
+def render(due: Due, locale: str, extras: Extras | None = None) -> str:
     """The post's text; call inside an i18n context set to `locale`."""
     lang = "en" if locale == "en" else "zh"
+    extras = extras or Extras()
     post = due.post
     if post.kind == "theme":
-        theme = default_theme(post.date.month)
-        title, text, activities = ((theme.title_en, theme.text_en, theme.activities_en) if lang == "en"
-                                   else (theme.title_zh, theme.text_zh, theme.activities_zh))
-        return "\n".join([_("📅 Theme of the month: {title}").format(title=title), text, "",
-                          _("Suggested activities:"), *(f"• {a}" for a in activities)])
+        theme = extras.themes.get(lang) or default_theme_text(post.date.month, locale)
+        lines = [_("📅 Theme of the month: {title}").format(title=theme.title), theme.text, "",
+                 _("Suggested activities:"), *(f"• {a}" for a in theme.activities)]
+        if extras.activities:
+            lines += ["", _("This month's activities:"),
+                      *(_activity_line(a, extras.tz or UTC) for a in extras.activities)]
+        return "\n".join(lines)
     event = _events(due.event_date.year).get((post.kind, post.key))
     name = (event.name_en if lang == "en" else event.name_zh) if event else post.name
     day = texts.fmt_day(due.event_date)
@@ -90,20 +112,37 @@ def render(due: Due, locale: str) -> str:
     else:
         head = _("⏰ {name} is in {days} days, {date}.").format(name=name, days=post.offset_days, date=day)
     lines = [head]
-    activities = FESTIVAL_ACTIVITIES.get(post.key, {}).get(lang)
+    activities = extras.customs.get(lang) or FESTIVAL_ACTIVITIES.get(post.key, {}).get(lang)
     if activities:
         lines += ["", _("Customs and suggested activities:"), activities]
     return "\n".join(lines)
 
 
-async def queue_post(s: AsyncSession, due: Due, *, i18n: I18n, default_locale: str, now: dt.datetime) -> int:
+async def extras_for(s: AsyncSession, due: Due, tz: ZoneInfo) -> Extras:
+    """The edited texts (and, for a theme, the published activities) a post shows."""
+    post = due.post
+    if post.kind == "theme":
+        themes = {calendar.lang(loc): await calendar.theme(s, post.date.month, loc) for loc in ("zh_Hans", "en")}
+        return Extras(themes={k: t for k, t in themes.items() if t.edited}, tz=tz,
+                      activities=tuple(await calendar.month_activities(s, post.date.year, post.date.month, tz)))
+    customs = {}
+    for loc in ("zh_Hans", "en"):
+        text, edited = await calendar.festival_text(s, post.key, loc)
+        if edited:
+            customs[calendar.lang(loc)] = text
+    return Extras(customs=customs, tz=tz)
+
+
+async def queue_post(s: AsyncSession, due: Due, *, i18n: I18n, default_locale: str, now: dt.datetime,
+                     tz: ZoneInfo | None = None) -> int:
     """Write the post to the outbox for every bound group and every coordinator; returns how many."""
     rendered: dict[str, str] = {}
+    extras = await extras_for(s, due, tz or ZoneInfo("Asia/Shanghai"))
 
     def text_in(locale: str) -> str:
         if locale not in rendered:
             with i18n.context(), i18n.use_locale(locale):
-                rendered[locale] = render(due, locale)
+                rendered[locale] = render(due, locale, extras)
         return rendered[locale]
 
     groups = (await s.execute(select(TeamChat.chat_id).distinct().order_by(TeamChat.chat_id))).scalars().all()

@@ -5,6 +5,10 @@ supported across processes, and a replaced job silently drops its missed runs. T
 the truth: each post is an occurrence claimed once by key (scheduling.occurrences), so several
 processes, overlapping ticks and restarts send it once. After downtime, posts due within
 CATCHUP_GRACE_HOURS are still sent; older ones that were never claimed are recorded as skipped.
+A civic day a coordinator turned off (/civic) is not posted: when its reminder falls due it is recorded
+with status `disabled`, so turning the day on again later never sends a late reminder; the next
+reminders of that day (e.g. on the day itself) are sent if it is on by then. Reminders go out
+FESTIVAL_REMIND_DAYS days before each festival and civic day, and on the day.
 """
 from __future__ import annotations
 
@@ -21,7 +25,8 @@ from sqlalchemy.exc import IntegrityError
 from bot.clock import Clock
 from bot.settings import Settings
 from scheduling import jobs
-from scheduling.occurrences import PROCESS_ID, QUEUED, SKIPPED, claim
+from bot.services.calendar import civic_enabled
+from scheduling.occurrences import DISABLED, PROCESS_ID, QUEUED, SKIPPED, claim
 from scheduling.posts import Due, due_between, queue_post
 from storage.db import Database
 from storage.models import Occurrence, StationSetting
@@ -39,6 +44,7 @@ HORIZON = timedelta(days=366)  # never look further back than this for missed po
 class RunResult:
     queued: list[str] = field(default_factory=list)  # keys this call claimed and queued
     skipped: list[str] = field(default_factory=list)  # keys this call recorded as skipped
+    disabled: list[str] = field(default_factory=list)  # civic-day posts not sent: the day is turned off (/civic)
     followups: list[str] = field(default_factory=list)  # keys the timed jobs (scheduling.jobs) claimed
 
 
@@ -82,7 +88,8 @@ class Scheduler:
     # what is due --------------------------------------------------------------------------------
 
     def due(self, start: datetime, end: datetime) -> list[Due]:
-        return due_between(start, end, self.settings.tz, self.settings.theme_post_hour)
+        return due_between(start, end, self.settings.tz, self.settings.theme_post_hour,
+                           offsets=self.settings.reminder_offsets)
 
     async def run_due(self, now: datetime | None = None) -> RunResult:
         """Claim and queue every post due in [now - grace, now]; record older unclaimed ones as skipped."""
@@ -93,10 +100,17 @@ class Scheduler:
             checked = datetime.fromisoformat(mark.value) if mark else None
             scan_from = max(min(checked, cutoff), now - HORIZON) if checked else cutoff
             done = set((await s.execute(select(Occurrence.key).where(Occurrence.due_at >= scan_from))).scalars())
+            civic_on = await civic_enabled(s)
 
         result = RunResult()
         for item in self.due(scan_from, now):
             if item.key in done:
+                continue
+            if item.post.kind == "civic" and item.post.key not in civic_on:
+                # recorded, so that turning the day on again later never sends a stale reminder
+                if await claim(self.db, item.key, item.due_at, now, status=DISABLED, claimed_by=self.process_id):
+                    result.disabled.append(item.key)
+                    log.info("scheduled post %s not sent: the civic day is turned off", item.key)
                 continue
             if item.due_at < cutoff:
                 if await claim(self.db, item.key, item.due_at, now, status=SKIPPED, claimed_by=self.process_id):
@@ -107,7 +121,7 @@ class Scheduler:
 
             async def queue(s, item=item):
                 count = await queue_post(s, item, i18n=self.i18n, default_locale=self.settings.default_locale,
-                                         now=now)
+                                         now=now, tz=self.settings.tz)
                 log.info("scheduled post %s queued for %d chats", item.key, count)
 
             if await claim(self.db, item.key, item.due_at, now, queue=queue, status=QUEUED,
