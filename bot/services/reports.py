@@ -1,0 +1,355 @@
+"""周台账 and 月小结: the figures of a week (Monday–Sunday) or a calendar month, in station time.
+
+Everything is aggregated in SQL. Request figures come from the request's own timestamps:
+placed = created_at, claimed = claimed_at (the current claim), done = reported_at, confirmed/rated =
+confirmed_at; cancelled and rejected requests are terminal, so their updated_at is when that happened.
+Hours are ledger entries (service, correction, reversal) created in the period, so a reversal made
+this month lowers this month's hours even if it undoes an older entry: the ledger is append-only.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from bot.errors import DomainError
+from bot.services.requests import APPROVED, CANCELLED, CONFIRMED, DONE, OPEN, REJECTED, REVIEW
+from storage.models import Activity, LedgerEntry, Request, RequestEvent, Service, Team, User, Volunteer
+
+UTC = dt.timezone.utc
+HOUR_KINDS = ("service", "correction", "reversal")  # redeem/refund are the shop's points, not service hours
+SERVED = (DONE, CONFIRMED, APPROVED)
+WEEK, MONTH = "week", "month"
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: str  # week | month
+    first: dt.date
+    last: dt.date  # inclusive
+
+    @property
+    def label(self) -> str:
+        if self.kind == WEEK:
+            year, week, _ = self.first.isocalendar()
+            return f"{year}-W{week:02d}"
+        return f"{self.first.year}-{self.first.month:02d}"
+
+    @property
+    def key(self) -> str:
+        """The occurrence key of the scheduled report, e.g. report:week:2026-W47, report:month:2026-10."""
+        return f"report:{self.kind}:{self.label}"
+
+    def bounds(self, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+        """[start, end) in aware UTC: local midnight of the first day to local midnight after the last."""
+        start = dt.datetime.combine(self.first, dt.time(), tzinfo=tz).astimezone(UTC)
+        end = dt.datetime.combine(self.last + dt.timedelta(days=1), dt.time(), tzinfo=tz).astimezone(UTC)
+        return start, end
+
+    def previous(self) -> Period:
+        return week_of(self.first - dt.timedelta(days=7)) if self.kind == WEEK else \
+            month_of((self.first - dt.timedelta(days=1)).year, (self.first - dt.timedelta(days=1)).month)
+
+
+def week_of(day: dt.date) -> Period:
+    monday = day - dt.timedelta(days=day.weekday())
+    return Period(WEEK, monday, monday + dt.timedelta(days=6))
+
+
+def month_of(year: int, month: int) -> Period:
+    first = dt.date(year, month, 1)
+    nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
+    return Period(MONTH, first, nxt - dt.timedelta(days=1))
+
+
+def parse_period(args: str | None, today: dt.date) -> Period:
+    """`week [YYYY-MM-DD]` (the week containing that day) or `month [YYYY-MM]`; default: the current one."""
+    parts = (args or "").split()
+    if not parts or parts[0].lower() not in (WEEK, MONTH) or len(parts) > 2:
+        raise DomainError("report_usage")
+    kind, arg = parts[0].lower(), parts[1] if len(parts) == 2 else None
+    if kind == WEEK:
+        if arg is None:
+            period = week_of(today)
+        else:
+            try:
+                period = week_of(dt.date.fromisoformat(arg))
+            except ValueError:
+                raise DomainError("report_bad_week", value=arg[:20]) from None
+    else:
+        if arg is None:
+            period = month_of(today.year, today.month)
+        else:
+            try:
+                year, month = arg.split("-")
+                if not (len(year) == 4 and year.isdecimal() and month.isdecimal() and len(month) <= 2):
+                    raise ValueError(arg)
+                period = month_of(int(year), int(month))
+            except ValueError:
+                raise DomainError("report_bad_month", value=arg[:20]) from None
+    if period.first > today:
+        raise DomainError("report_future", label=period.label)
+    return period
+
+
+@dataclass(frozen=True)
+class Hours:
+    """Net approved hours of one team, service or activity in the period."""
+
+    kind: str  # team | service | activity | other
+    ref: int | None
+    name_zh: str
+    name_en: str
+    minutes: int
+    points: int
+    volunteers: int
+    entries: int
+
+    def name(self, locale: str) -> str:
+        return self.name_en if locale == "en" else self.name_zh
+
+
+@dataclass(frozen=True)
+class ActivityHeld:
+    id: int
+    number: str
+    title: str
+    starts_at: dt.datetime
+    volunteers: int
+    minutes: int
+
+
+@dataclass
+class Report:
+    period: Period
+    start: dt.datetime  # aware UTC bounds [start, end)
+    end: dt.datetime
+    placed: int = 0
+    claimed: int = 0
+    done: int = 0
+    cancelled: int = 0
+    rejected: int = 0
+    waiting: int = 0  # placed in the period and still open (no volunteer yet) ...
+    in_review: int = 0  # ... or still waiting for a coordinator's review
+    median_claim_minutes: float | None = None  # from being sent to the volunteers to the claim
+    minutes: int = 0
+    points: int = 0
+    entries: int = 0
+    by_team: list[Hours] = field(default_factory=list)
+    by_service: list[Hours] = field(default_factory=list)
+    residents_served: int = 0  # distinct people served (a proxy's residents counted by name)
+    services_delivered: int = 0  # 受众人次: requests reported done in the period and not undone
+    volunteers_active: int = 0  # volunteers with net approved hours in the period
+    ratings: dict[int, int] = field(default_factory=lambda: {n: 0 for n in range(1, 6)})
+    activities: list[ActivityHeld] = field(default_factory=list)
+
+    @property
+    def rating_count(self) -> int:
+        return sum(self.ratings.values())
+
+    @property
+    def rating_average(self) -> float | None:
+        count = self.rating_count
+        return sum(n * c for n, c in self.ratings.items()) / count if count else None
+
+
+def _within(column, start: dt.datetime, end: dt.datetime):
+    return and_(column >= start, column < end)
+
+
+def _count(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _hour_entries():
+    """Ledger entries with the request and activity they are about; a reversal inherits its original's."""
+    original = aliased(LedgerEntry)
+    request_id = func.coalesce(LedgerEntry.request_id, original.request_id).label("request_id")
+    activity_id = func.coalesce(LedgerEntry.activity_id, original.activity_id).label("activity_id")
+    return original, request_id, activity_id
+
+
+async def build_report(s: AsyncSession, period: Period, tz: ZoneInfo) -> Report:
+    start, end = period.bounds(tz)
+    report = Report(period=period, start=start, end=end)
+    await _request_counts(s, report)
+    await _claim_median(s, report)
+    await _served(s, report)
+    await _ratings(s, report)
+    await _hours(s, report)
+    await _activities(s, report)
+    return report
+
+
+async def _request_counts(s: AsyncSession, r: Report) -> None:
+    placed = _within(Request.created_at, r.start, r.end)
+    row = (await s.execute(select(
+        _count(placed),
+        _count(_within(Request.claimed_at, r.start, r.end)),
+        _count(_within(Request.reported_at, r.start, r.end)),
+        _count(and_(Request.status == CANCELLED, _within(Request.updated_at, r.start, r.end))),
+        _count(and_(Request.status == REJECTED, _within(Request.updated_at, r.start, r.end))),
+        _count(and_(Request.status == OPEN, placed)),
+        _count(and_(Request.status == REVIEW, placed)),
+    ))).one()
+    r.placed, r.claimed, r.done, r.cancelled, r.rejected, r.waiting, r.in_review = (int(v) for v in row)
+
+
+async def _claim_median(s: AsyncSession, r: Report) -> None:
+    """Median time from a request being sent to the volunteers (placed, dispatched after review, or released
+    by its volunteer) to its current claim, over the requests claimed in the period."""
+    sent = func.coalesce(func.max(RequestEvent.created_at), Request.created_at)
+    rows = await s.execute(
+        select(Request.claimed_at, sent)
+        .select_from(Request)
+        .outerjoin(RequestEvent, and_(RequestEvent.request_id == Request.id,
+                                      RequestEvent.kind.in_(("dispatched", "released")),
+                                      RequestEvent.created_at <= Request.claimed_at))
+        .where(_within(Request.claimed_at, r.start, r.end))
+        .group_by(Request.id, Request.claimed_at, Request.created_at))
+    waits = [(claimed - _aware(since)).total_seconds() / 60 for claimed, since in rows.all()]
+    r.median_claim_minutes = statistics.median(waits) if waits else None
+
+
+def _aware(value: dt.datetime | str) -> dt.datetime:
+    if isinstance(value, str):  # SQLite may hand an aggregate back as text
+        value = dt.datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+async def _served(s: AsyncSession, r: Report) -> None:
+    served = and_(Request.status.in_(SERVED), _within(Request.reported_at, r.start, r.end))
+    r.services_delivered = int((await s.execute(select(func.count()).where(served))).scalar() or 0)
+    people = select(Request.resident_id, Request.proxy_for).where(served).distinct().subquery()
+    r.residents_served = int((await s.execute(select(func.count()).select_from(people))).scalar() or 0)
+
+
+async def _ratings(s: AsyncSession, r: Report) -> None:
+    rows = await s.execute(select(Request.rating, func.count())
+                           .where(_within(Request.confirmed_at, r.start, r.end), Request.rating.is_not(None))
+                           .group_by(Request.rating))
+    for rating, count in rows.all():
+        if rating in r.ratings:
+            r.ratings[rating] = int(count)
+
+
+async def _hours(s: AsyncSession, r: Report) -> None:
+    original, request_id, activity_id = _hour_entries()
+    base = (select(LedgerEntry.id, LedgerEntry.volunteer_id, LedgerEntry.minutes, LedgerEntry.points,
+                   request_id, activity_id)
+            .outerjoin(original, original.id == LedgerEntry.reverses_id)
+            .where(_within(LedgerEntry.created_at, r.start, r.end), LedgerEntry.kind.in_(HOUR_KINDS))
+            .subquery())
+    sums = (func.coalesce(func.sum(base.c.minutes), 0), func.coalesce(func.sum(base.c.points), 0),
+            func.count(distinct(base.c.volunteer_id)), func.count())
+
+    total = (await s.execute(select(*sums))).one()
+    r.minutes, r.points, r.entries = int(total[0]), int(total[1]), int(total[3])
+    net = select(base.c.volunteer_id).group_by(base.c.volunteer_id).having(func.sum(base.c.minutes) > 0).subquery()
+    r.volunteers_active = int((await s.execute(select(func.count()).select_from(net))).scalar() or 0)
+
+    team_id = func.coalesce(Request.team_id, Activity.team_id).label("team_id")
+    rows = await s.execute(
+        select(team_id, *sums).select_from(base)
+        .outerjoin(Request, Request.id == base.c.request_id)
+        .outerjoin(Activity, Activity.id == base.c.activity_id)
+        .group_by(team_id))
+    teams = {t.id: t.name for t in (await s.execute(select(Team))).scalars()}
+    r.by_team = sorted(
+        (Hours("team" if tid is not None else "other", tid, teams.get(tid, "—"), teams.get(tid, "—"),
+               int(m), int(p), int(v), int(n)) for tid, m, p, v, n in rows.all()),
+        key=lambda h: (-h.minutes, h.name_zh))
+
+    rows = await s.execute(
+        select(Request.service_id, base.c.activity_id, *sums).select_from(base)
+        .outerjoin(Request, Request.id == base.c.request_id)
+        .group_by(Request.service_id, base.c.activity_id))
+    found = rows.all()
+    services = {sv.id: sv for sv in (await s.execute(
+        select(Service).where(Service.id.in_({row[0] for row in found if row[0] is not None})))).scalars()}
+    activities = {a.id: a for a in (await s.execute(
+        select(Activity).where(Activity.id.in_({row[1] for row in found if row[1] is not None})))).scalars()}
+    out = []
+    for service_id, act_id, m, p, v, n in found:
+        if act_id is not None and act_id in activities:
+            a = activities[act_id]
+            out.append(Hours("activity", act_id, a.title, a.title, int(m), int(p), int(v), int(n)))
+        elif service_id is not None and service_id in services:
+            sv = services[service_id]
+            out.append(Hours("service", service_id, sv.name_zh, sv.name_en, int(m), int(p), int(v), int(n)))
+        else:
+            out.append(Hours("other", None, "—", "—", int(m), int(p), int(v), int(n)))
+    r.by_service = sorted(out, key=lambda h: ({"service": 0, "activity": 1}.get(h.kind, 2), -h.minutes, h.name_zh))
+
+
+async def _activities(s: AsyncSession, r: Report) -> None:
+    """Activities with hours credited in the period (LedgerEntry.activity_id)."""
+    if (await s.execute(select(Activity.id).limit(1))).first() is None:
+        return
+    original, _request_id, activity_id = _hour_entries()
+    base = (select(LedgerEntry.volunteer_id, LedgerEntry.minutes, activity_id)
+            .outerjoin(original, original.id == LedgerEntry.reverses_id)
+            .where(_within(LedgerEntry.created_at, r.start, r.end), LedgerEntry.kind.in_(HOUR_KINDS))
+            .subquery())
+    rows = await s.execute(
+        select(Activity, func.count(distinct(base.c.volunteer_id)), func.sum(base.c.minutes))
+        .join(base, base.c.activity_id == Activity.id)
+        .group_by(Activity.id).order_by(Activity.starts_at, Activity.id))
+    r.activities = [ActivityHeld(a.id, a.number, a.title, a.starts_at, int(v), int(m or 0)) for a, v, m in rows.all()]
+
+
+# The ledger lines of a period, for the workbook -------------------------------------------------
+
+@dataclass(frozen=True)
+class Line:
+    at: dt.datetime
+    volunteer: str
+    team: str
+    service_zh: str
+    service_en: str
+    minutes: int
+    points: int
+    kind: str
+    approved_by: str
+    reason: str
+    request: str  # the request's number, or the activity's
+
+
+async def ledger_lines(s: AsyncSession, period: Period, tz: ZoneInfo) -> list[Line]:
+    """Every service-hours ledger entry of the period, oldest first. No phone numbers."""
+    start, end = period.bounds(tz)
+    original, request_id, activity_id = _hour_entries()
+    base = (select(LedgerEntry.id, LedgerEntry.created_at, LedgerEntry.volunteer_id, LedgerEntry.minutes,
+                   LedgerEntry.points, LedgerEntry.kind, LedgerEntry.approved_by, LedgerEntry.reason,
+                   request_id, activity_id)
+            .outerjoin(original, original.id == LedgerEntry.reverses_id)
+            .where(_within(LedgerEntry.created_at, start, end), LedgerEntry.kind.in_(HOUR_KINDS))
+            .subquery())
+    volunteer, approver, approver_user = aliased(Volunteer), aliased(Volunteer), aliased(User)
+    rows = await s.execute(
+        select(base.c.created_at, volunteer.name, User.full_name, Team.name, Service.name_zh, Service.name_en,
+               Activity.title, base.c.minutes, base.c.points, base.c.kind, approver.name, approver_user.full_name,
+               base.c.approved_by, base.c.reason, Request.number, Activity.number)
+        .select_from(base)
+        .outerjoin(volunteer, volunteer.user_id == base.c.volunteer_id)
+        .outerjoin(User, User.id == base.c.volunteer_id)
+        .outerjoin(Request, Request.id == base.c.request_id)
+        .outerjoin(Activity, Activity.id == base.c.activity_id)
+        .outerjoin(Team, Team.id == func.coalesce(Request.team_id, Activity.team_id))
+        .outerjoin(Service, Service.id == Request.service_id)
+        .outerjoin(approver, approver.user_id == base.c.approved_by)
+        .outerjoin(approver_user, approver_user.id == base.c.approved_by)
+        .order_by(base.c.created_at, base.c.id))
+    out = []
+    for (at, vname, uname, team, szh, sen, title, minutes, points, kind, aname, auname, aid, reason, rnum,
+         anum) in rows.all():
+        out.append(Line(at=_aware(at), volunteer=vname or uname or "—", team=team or "—",
+                        service_zh=title or szh or "—", service_en=title or sen or "—", minutes=int(minutes),
+                        points=int(points), kind=kind, approved_by=aname or auname or (str(aid) if aid else "—"),
+                        reason=reason or "", request=rnum or anum or ""))
+    return out
