@@ -18,7 +18,7 @@ register_errors({
     "report_future": __("{label} has not begun yet, so there is nothing to report."),
 })
 
-KINDS = {"service": __("service"), "correction": __("correction"), "reversal": __("reversal")}
+KINDS = {"service": __("approved service"), "correction": __("correction"), "reversal": __("reversal of an entry")}
 
 
 def kind_name(kind: str) -> str:
