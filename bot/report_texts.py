@@ -49,7 +49,7 @@ def average(value: float | None) -> str:
 def summary(report: Report, locale: str, tz: ZoneInfo, now: dt.datetime | None = None) -> str:
     """The report as a chat message."""
     r = report
-    head = f"📊 {title(r.period)} ({span(r.period)})"
+    head = f"📊 {title(r.period)} ({span(r.period)})" if locale == "en" else f"📊 {title(r.period)}（{span(r.period)}）"
     if now is not None and now < r.end:
         head += " " + _("(so far)")
     lines = [

@@ -4,7 +4,8 @@ Every Monday at THEME_POST_HOUR station time the previous week's ledger (`report
 the 1st of the month at the same hour the previous month's summary (`report:month:2026-10`). Each is an
 occurrence claimed once by key, in the transaction that builds the report and queues its texts, so several
 processes and restarts send it once. Missed by more than CATCHUP_GRACE_HOURS: recorded as skipped, like
-the calendar's posts. The chat text says that /report gives the .xlsx workbook.
+the calendar's posts. The chat text says that /report gives the .xlsx workbook. A period in which
+nothing happened is claimed but not sent.
 """
 from __future__ import annotations
 
@@ -87,7 +88,11 @@ async def run_reports(db: Database, i18n: I18n, settings: Settings, *, now: dt.d
             continue
 
         async def queue(s: AsyncSession, period: Period = period) -> None:
-            count = await queue_report(s, await build_report(s, period, tz), i18n=i18n, tz=tz, now=now)
+            report = await build_report(s, period, tz)
+            if report.empty:  # a station that did nothing (e.g. a new one) is not sent a page of zeros
+                log.info("report %s: nothing happened, not sent", period.key)
+                return
+            count = await queue_report(s, report, i18n=i18n, tz=tz, now=now)
             log.info("report %s queued for %d coordinators", period.key, count)
 
         if await claim(db, period.key, due_at, now, queue=queue, status=QUEUED, claimed_by=claimed_by):

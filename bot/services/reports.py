@@ -149,6 +149,12 @@ class Report:
     activities: list[ActivityHeld] = field(default_factory=list)
 
     @property
+    def empty(self) -> bool:
+        """Nothing happened in the period: no request moved, no hours, no rating."""
+        return not (self.placed or self.claimed or self.done or self.cancelled or self.rejected or self.entries
+                    or self.rating_count)
+
+    @property
     def rating_count(self) -> int:
         return sum(self.ratings.values())
 
