@@ -1,6 +1,8 @@
 """/report week|month [date]: 周台账 or 月小结 in chat, and the .xlsx workbook. Coordinators only."""
 from __future__ import annotations
 
+import asyncio
+
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, Message
@@ -30,7 +32,8 @@ async def report(message: Message, command: CommandObject, db: Database, setting
         lines = await reports.ledger_lines(s, period, settings.tz)
     for piece in texts.chunks(report_texts.summary(built, user.locale, settings.tz, now)):
         await message.answer(piece)
-    content = report_xlsx.workbook(built, lines, settings.tz, user.locale)
+    # A big month is thousands of rows: build the workbook off the event loop (the locale context goes along).
+    content = await asyncio.to_thread(report_xlsx.workbook, built, lines, settings.tz, user.locale)
     await message.answer_document(
         BufferedInputFile(content, filename=report_xlsx.filename(built)),
         caption=_("{title}: the summary and {count} ledger line(s), for the district's forms.").format(

@@ -13,7 +13,7 @@ import statistics
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -188,7 +188,6 @@ async def build_report(s: AsyncSession, period: Period, tz: ZoneInfo) -> Report:
     await _served(s, report)
     await _ratings(s, report)
     await _hours(s, report)
-    await _activities(s, report)
     return report
 
 
@@ -245,68 +244,71 @@ async def _ratings(s: AsyncSession, r: Report) -> None:
 
 
 async def _hours(s: AsyncSession, r: Report) -> None:
+    """One pass over the period's hour entries, grouped by volunteer, team, service and activity; the
+    figures (totals, by team, by service or activity, active volunteers) are summed from those groups."""
     original, request_id, activity_id = _hour_entries()
-    base = (select(LedgerEntry.id, LedgerEntry.volunteer_id, LedgerEntry.minutes, LedgerEntry.points,
-                   request_id, activity_id)
-            .outerjoin(original, original.id == LedgerEntry.reverses_id)
-            .where(_within(LedgerEntry.created_at, r.start, r.end), LedgerEntry.kind.in_(HOUR_KINDS))
-            .subquery())
-    sums = (func.coalesce(func.sum(base.c.minutes), 0), func.coalesce(func.sum(base.c.points), 0),
-            func.count(distinct(base.c.volunteer_id)), func.count())
+    team_id = func.coalesce(Request.team_id, Activity.team_id)
+    groups = (await s.execute(
+        select(LedgerEntry.volunteer_id, team_id, Request.service_id, activity_id,
+               func.sum(LedgerEntry.minutes), func.sum(LedgerEntry.points), func.count())
+        .select_from(LedgerEntry)
+        .outerjoin(original, original.id == LedgerEntry.reverses_id)
+        .outerjoin(Request, Request.id == request_id)
+        .outerjoin(Activity, Activity.id == activity_id)
+        .where(_within(LedgerEntry.created_at, r.start, r.end), LedgerEntry.kind.in_(HOUR_KINDS))
+        .group_by(LedgerEntry.volunteer_id, team_id, Request.service_id, activity_id))).all()
 
-    total = (await s.execute(select(*sums))).one()
-    r.minutes, r.points, r.entries = int(total[0]), int(total[1]), int(total[3])
-    net = select(base.c.volunteer_id).group_by(base.c.volunteer_id).having(func.sum(base.c.minutes) > 0).subquery()
-    r.volunteers_active = int((await s.execute(select(func.count()).select_from(net))).scalar() or 0)
+    net: dict[int, int] = {}
+    by_team: dict[int | None, _Sum] = {}
+    by_what: dict[tuple[str, int | None], _Sum] = {}
+    for volunteer, team, service, activity, minutes, points, count in groups:
+        minutes, points, count = int(minutes or 0), int(points or 0), int(count)
+        r.minutes, r.points, r.entries = r.minutes + minutes, r.points + points, r.entries + count
+        net[volunteer] = net.get(volunteer, 0) + minutes
+        what = ("activity", activity) if activity is not None else \
+            ("service", service) if service is not None else ("other", None)
+        for table, key in ((by_team, team), (by_what, what)):
+            table.setdefault(key, _Sum()).add(volunteer, minutes, points, count)
+    r.volunteers_active = sum(1 for minutes in net.values() if minutes > 0)
 
-    team_id = func.coalesce(Request.team_id, Activity.team_id).label("team_id")
-    rows = await s.execute(
-        select(team_id, *sums).select_from(base)
-        .outerjoin(Request, Request.id == base.c.request_id)
-        .outerjoin(Activity, Activity.id == base.c.activity_id)
-        .group_by(team_id))
-    teams = {t.id: t.name for t in (await s.execute(select(Team))).scalars()}
-    r.by_team = sorted(
-        (Hours("team" if tid is not None else "other", tid, teams.get(tid, "—"), teams.get(tid, "—"),
-               int(m), int(p), int(v), int(n)) for tid, m, p, v, n in rows.all()),
-        key=lambda h: (-h.minutes, h.name_zh))
-
-    rows = await s.execute(
-        select(Request.service_id, base.c.activity_id, *sums).select_from(base)
-        .outerjoin(Request, Request.id == base.c.request_id)
-        .group_by(Request.service_id, base.c.activity_id))
-    found = rows.all()
-    services = {sv.id: sv for sv in (await s.execute(
-        select(Service).where(Service.id.in_({row[0] for row in found if row[0] is not None})))).scalars()}
-    activities = {a.id: a for a in (await s.execute(
-        select(Activity).where(Activity.id.in_({row[1] for row in found if row[1] is not None})))).scalars()}
+    teams = {t.id: t.name for t in (await s.execute(
+        select(Team).where(Team.id.in_({k for k in by_team if k is not None})))).scalars()}
+    r.by_team = sorted((total.hours("team" if k in teams else "other", k, teams.get(k, "—"), teams.get(k, "—"))
+                        for k, total in by_team.items()), key=lambda h: (-h.minutes, h.name_zh))
+    services = {sv.id: sv for sv in (await s.execute(select(Service).where(
+        Service.id.in_({k for kind, k in by_what if kind == "service"})))).scalars()}
+    activities = {a.id: a for a in (await s.execute(select(Activity).where(
+        Activity.id.in_({k for kind, k in by_what if kind == "activity"})))).scalars()}
     out = []
-    for service_id, act_id, m, p, v, n in found:
-        if act_id is not None and act_id in activities:
-            a = activities[act_id]
-            out.append(Hours("activity", act_id, a.title, a.title, int(m), int(p), int(v), int(n)))
-        elif service_id is not None and service_id in services:
-            sv = services[service_id]
-            out.append(Hours("service", service_id, sv.name_zh, sv.name_en, int(m), int(p), int(v), int(n)))
+    for (kind, k), total in by_what.items():
+        if kind == "service" and k in services:
+            out.append(total.hours("service", k, services[k].name_zh, services[k].name_en))
+        elif kind == "activity" and k in activities:
+            out.append(total.hours("activity", k, activities[k].title, activities[k].title))
         else:
-            out.append(Hours("other", None, "—", "—", int(m), int(p), int(v), int(n)))
+            out.append(total.hours("other", None, "—", "—"))
     r.by_service = sorted(out, key=lambda h: ({"service": 0, "activity": 1}.get(h.kind, 2), -h.minutes, h.name_zh))
+    r.activities = sorted(
+        (ActivityHeld(a.id, a.number, a.title, a.starts_at, len(by_what[("activity", a.id)].volunteers),
+                      by_what[("activity", a.id)].minutes) for a in activities.values()),
+        key=lambda a: (a.starts_at, a.id))
 
 
-async def _activities(s: AsyncSession, r: Report) -> None:
-    """Activities with hours credited in the period (LedgerEntry.activity_id)."""
-    if (await s.execute(select(Activity.id).limit(1))).first() is None:
-        return
-    original, _request_id, activity_id = _hour_entries()
-    base = (select(LedgerEntry.volunteer_id, LedgerEntry.minutes, activity_id)
-            .outerjoin(original, original.id == LedgerEntry.reverses_id)
-            .where(_within(LedgerEntry.created_at, r.start, r.end), LedgerEntry.kind.in_(HOUR_KINDS))
-            .subquery())
-    rows = await s.execute(
-        select(Activity, func.count(distinct(base.c.volunteer_id)), func.sum(base.c.minutes))
-        .join(base, base.c.activity_id == Activity.id)
-        .group_by(Activity.id).order_by(Activity.starts_at, Activity.id))
-    r.activities = [ActivityHeld(a.id, a.number, a.title, a.starts_at, int(v), int(m or 0)) for a, v, m in rows.all()]
+@dataclass
+class _Sum:
+    minutes: int = 0
+    points: int = 0
+    entries: int = 0
+    volunteers: set[int] = field(default_factory=set)
+
+    def add(self, volunteer: int, minutes: int, points: int, entries: int) -> None:
+        self.minutes += minutes
+        self.points += points
+        self.entries += entries
+        self.volunteers.add(volunteer)
+
+    def hours(self, kind: str, ref: int | None, name_zh: str, name_en: str) -> Hours:
+        return Hours(kind, ref, name_zh, name_en, self.minutes, self.points, len(self.volunteers), self.entries)
 
 
 # The ledger lines of a period, for the workbook -------------------------------------------------
