@@ -12,10 +12,12 @@ from bot.texts import hours, register_errors
 
 register_errors({
     "report_usage": __("Usage: /report week [a day of the week, e.g. 2026-11-16] or /report month "
-                       "[e.g. 2026-10]. Without a date: the current week or month so far. Coordinators only."),
+                       "[e.g. 2026-10]. Without a date: the current week or month so far. For coordinators, "
+                       "and for team leaders (their own team)."),
     "report_bad_month": __("“{value}” is not a month I can read. Please write it like 2026-10."),
     "report_bad_week": __("“{value}” is not a date I can read. Please write any day of the week like 2026-11-16."),
     "report_future": __("{label} has not begun yet, so there is nothing to report."),
+    "report_not_allowed": __("Only coordinators, and team leaders for their own team, can see reports."),
 })
 
 KINDS = {"service": __("approved service"), "correction": __("correction"), "reversal": __("reversal of an entry")}
@@ -50,6 +52,8 @@ def summary(report: Report, locale: str, tz: ZoneInfo, now: dt.datetime | None =
     """The report as a chat message."""
     r = report
     head = f"📊 {title(r.period)} ({span(r.period)})" if locale == "en" else f"📊 {title(r.period)}（{span(r.period)}）"
+    if r.team_name:
+        head += "\n" + _("Team: {team} (this team's requests, hours and activities only)").format(team=r.team_name)
     if now is not None and now < r.end:
         head += " " + _("(so far)")
     lines = [

@@ -37,7 +37,7 @@ def _summary_sheet(book: Workbook, report: Report, locale: str, tz: ZoneInfo) ->
     r = report
     ws = book.create_sheet(_("Summary"))
     _widths(ws, [34, 14, 12, 14, 12])
-    ws.append(_bold(ws, [rt.title(r.period), rt.span(r.period)]))
+    ws.append(_bold(ws, [rt.title(r.period), rt.span(r.period)] + ([r.team_name] if r.team_name else [])))
     ws.append([])
     for label, value in (
         (_("Requests placed"), r.placed), (_("Requests taken"), r.claimed), (_("Requests done"), r.done),
@@ -97,7 +97,8 @@ def workbook(report: Report, lines: list[Line], tz: ZoneInfo, locale: str) -> by
 
 
 def filename(report: Report) -> str:
-    return f"station-{report.period.kind}-{report.period.label}.xlsx"
+    team = f"-team{report.team_id}" if report.team_id is not None else ""
+    return f"station-{report.period.kind}-{report.period.label}{team}.xlsx"
 
 
 __all__ = ["workbook", "filename"]

@@ -38,7 +38,7 @@ def help_text(user: User | None) -> str:
             _("/services – the menu; /service_add, /service_team, /service_rename, /service_off, /service_on"),
             _("/review on|off – whether requests wait for a coordinator before dispatch"),
             _("/history NUMBER – what happened to a request; /cancelreq NUMBER – cancel one"),
-            _("/report week|month [date] – 周台账 / 月小结 with an .xlsx workbook (coordinators only)"),
+            _("/report week|month [date] – 周台账 / 月小结 with an .xlsx workbook (team leaders: their own team)"),
         ]
     if user is not None and user.is_admin:
         lines += ["", _("For administrators:"),

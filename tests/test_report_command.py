@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from bot.services.reports import HOUR_KINDS, month_of, week_of
-from storage.models import LedgerEntry, TeamMember, Volunteer
+from storage.models import LedgerEntry, Team, TeamMember, Volunteer
 from tests import report_data as data
 from tests.test_bad_input import assert_error
 
@@ -98,26 +98,38 @@ async def test_current_week_so_far(fake, start_app, clock):
     assert document.document.filename == f"station-week-{label}.xlsx"
 
 
-async def test_only_coordinators(fake, start_app):
+async def test_only_coordinators_and_team_leaders(fake, start_app):
     app, coordinator = await start(fake, start_app, ZH)
     resident = fake.user("赵阿姨", language_code=ZH)
     volunteer = fake.user("Li Ming", language_code=EN)
-    for user in (resident, volunteer):
+    leader = fake.user("Chen", language_code=EN)
+    for user in (resident, volunteer, leader):
         before = len(fake.bot_messages(user))
         await user.send("/start")
         await fake.wait_message(user, after=before)
     async with app.db.tx() as s:
-        s.add(Volunteer(user_id=volunteer.id, name="Li Ming", phone="13800138009",
-                        registered_at=app.clock.now()))
-        s.add(TeamMember(team_id=1, user_id=volunteer.id, is_leader=True, joined_at=app.clock.now()))
+        team1 = (await s.execute(select(Team).where(Team.name == "助老服务队"))).scalar_one()
+        for user, leads in ((volunteer, False), (leader, True)):
+            s.add(Volunteer(user_id=user.id, name=user.first_name, phone="13800138009",
+                            registered_at=app.clock.now()))
+            s.add(TeamMember(team_id=team1.id, user_id=user.id, is_leader=leads, joined_at=app.clock.now()))
     for user, command in ((resident, "/report week 2026-11-16"), (volunteer, "/report month 2026-11"),
                           (volunteer, "/report year")):
         before = len(fake.bot_messages(user))
         await user.send(command)
         reply = await fake.wait_message(user, after=before)
-        assert_error(app, reply.text, "not_coordinator", user)
+        assert_error(app, reply.text, "report_not_allowed", user)
         await fake.wait_idle(quiet=0.1)
         assert all(m.document is None for m in fake.bot_messages(user))
+
+    # A team leader sees the figures of their own team only.
+    summary, document = await ask(fake, leader, "/report week 2026-11-16", "Weekly ledger (周台账) 2026-W47")
+    assert "Team: 助老服务队" in summary.text
+    assert "Requests placed 7 · taken 4 · done 3 · cancelled 0 · not accepted 1" in summary.text
+    assert "5.5 h, 55 points" in summary.text and "环保服务队" not in summary.text
+    _summary_rows, rows = sheet_rows(document)
+    assert len(rows) - 2 == 4 and {r[2] for r in rows[1:-1]} == {"助老服务队"} and rows[-1][4] == 5.5
+    assert document.document.filename == f"station-week-2026-W47-team{team1.id}.xlsx"
 
 
 async def test_bad_periods_get_a_polite_answer(fake, start_app, clock):

@@ -129,3 +129,21 @@ def test_previous_periods_and_bounds():
     assert start == dt.datetime(2026, 9, 30, 16, tzinfo=dt.timezone.utc)
     assert end == dt.datetime(2026, 10, 31, 16, tzinfo=dt.timezone.utc)
 
+
+
+async def test_one_teams_figures(seeded):
+    db, ids = seeded
+    period = week_of(dt.date(2026, 11, 16))
+    async with db.read() as s:
+        r = await build_report(s, period, SHANGHAI, team_id=ids.team1)
+        lines = await ledger_lines(s, period, SHANGHAI, team_id=ids.team1)
+    assert r.team_name == "助老服务队"
+    assert (r.placed, r.claimed, r.done, r.cancelled, r.rejected, r.waiting, r.in_review) == (7, 4, 3, 0, 1, 1, 1)
+    assert r.median_claim_minutes == 25
+    assert (r.minutes, r.points, r.entries, r.volunteers_active) == (330, 55, 4, 2)
+    assert (r.residents_served, r.services_delivered) == (3, 3)
+    assert r.ratings == {1: 0, 2: 0, 3: 1, 4: 0, 5: 1}
+    assert [h.name_zh for h in r.by_team] == ["助老服务队"]
+    assert [(h.name_zh, h.minutes) for h in r.by_service] == [("陪诊", 90), ("重阳敬老", 240)]
+    assert len(lines) == 4 and {line.team for line in lines} == {"助老服务队"}
+    assert sum(line.minutes for line in lines) == 330

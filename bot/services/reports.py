@@ -13,13 +13,13 @@ import statistics
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.errors import DomainError
 from bot.services.requests import APPROVED, CANCELLED, CONFIRMED, DONE, OPEN, REJECTED, REVIEW
-from storage.models import Activity, LedgerEntry, Request, RequestEvent, Service, Team, User, Volunteer
+from storage.models import Activity, LedgerEntry, Request, RequestEvent, Service, Team, TeamMember, User, Volunteer
 
 UTC = dt.timezone.utc
 HOUR_KINDS = ("service", "correction", "reversal")  # redeem/refund are the shop's points, not service hours
@@ -97,6 +97,20 @@ def parse_period(args: str | None, today: dt.date) -> Period:
     return period
 
 
+async def scopes(s: AsyncSession, user: User) -> list[int | None]:
+    """Whose figures `user` may see: the station's (None) for a coordinator, else the teams they lead."""
+    if user.is_coordinator or user.is_admin:
+        return [None]
+    rows = await s.execute(select(TeamMember.team_id).join(Team, Team.id == TeamMember.team_id)
+                           .where(TeamMember.user_id == user.id, TeamMember.is_leader.is_(True),
+                                  TeamMember.status == "active", Team.archived.is_(False))
+                           .order_by(TeamMember.team_id))
+    teams = list(rows.scalars())
+    if not teams:
+        raise DomainError("report_not_allowed")
+    return teams
+
+
 @dataclass(frozen=True)
 class Hours:
     """Net approved hours of one team, service or activity in the period."""
@@ -129,6 +143,8 @@ class Report:
     period: Period
     start: dt.datetime  # aware UTC bounds [start, end)
     end: dt.datetime
+    team_id: int | None = None  # a team leader's report: only that team's requests, hours and activities
+    team_name: str | None = None
     placed: int = 0
     claimed: int = 0
     done: int = 0
@@ -168,6 +184,11 @@ def _within(column, start: dt.datetime, end: dt.datetime):
     return and_(column >= start, column < end)
 
 
+def _of_team(r: Report):
+    """The requests a report covers: all, or one team's."""
+    return Request.team_id == r.team_id if r.team_id is not None else true()
+
+
 def _count(condition):
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
@@ -180,9 +201,11 @@ def _hour_entries():
     return original, request_id, activity_id
 
 
-async def build_report(s: AsyncSession, period: Period, tz: ZoneInfo) -> Report:
+async def build_report(s: AsyncSession, period: Period, tz: ZoneInfo, team_id: int | None = None) -> Report:
+    """The period's figures for the whole station, or for one team (`team_id`)."""
     start, end = period.bounds(tz)
-    report = Report(period=period, start=start, end=end)
+    team = await s.get(Team, team_id) if team_id is not None else None
+    report = Report(period=period, start=start, end=end, team_id=team_id, team_name=team.name if team else None)
     await _request_counts(s, report)
     await _claim_median(s, report)
     await _served(s, report)
@@ -201,7 +224,7 @@ async def _request_counts(s: AsyncSession, r: Report) -> None:
         _count(and_(Request.status == REJECTED, _within(Request.updated_at, r.start, r.end))),
         _count(and_(Request.status == OPEN, placed)),
         _count(and_(Request.status == REVIEW, placed)),
-    ))).one()
+    ).where(_of_team(r)))).one()
     r.placed, r.claimed, r.done, r.cancelled, r.rejected, r.waiting, r.in_review = (int(v) for v in row)
 
 
@@ -215,7 +238,7 @@ async def _claim_median(s: AsyncSession, r: Report) -> None:
         .outerjoin(RequestEvent, and_(RequestEvent.request_id == Request.id,
                                       RequestEvent.kind.in_(("dispatched", "released")),
                                       RequestEvent.created_at <= Request.claimed_at))
-        .where(_within(Request.claimed_at, r.start, r.end))
+        .where(_within(Request.claimed_at, r.start, r.end), _of_team(r))
         .group_by(Request.id, Request.claimed_at, Request.created_at))
     waits = [(claimed - _aware(since)).total_seconds() / 60 for claimed, since in rows.all()]
     r.median_claim_minutes = statistics.median(waits) if waits else None
@@ -228,7 +251,7 @@ def _aware(value: dt.datetime | str) -> dt.datetime:
 
 
 async def _served(s: AsyncSession, r: Report) -> None:
-    served = and_(Request.status.in_(SERVED), _within(Request.reported_at, r.start, r.end))
+    served = and_(Request.status.in_(SERVED), _within(Request.reported_at, r.start, r.end), _of_team(r))
     r.services_delivered = int((await s.execute(select(func.count()).where(served))).scalar() or 0)
     people = select(Request.resident_id, Request.proxy_for).where(served).distinct().subquery()
     r.residents_served = int((await s.execute(select(func.count()).select_from(people))).scalar() or 0)
@@ -236,7 +259,8 @@ async def _served(s: AsyncSession, r: Report) -> None:
 
 async def _ratings(s: AsyncSession, r: Report) -> None:
     rows = await s.execute(select(Request.rating, func.count())
-                           .where(_within(Request.confirmed_at, r.start, r.end), Request.rating.is_not(None))
+                           .where(_within(Request.confirmed_at, r.start, r.end), Request.rating.is_not(None),
+                                  _of_team(r))
                            .group_by(Request.rating))
     for rating, count in rows.all():
         if rating in r.ratings:
@@ -255,7 +279,8 @@ async def _hours(s: AsyncSession, r: Report) -> None:
         .outerjoin(original, original.id == LedgerEntry.reverses_id)
         .outerjoin(Request, Request.id == request_id)
         .outerjoin(Activity, Activity.id == activity_id)
-        .where(_within(LedgerEntry.created_at, r.start, r.end), LedgerEntry.kind.in_(HOUR_KINDS))
+        .where(_within(LedgerEntry.created_at, r.start, r.end), LedgerEntry.kind.in_(HOUR_KINDS),
+               team_id == r.team_id if r.team_id is not None else true())
         .group_by(LedgerEntry.volunteer_id, team_id, Request.service_id, activity_id))).all()
 
     net: dict[int, int] = {}
@@ -328,8 +353,8 @@ class Line:
     request: str  # the request's number, or the activity's
 
 
-async def ledger_lines(s: AsyncSession, period: Period, tz: ZoneInfo) -> list[Line]:
-    """Every service-hours ledger entry of the period, oldest first. No phone numbers."""
+async def ledger_lines(s: AsyncSession, period: Period, tz: ZoneInfo, team_id: int | None = None) -> list[Line]:
+    """Every service-hours ledger entry of the period (of one team's, if `team_id`), oldest first. No phones."""
     start, end = period.bounds(tz)
     original, request_id, activity_id = _hour_entries()
     base = (select(LedgerEntry.id, LedgerEntry.created_at, LedgerEntry.volunteer_id, LedgerEntry.minutes,
@@ -352,6 +377,7 @@ async def ledger_lines(s: AsyncSession, period: Period, tz: ZoneInfo) -> list[Li
         .outerjoin(Service, Service.id == Request.service_id)
         .outerjoin(approver, approver.user_id == base.c.approved_by)
         .outerjoin(approver_user, approver_user.id == base.c.approved_by)
+        .where(Team.id == team_id if team_id is not None else true())
         .order_by(base.c.created_at, base.c.id))
     out = []
     for (at, vname, uname, team, szh, sen, title, minutes, points, kind, aname, auname, aid, reason, rnum,
