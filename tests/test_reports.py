@@ -103,6 +103,7 @@ async def test_ledger_lines_and_workbook_totals(seeded):
     ("month 2026-02", reports.Period("month", dt.date(2026, 2, 1), dt.date(2026, 2, 28))),
     ("month 2024-2", reports.Period("month", dt.date(2024, 2, 1), dt.date(2024, 2, 29))),
     ("month 2025-12", reports.Period("month", dt.date(2025, 12, 1), dt.date(2025, 12, 31))),
+    ("week 2026-W47", reports.Period("week", dt.date(2026, 11, 16), dt.date(2026, 11, 22))),
 ])
 def test_parse_period(args, period):
     assert parse_period(args, dt.date(2026, 11, 25)) == period
@@ -111,7 +112,9 @@ def test_parse_period(args, period):
 @pytest.mark.parametrize("args, code", [
     ("", "report_usage"), ("year", "report_usage"), ("week 2026-11-16 x", "report_usage"),
     ("month 2026-13", "report_bad_month"), ("month 2026", "report_bad_month"), ("month 26-10", "report_bad_month"),
-    ("week 2026-02-30", "report_bad_week"), ("week soon", "report_bad_week"),
+    ("week 2026-02-30", "report_bad_week"), ("week soon", "report_bad_week"), ("week 0001-01-01", "report_bad_week"),
+    ("month 0001-01", "report_bad_month"), ("month 2026-0", "report_bad_month"), ("month x" * 500, "report_usage"),
+    ("month " + "9" * 500, "report_bad_month"),
     ("month 2026-12", "report_future"), ("week 2026-11-30", "report_future"),
 ])
 def test_parse_period_refuses(args, code):

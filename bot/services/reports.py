@@ -25,6 +25,7 @@ UTC = dt.timezone.utc
 HOUR_KINDS = ("service", "correction", "reversal")  # redeem/refund are the shop's points, not service hours
 SERVED = (DONE, CONFIRMED, APPROVED)
 WEEK, MONTH = "week", "month"
+EARLIEST = 2000  # no station kept records before; also keeps dates far from datetime's limits
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,11 @@ def parse_period(args: str | None, today: dt.date) -> Period:
         if arg is None:
             period = week_of(today)
         else:
-            try:
-                period = week_of(dt.date.fromisoformat(arg))
+            try:  # also reads ISO weeks: 2026-W47
+                day = dt.date.fromisoformat(arg)
+                if day.year < EARLIEST:
+                    raise ValueError(arg)
+                period = week_of(day)
             except ValueError:
                 raise DomainError("report_bad_week", value=arg[:20]) from None
     else:
@@ -87,7 +91,8 @@ def parse_period(args: str | None, today: dt.date) -> Period:
         else:
             try:
                 year, month = arg.split("-")
-                if not (len(year) == 4 and year.isdecimal() and month.isdecimal() and len(month) <= 2):
+                if not (len(year) == 4 and year.isdecimal() and month.isdecimal() and len(month) <= 2
+                        and int(year) >= EARLIEST):
                     raise ValueError(arg)
                 period = month_of(int(year), int(month))
             except ValueError:
