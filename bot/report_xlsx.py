@@ -62,7 +62,7 @@ def _summary_sheet(book: Workbook, report: Report, locale: str, tz: ZoneInfo) ->
         ws.append(_bold(ws, [heading, _("Hours"), _("Points"), _("Volunteers"), _("Entries")]))
         for h in rows:
             ws.append([name(h), h.minutes / 60, h.points, h.volunteers, h.entries])
-        ws.append(_bold(ws, [_("Total"), r.minutes / 60, r.points, r.volunteers_active, r.entries]))
+        ws.append(_bold(ws, [_("Total"), r.minutes / 60, r.points, r.volunteers, r.entries]))
     if r.activities:
         ws.append([])
         ws.append(_bold(ws, [_("Activity"), _("Date"), _("Volunteers"), _("Hours")]))

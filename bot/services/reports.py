@@ -166,6 +166,7 @@ class Report:
     residents_served: int = 0  # distinct people served (a proxy's residents counted by name)
     services_delivered: int = 0  # 受众人次: requests reported done in the period and not undone
     volunteers_active: int = 0  # volunteers with net approved hours in the period
+    volunteers: int = 0  # volunteers with any hours entry in the period (a reversal included)
     ratings: dict[int, int] = field(default_factory=lambda: {n: 0 for n in range(1, 6)})
     activities: list[ActivityHeld] = field(default_factory=list)
 
@@ -300,6 +301,7 @@ async def _hours(s: AsyncSession, r: Report) -> None:
         for table, key in ((by_team, team), (by_what, what)):
             table.setdefault(key, _Sum()).add(volunteer, minutes, points, count)
     r.volunteers_active = sum(1 for minutes in net.values() if minutes > 0)
+    r.volunteers = len(net)
 
     teams = {t.id: t.name for t in (await s.execute(
         select(Team).where(Team.id.in_({k for k in by_team if k is not None})))).scalars()}
