@@ -5,7 +5,7 @@ the 1st of the month at the same hour the previous month's summary (`report:mont
 occurrence claimed once by key, in the transaction that builds the report and queues its texts, so several
 processes and restarts send it once. Missed by more than CATCHUP_GRACE_HOURS: recorded as skipped, like
 the calendar's posts. The chat text says that /report gives the .xlsx workbook. A period in which
-nothing happened is claimed but not sent.
+nothing happened is neither sent nor recorded.
 """
 from __future__ import annotations
 
@@ -81,6 +81,9 @@ async def run_reports(db: Database, i18n: I18n, settings: Settings, *, now: dt.d
     for period, due_at in items:
         if period.key in done:
             continue
+        async with db.read() as s:
+            if (await build_report(s, period, tz)).empty:  # and stays empty: its requests would be dated in it
+                continue  # a station that did nothing (e.g. a new one) is sent no page of zeros, nor recorded
         if due_at < cutoff:
             if await claim(db, period.key, due_at, now, status=SKIPPED, claimed_by=claimed_by):
                 log.warning("report %s (due %s) skipped: missed by more than %s", period.key, due_at.isoformat(),
@@ -88,11 +91,7 @@ async def run_reports(db: Database, i18n: I18n, settings: Settings, *, now: dt.d
             continue
 
         async def queue(s: AsyncSession, period: Period = period) -> None:
-            report = await build_report(s, period, tz)
-            if report.empty:  # a station that did nothing (e.g. a new one) is not sent a page of zeros
-                log.info("report %s: nothing happened, not sent", period.key)
-                return
-            count = await queue_report(s, report, i18n=i18n, tz=tz, now=now)
+            count = await queue_report(s, await build_report(s, period, tz), i18n=i18n, tz=tz, now=now)
             log.info("report %s queued for %d coordinators", period.key, count)
 
         if await claim(db, period.key, due_at, now, queue=queue, status=QUEUED, claimed_by=claimed_by):
