@@ -162,6 +162,10 @@ async def test_bad_period_in_english_and_not_in_a_group(fake, start_app):
     reply = await fake.wait_message(coordinator, after=reply)
     assert_error(app, reply.text, "report_usage", coordinator)
 
+    await coordinator.send("/help")
+    help_ = await fake.wait_message(coordinator, contains="/report week|month", after=reply)
+    assert "team leaders: their own team" in help_.text
+
     group = fake.group("综合志愿服务队群", members=[coordinator])
     await coordinator.send("/report week", chat=group)
     reply = await fake.wait_message(group)
