@@ -39,6 +39,7 @@ def help_text(user: User | None) -> str:
             _("/review on|off – whether requests wait for a coordinator before dispatch"),
             _("/history NUMBER – what happened to a request; /cancelreq NUMBER – cancel one"),
             _("/theme, /festival, /civic – monthly themes, festival customs, civic days on or off"),
+            _("/report week|month [date] – 周台账 / 月小结 with an .xlsx workbook (team leaders: their own team)"),
         ]
     if user is not None and user.is_admin:
         lines += ["", _("For administrators:"),

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from scheduling.followups import run_followups
 from scheduling.reminders import run_reminders
+from scheduling.reports import run_reports
 
 JOBS = [
     run_followups,
     run_reminders,
+    run_reports,
 ]
