@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     theme_post_hour: int = Field(default=9, ge=0, le=23)  # station-local hour of monthly themes and reminders
     catchup_grace_hours: int = Field(default=24, ge=1, le=24 * 31)  # older missed posts are skipped
     unclaimed_after_hours: int = Field(default=2, ge=1, le=72)  # an open request is posted again after this
+    station_name: str = Field(default="新时代文明实践站", min_length=1, max_length=60)  # on certificates
 
     @field_validator("bot_token")
     @classmethod
