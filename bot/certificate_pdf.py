@@ -15,7 +15,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from bot import texts
 from bot.services.certificates import Issued
@@ -84,11 +84,13 @@ def render(doc: Issued, *, station: str, issued_on: date) -> bytes:
         Spacer(1, 5 * mm),
         table,
         Spacer(1, 5 * mm),
-        _p(_("Total: {hours} h").format(hours=texts.hours(cert.minutes))),
-        Spacer(1, 12 * mm),
-        _p(station, RIGHT),
-        _p(_("Date of issue: {date}").format(date=issued_on.isoformat()), RIGHT),
-        _p(_("Verification number: {number}").format(number=cert.number), RIGHT),
+        KeepTogether([
+            _p(_("Total: {hours} h").format(hours=texts.hours(cert.minutes))),
+            Spacer(1, 12 * mm),
+            _p(station, RIGHT),
+            _p(_("Date of issue: {date}").format(date=issued_on.isoformat()), RIGHT),
+            _p(_("Verification number: {number}").format(number=cert.number), RIGHT),
+        ]),
     ]
     pdf.build(story, onFirstPage=on_page, onLaterPages=on_page)
     return buffer.getvalue()
