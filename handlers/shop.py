@@ -34,6 +34,10 @@ def _id_and_value(command: CommandObject, usage: str) -> tuple[int, str]:
 # The catalogue (coordinators) ---------------------------------------------------------------------
 
 @router.message(Command("shop_items"))
+async def catalogue_command(message: Message, db: Database, user: User) -> None:
+    await catalogue(message, db, user)
+
+
 async def catalogue(message: Message, db: Database, user: User) -> None:
     people.require_coordinator(user)
     async with db.read() as s:
@@ -103,8 +107,11 @@ async def browse(message: Message, db: Database, user: User) -> None:
     _private(message)
     async with db.read() as s:
         volunteer = await s.get(Volunteer, user.id)
-        if volunteer is None:
-            raise DomainError("shop_not_volunteer")
+    if volunteer is None and people.is_coordinator(user):
+        return await catalogue(message, db, user)  # a coordinator who is not a volunteer sees the catalogue
+    if volunteer is None:
+        raise DomainError("shop_not_volunteer")
+    async with db.read() as s:
         items = await shop.items(s, only_active=True)
         points = await shop.balance(s, user.id)
     lines = [_("🛒 爱心超市 – your points: {points}").format(points=points)]
