@@ -1,8 +1,11 @@
 """爱心超市: the catalogue (coordinators), browsing and redeeming (volunteers), cancel and handover."""
 from __future__ import annotations
 
+from contextlib import suppress
+
 from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
@@ -22,6 +25,15 @@ router = Router(name="shop")
 def _private(message: Message) -> None:
     if message.chat.type != "private":
         raise DomainError("private_only")
+
+
+async def _edit(query: CallbackQuery, text: str | None = None, markup=None) -> None:
+    """Edit the tapped message; a message that is already so (a repeated tap) is fine."""
+    with suppress(TelegramBadRequest):
+        if text is None:
+            await query.message.edit_reply_markup(reply_markup=markup)
+        else:
+            await query.message.edit_text(text, reply_markup=markup)
 
 
 def _id_and_value(command: CommandObject, usage: str) -> tuple[int, str]:
@@ -156,16 +168,16 @@ async def confirm(query: CallbackQuery, callback_data: ShopCb, db: Database, not
         item = await shop.get_item(s, r.item_id)
         left = await shop.balance(s, user.id)
     await query.answer(_("Redeemed!"))
-    await query.message.edit_text(_(
+    await _edit(query, _(
         "✅ You redeemed “{name}” for {price} points ({left} left). Your pick-up code: {code}\n"
         "Show it at the station to collect the item. /redemptions lists your redemptions.").format(
-        name=item.name, price=r.price, left=left, code=r.code), reply_markup=None)
+        name=item.name, price=r.price, left=left, code=r.code))
 
 
 @router.callback_query(ShopCb.filter(F.action == "no"))
 async def decline(query: CallbackQuery) -> None:
     await query.answer(_("Nothing was changed."))
-    await query.message.edit_reply_markup(reply_markup=None)
+    await _edit(query)
 
 
 # Redemptions: list, cancel, hand over ---------------------------------------------------------------
@@ -203,8 +215,8 @@ async def cancel_ask(query: CallbackQuery, callback_data: RedemptionCb, db: Data
         r = await shop.get_redemption(s, callback_data.rid)
     if r.volunteer_id != user.id:
         raise DomainError("shop_not_yours")
-    await query.message.edit_reply_markup(reply_markup=shop_ui.cancel_confirm(r.id))
     await query.answer()
+    await _edit(query, markup=shop_ui.cancel_confirm(r.id))
 
 
 @router.callback_query(RedemptionCb.filter(F.action == "yes"))
@@ -214,14 +226,13 @@ async def cancel_yes(query: CallbackQuery, callback_data: RedemptionCb, db: Data
         r = await shop.cancel(s, shop_ui.ShopNoticesImpl(notices), user=user, redemption_id=callback_data.rid,
                               now=clock.now())
     await query.answer(_("Cancelled: {points} points are back.").format(points=r.price))
-    await query.message.edit_text(_("{code} · cancelled, {points} points returned").format(
-        code=r.code, points=r.price), reply_markup=None)
+    await _edit(query, _("{code} · cancelled, {points} points returned").format(code=r.code, points=r.price))
 
 
 @router.callback_query(RedemptionCb.filter(F.action == "no"))
 async def cancel_no(query: CallbackQuery) -> None:
     await query.answer(_("Nothing was changed."))
-    await query.message.edit_reply_markup(reply_markup=None)
+    await _edit(query)
 
 
 async def _hand(db: Database, notices: Notices, clock: Clock, user: User, *, rid: int | None = None,
@@ -239,7 +250,7 @@ async def hand_button(query: CallbackQuery, callback_data: RedemptionCb, db: Dat
                       clock: Clock, user: User) -> None:
     r, item = await _hand(db, notices, clock, user, rid=callback_data.rid)
     await query.answer(_("Marked as handed over."))
-    await query.message.edit_reply_markup(reply_markup=None)
+    await _edit(query)
 
 
 @router.message(Command("handover"))

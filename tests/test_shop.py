@@ -206,6 +206,7 @@ async def test_browse_redeem_and_handover_in_english(en):
     await st.say(en.admin, f"/handover {r.code.lower()}", "already been handed over")
     again = await fake.answer(await en.vol.tap(mine, "Cancel redemption"))
     assert again.text is None  # the confirmation buttons
+    await fake.wait_idle(quiet=0.05)
     refused = await fake.answer(await en.vol.tap(mine, "Yes, cancel it"))
     assert refused.text == "This item has already been handed over."
     assert await en.balance(en.vol) == 70 and await en.stock(item) == 9
@@ -246,7 +247,7 @@ async def test_cancel_returns_points_and_stock(zh):
     assert await zh.balance(zh.vol) == 10 and await zh.stock(item) == 1
     mine = await st.say(zh.vol, "/redemptions", r.code)
     await fake.answer(await zh.vol.tap(mine, "取消兑换"))
-    mine = await fake.wait_message(zh.vol, contains=r.code)
+    await fake.wait_idle(quiet=0.05)
     assert mine.buttons == ["确定取消", "不，保留"]
     before = len(fake.bot_messages(zh.admin))
     answer = await fake.answer(await zh.vol.tap(mine, "确定取消"))
