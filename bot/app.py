@@ -35,6 +35,8 @@ COMMANDS = (
     ("volunteer", __("Register as a volunteer")),
     ("claims", __("Requests I took, my hours")),
     ("pending", __("Coordinators: requests to handle")),
+    ("shop", __("爱心超市: exchange my points")),
+    ("certificate", __("My volunteer service certificate (PDF)")),
     ("help", __("What I can do")),
     ("cancel", __("Leave the current step")),
 )

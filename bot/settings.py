@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     unclaimed_after_hours: int = Field(default=2, ge=1, le=72)  # an open request is posted again after this
     # days before a festival or civic day its reminder is posted ("7,1"); the day itself always gets one
     festival_remind_days: Annotated[tuple[int, ...], NoDecode] = (7, 1)
+    station_name: str = Field(default="新时代文明实践站", min_length=1, max_length=60)  # on certificates
 
     @field_validator("bot_token")
     @classmethod
