@@ -2,9 +2,10 @@
 from aiogram import Router
 
 from handlers import claim, closing, common, fallback, menu, order, review, roles, views, volunteer
+from handlers import ledger, standing
 
 TEMPLATES = (common.router, roles.router, menu.router, volunteer.router, order.router, review.router,
-             claim.router, closing.router, views.router, fallback.router)
+             claim.router, closing.router, views.router, ledger.router, standing.router, fallback.router)
 
 
 def _fresh(template: Router) -> Router:

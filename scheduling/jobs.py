@@ -8,7 +8,9 @@ feature's job here, one line.
 from __future__ import annotations
 
 from scheduling.followups import run_followups
+from scheduling.recognition import run_recognition
 
 JOBS = [
     run_followups,
+    run_recognition,
 ]
