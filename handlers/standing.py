@@ -32,7 +32,7 @@ async def me(message: Message, db: Database, clock: Clock, settings: Settings, u
     minutes = summary.totals.minutes
     level, to_next = stars.level_for(minutes), stars.minutes_to_next(minutes)
     lines = [
-        _("👤 {name}").format(name=volunteer.name),
+        f"👤 {volunteer.name}",
         _("Approved service: {hours} h; points: {points}.").format(hours=texts.hours(minutes),
                                                                    points=summary.totals.points),
         _("Star level: {level}.").format(level=ledger_texts.star_name(level)),
