@@ -27,6 +27,8 @@ def help_text(user: User | None) -> str:
         _("For volunteers:"),
         _("/volunteer – register or change your teams"),
         _("/claims – the requests you took, your hours and points"),
+        _("/me – your hours, points and star level; /ledger – every entry; /dispute – an entry is wrong"),
+        _("/rank – volunteers by hours; /settings – your name in rankings, your star level in the group"),
     ]
     if is_coordinator(user):
         lines += [
@@ -38,6 +40,7 @@ def help_text(user: User | None) -> str:
             _("/services – the menu; /service_add, /service_team, /service_rename, /service_off, /service_on"),
             _("/review on|off – whether requests wait for a coordinator before dispatch"),
             _("/history NUMBER – what happened to a request; /cancelreq NUMBER – cancel one"),
+            _("/ledger USER – a volunteer's ledger entries"),
         ]
     if user is not None and user.is_admin:
         lines += ["", _("For administrators:"),

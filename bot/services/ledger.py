@@ -134,15 +134,19 @@ async def summary(s: AsyncSession, volunteer_id: int, month_start: datetime, yea
     Services are counted by their service entries; hours of a period are the sum of the period's entries,
     so a correction counts in the month it was made (as a paper ledger would).
     """
+    row = (await s.execute(summary_query(volunteer_id, month_start, year_start))).one()
+    return Summary(Totals(int(row[0]), int(row[1])), int(row[2]), int(row[3]), int(row[4]), int(row[5]))
+
+
+def summary_query(volunteer_id: int, month_start: datetime, year_start: datetime):
     in_month, in_year = LedgerEntry.created_at >= month_start, LedgerEntry.created_at >= year_start
     is_service = LedgerEntry.kind == SERVICE
 
     def total(cond, value):
         return func.coalesce(func.sum(case((cond, value), else_=0)), 0)
 
-    row = (await s.execute(select(
+    return select(
         func.coalesce(func.sum(LedgerEntry.minutes), 0), func.coalesce(func.sum(LedgerEntry.points), 0),
         total(in_month & is_service, 1), total(in_month, LedgerEntry.minutes),
         total(in_year & is_service, 1), total(in_year, LedgerEntry.minutes),
-    ).where(LedgerEntry.volunteer_id == volunteer_id))).one()
-    return Summary(Totals(int(row[0]), int(row[1])), int(row[2]), int(row[3]), int(row[4]), int(row[5]))
+    ).where(LedgerEntry.volunteer_id == volunteer_id)
