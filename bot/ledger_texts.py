@@ -22,6 +22,7 @@ register_errors({
     "ledger_not_disputable": __("Only entries with service hours can be disputed."),
     "ledger_already_corrected": __("This entry has already been corrected."),
     "ledger_not_allowed": __("You can only see your own ledger (team leaders: their team's members)."),
+    "ledger_not_volunteer": __("This user is not a registered volunteer."),
     "dispute_already_open": __("There is already an open dispute about this entry; a coordinator will answer it."),
     "dispute_missing": __("This dispute does not exist."),
     "dispute_closed": __("This dispute has already been decided."),

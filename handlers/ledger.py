@@ -60,7 +60,7 @@ async def _ledger_view(db: Database, settings: Settings, viewer: User, volunteer
             raise DomainError("ledger_not_allowed")
         volunteer = await s.get(Volunteer, volunteer_id)
         if volunteer is None:
-            raise DomainError("not_volunteer") if volunteer_id == viewer.id else DomainError("ledger_not_allowed")
+            raise DomainError("not_volunteer") if volunteer_id == viewer.id else DomainError("ledger_not_volunteer")
         total = await ledger.totals(s, volunteer_id)
         entries, older = await ledger.page(s, volunteer_id, page)
         numbers = await _numbers(s, entries)

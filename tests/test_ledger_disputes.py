@@ -78,6 +78,7 @@ async def test_ledger_access_in_english(fake, start_app):
         await s.execute(update(TeamMember).where(TeamMember.user_id == vol2.id).values(is_leader=True))
     await st.say(vol2, "/ledger @liming", "Ledger of 李明")
     await st.say(admin, "/ledger @nobody", "do not know this user")
+    await st.say(admin, f"/ledger {res.id}", "not a registered volunteer")
     assert await count(app, Dispute) == 0
 
 
