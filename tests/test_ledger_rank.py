@@ -50,6 +50,18 @@ async def test_rank_in_english(fake, start_app):
     await fake.wait_idle()
     assert "1. a volunteer · 1.5 h" in fake.bot_messages(admin)[-1].text
 
+    # Forged or stale buttons change nothing.
+    hello = await st.say(res, "/start", "/")
+    for data, expect in (("st1:rank", "Only registered volunteers"), ("rk1:month:0", "Only registered volunteers"),
+                         ("mv1:2026-10:1", "Only a coordinator")):
+        assert expect in (await fake.answer(await res.tap_data(hello, data))).text
+    for data in ("st1:phone", "rk1:week:0", "rk1:month:99999999999"):
+        assert "out of date" in (await fake.answer(await vol.tap_data(prefs, data))).text
+    assert "out of date" in (await fake.answer(await admin.tap_data(ranked, "mv1:2026-13:1"))).text
+    async with app.db.read() as s:
+        assert (await s.get(Volunteer, vol.id)).show_in_rank is False
+        assert (await s.get(Volunteer, vol2.id)).show_in_rank is True
+
 
 async def _first_of_next_month(app) -> datetime:
     tz = app.settings.tz
