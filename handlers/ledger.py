@@ -17,7 +17,7 @@ from bot.notices import Notices
 from bot.services import disputes, ledger, people, validate
 from bot.settings import Settings
 from storage.db import Database
-from storage.models import LedgerEntry, Request, TeamMember, User, Volunteer
+from storage.models import LedgerEntry, Request, User, Volunteer
 
 router = Router(name="ledger")
 
@@ -37,16 +37,6 @@ class DisputeReject(StatesGroup):
 
 # /ledger ------------------------------------------------------------------------------------------
 
-async def _may_see(s, viewer: User, volunteer_id: int) -> bool:
-    if viewer.id == volunteer_id or people.is_coordinator(viewer):
-        return True
-    led = select(TeamMember.team_id).where(TeamMember.user_id == viewer.id, TeamMember.is_leader.is_(True),
-                                           TeamMember.status == "active")
-    row = await s.execute(select(TeamMember.user_id).where(TeamMember.user_id == volunteer_id,
-                                                           TeamMember.team_id.in_(led)).limit(1))
-    return row.first() is not None
-
-
 async def _numbers(s, entries: list[LedgerEntry]) -> dict[int, str]:
     ids = {e.request_id for e in entries if e.request_id}
     if not ids:
@@ -56,7 +46,7 @@ async def _numbers(s, entries: list[LedgerEntry]) -> dict[int, str]:
 
 async def _ledger_view(db: Database, settings: Settings, viewer: User, volunteer_id: int, page: int):
     async with db.read() as s:
-        if not await _may_see(s, viewer, volunteer_id):
+        if not await ledger.may_see(s, viewer, volunteer_id):
             raise DomainError("ledger_not_allowed")
         volunteer = await s.get(Volunteer, volunteer_id)
         if volunteer is None:

@@ -9,7 +9,6 @@ import datetime as dt
 import logging
 
 from aiogram.utils.i18n import I18n
-from sqlalchemy import select
 
 from bot.notices import Notices
 from bot.services import ranking, recognition

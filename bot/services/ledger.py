@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import DomainError
 from bot.services import validate
-from storage.models import LedgerEntry
+from bot.services.people import is_coordinator
+from storage.models import LedgerEntry, TeamMember, User
 
 SERVICE, REVERSAL, CORRECTION, REDEEM, REFUND = "service", "reversal", "correction", "redeem", "refund"
 HOUR_KINDS = (SERVICE, CORRECTION)  # entries a volunteer may dispute: they carry approved hours
@@ -107,6 +108,18 @@ async def page(s: AsyncSession, volunteer_id: int, page_no: int = 0, size: int =
     rows = (await s.execute(select(LedgerEntry).where(LedgerEntry.volunteer_id == volunteer_id)
                             .order_by(LedgerEntry.id.desc()).offset(page_no * size).limit(size + 1))).scalars().all()
     return list(rows[:size]), len(rows) > size
+
+
+async def may_see(s: AsyncSession, viewer: User, volunteer_id: int) -> bool:
+    """A volunteer sees his own ledger; a team leader his active members'; a coordinator anyone's."""
+    if viewer.id == volunteer_id or is_coordinator(viewer):
+        return True
+    led = select(TeamMember.team_id).where(TeamMember.user_id == viewer.id, TeamMember.is_leader.is_(True),
+                                           TeamMember.status == "active")
+    row = await s.execute(select(TeamMember.user_id).where(TeamMember.user_id == volunteer_id,
+                                                           TeamMember.status == "active",
+                                                           TeamMember.team_id.in_(led)).limit(1))
+    return row.first() is not None
 
 
 async def disputable(s: AsyncSession, volunteer_id: int, limit: int = PAGE) -> list[LedgerEntry]:
