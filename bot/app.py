@@ -34,6 +34,7 @@ COMMANDS = (
     ("my", __("My requests")),
     ("volunteer", __("Register as a volunteer")),
     ("claims", __("Requests I took, my hours")),
+    ("me", __("My hours, points and star level")),
     ("pending", __("Coordinators: requests to handle")),
     ("shop", __("爱心超市: exchange my points")),
     ("certificate", __("My volunteer service certificate (PDF)")),

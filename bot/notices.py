@@ -257,3 +257,25 @@ class Notices:
               "The resident has not confirmed or rated it within 72 h.").format(
                 number=texts.number(req), name=name, hours=texts.hours(req.reported_minutes)),
             keyboards.approve(req.id)), skip=req.claimer_id)
+
+    # ledger, disputes, star levels (bot/ledger_notices.py) ------------------------------------
+
+    async def star_reached(self, s: AsyncSession, volunteer: Volunteer, level: int, chats: list[int]) -> None:
+        from bot import ledger_notices  # imported here: it builds on this class's plumbing
+        await ledger_notices.star_reached(self, s, volunteer, level, chats)
+
+    async def dispute_opened(self, s: AsyncSession, dispute, entry) -> None:
+        from bot import ledger_notices
+        await ledger_notices.dispute_opened(self, s, dispute, entry)
+
+    async def dispute_resolved(self, s: AsyncSession, dispute, entry, fixed) -> None:
+        from bot import ledger_notices
+        await ledger_notices.dispute_resolved(self, s, dispute, entry, fixed)
+
+    async def shortlist(self, s: AsyncSession, month: str, rows, teams) -> None:
+        from bot import ledger_notices
+        await ledger_notices.shortlist(self, s, month, rows, teams)
+
+    async def vote_poll(self, s: AsyncSession, chat_id: int, month: str, names: list[str]) -> None:
+        from bot import ledger_notices
+        await ledger_notices.vote_poll(self, s, chat_id, month, names)

@@ -7,6 +7,7 @@ Rows are leased with a conditional update, so several senders never send one row
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from datetime import timedelta
 
@@ -93,6 +94,12 @@ class OutboxSender:
         try:
             if row.method == "send":
                 message = await self.bot.send_message(row.chat_id, row.text, reply_markup=markup)
+                await self._sent(row, message.message_id)
+            elif row.method == "poll":
+                # A poll (最美志愿者 vote) goes through the outbox like any message: it is queued in the
+                # transaction that claims the vote once, so it survives a crash and is never sent twice.
+                poll = json.loads(row.text)
+                message = await self.bot.send_poll(row.chat_id, poll["question"], poll["options"])
                 await self._sent(row, message.message_id)
             else:
                 message_id = await self._card_message(row)

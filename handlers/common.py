@@ -27,6 +27,8 @@ def help_text(user: User | None) -> str:
         _("For volunteers:"),
         _("/volunteer – register or change your teams"),
         _("/claims – the requests you took, your hours and points"),
+        _("/me – your hours, points and star level; /ledger – every entry; /dispute – an entry is wrong"),
+        _("/rank – volunteers by hours; /settings – your name in rankings, your star level in the group"),
     ]
     if is_coordinator(user):
         lines += [
@@ -40,6 +42,7 @@ def help_text(user: User | None) -> str:
             _("/history NUMBER – what happened to a request; /cancelreq NUMBER – cancel one"),
             _("/theme, /festival, /civic – monthly themes, festival customs, civic days on or off"),
             _("/report week|month [date] – 周台账 / 月小结 with an .xlsx workbook (team leaders: their own team)"),
+            _("/ledger USER – a volunteer's ledger entries"),
         ]
     if user is not None and user.is_admin:
         lines += ["", _("For administrators:"),

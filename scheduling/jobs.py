@@ -8,6 +8,7 @@ feature's job here, one line.
 from __future__ import annotations
 
 from scheduling.followups import run_followups
+from scheduling.recognition import run_recognition
 from scheduling.reminders import run_reminders
 from scheduling.reports import run_reports
 
@@ -15,4 +16,5 @@ JOBS = [
     run_followups,
     run_reminders,
     run_reports,
+    run_recognition,
 ]

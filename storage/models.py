@@ -203,6 +203,11 @@ class LedgerEntry(Base):
     approved_by: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
+    __table_args__ = (  # migration 0004_ledger
+        Index("ix_ledger_volunteer_created", "volunteer_id", "created_at"),  # /me, rankings
+        Index("uq_ledger_reverses", "reverses_id", unique=True),  # an entry is reversed at most once
+    )
+
 
 class OutboxMessage(Base):
     """A message owed to Telegram, written in the same transaction as the change that owes it."""

@@ -94,14 +94,15 @@ async def test_a_year_of_posts_each_exactly_once_and_in_order(station_db, db_url
     assert queued == expected_keys(2026)
     assert len(queued) == len(set(queued))
 
-    rows = await occurrences(station_db)
+    # timed jobs (scheduling.jobs, e.g. the 最美志愿者 shortlist `recognition:`) claim their own keys
+    rows = {k: o for k, o in (await occurrences(station_db)).items() if not k.startswith("recognition:")}
     assert sorted(rows) == sorted(queued)
     assert {o.status for o in rows.values()} == {"queued"}
     assert rows["theme:2026-06"].due_at == local(2026, 6, 1, 9)
     assert rows["festival:2026:duanwu:-7d"].due_at == local(2026, 6, 12, 9)
 
     for chat_id in (GROUP, ZH_COORDINATOR, EN_COORDINATOR):  # every post once to every recipient, in order
-        assert [m.ref for m in await outbox(station_db, chat_id)] == [f"post:{k}" for k in queued]
+        assert [m.ref for m in await outbox(station_db, chat_id) if m.ref] == [f"post:{k}" for k in queued]
 
     group = {m.ref: m.text for m in await outbox(station_db, GROUP)}
     english = {m.ref: m.text for m in await outbox(station_db, EN_COORDINATOR)}

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import DomainError
-from bot.services import ledger, validate
+from bot.services import ledger, stars, validate
 from bot.services.menu import review_enabled
 from bot.services.people import is_coordinator, is_member, require_coordinator, team_chats
 from storage.models import Counter, Request, RequestEvent, Service, Team, User, Volunteer
@@ -38,6 +38,7 @@ class Notices(Protocol):
     async def approved(self, s: AsyncSession, req: Request, corrected: bool) -> None: ...
     async def cancelled(self, s: AsyncSession, req: Request, by_coordinator: bool) -> None: ...
     async def rejected(self, s: AsyncSession, req: Request) -> None: ...
+    async def star_reached(self, s: AsyncSession, volunteer: Volunteer, level: int, chats: list[int]) -> None: ...
 
 
 @dataclass
@@ -303,6 +304,7 @@ async def approve(s: AsyncSession, notices: Notices, *, request_id: int, actor: 
     _event(s, req, actor.id, "corrected" if corrected else "approved", now,
            detail=f"{final / 60:g}h" + (f" {reason}" if corrected else ""))
     await notices.approved(s, req, corrected)
+    await stars.after_credit(s, notices, req.claimer_id, now)  # 星级: same transaction as the credit
     return req
 
 
