@@ -1,10 +1,12 @@
 """Thin aiogram routers, one module per feature; the order of routers is the order of matching."""
 from aiogram import Router
 
-from handlers import claim, closing, common, fallback, menu, order, review, roles, views, volunteer
+from handlers import (activities, activity_publish, claim, closing, common, fallback, menu, order, review, roles,
+                      views, volunteer)
 
 TEMPLATES = (common.router, roles.router, menu.router, volunteer.router, order.router, review.router,
-             claim.router, closing.router, views.router, fallback.router)
+             claim.router, closing.router, views.router, activity_publish.router, activities.router,
+             fallback.router)
 
 
 def _fresh(template: Router) -> Router:

@@ -7,8 +7,10 @@ feature's job here, one line.
 """
 from __future__ import annotations
 
+from scheduling.activity_jobs import run_activity_jobs
 from scheduling.followups import run_followups
 
 JOBS = [
     run_followups,
+    run_activity_jobs,
 ]

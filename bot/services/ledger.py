@@ -26,10 +26,11 @@ def points_for(minutes: int, points_per_hour: int) -> int:
 
 
 def add_service(s: AsyncSession, *, volunteer_id: int, minutes: int, points_per_hour: int, request_id: int | None,
-                approved_by: int, now: datetime, reason: str | None = None) -> LedgerEntry:
+                approved_by: int, now: datetime, reason: str | None = None,
+                activity_id: int | None = None) -> LedgerEntry:
     entry = LedgerEntry(volunteer_id=volunteer_id, minutes=minutes, points=points_for(minutes, points_per_hour),
-                        kind="service", request_id=request_id, approved_by=approved_by, reason=reason,
-                        created_at=now)
+                        kind="service", request_id=request_id, activity_id=activity_id, approved_by=approved_by,
+                        reason=reason, created_at=now)
     s.add(entry)
     return entry
 
