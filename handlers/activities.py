@@ -216,7 +216,7 @@ async def close_command(message: Message, command: CommandObject, db: Database, 
     await _close(act.id, db, notices, clock, user)
 
 
-async def _approve(query_or_message, aid: int, uid: int | None, minutes: int | None, db: Database,
+async def _approve(aid: int, uid: int | None, minutes: int | None, db: Database,
                    notices: Notices, clock: Clock, settings: Settings, user: User):
     an = ActivityNotices(notices)
     async with db.tx() as s:
@@ -231,7 +231,7 @@ async def _approve(query_or_message, aid: int, uid: int | None, minutes: int | N
 async def approve_button(query: CallbackQuery, callback_data: HoursOkCb, db: Database, notices: Notices,
                          clock: Clock, settings: Settings, user: User) -> None:
     uid = callback_data.uid if callback_data.action == "ok" else None
-    done, text, kb = await _approve(query, callback_data.aid, uid, None, db, notices, clock, settings, user)
+    done, text, kb = await _approve(callback_data.aid, uid, None, db, notices, clock, settings, user)
     await query.answer(_("Approved for {count} volunteer(s).").format(count=len(done)))
     await query.message.edit_text(text, reply_markup=kb)
 
@@ -256,6 +256,6 @@ async def adjust_hours(message: Message, state: FSMContext, db: Database, notice
                        settings: Settings, user: User) -> None:
     data = await state.get_data()
     minutes = validate.hours_to_minutes(message.text)
-    _done, text, kb = await _approve(message, data["aid"], data["uid"], minutes, db, notices, clock, settings, user)
+    _done, text, kb = await _approve(data["aid"], data["uid"], minutes, db, notices, clock, settings, user)
     await state.clear()
     await message.answer(text, reply_markup=kb)

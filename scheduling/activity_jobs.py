@@ -18,13 +18,22 @@ from bot.activity_notices import ActivityNotices
 from bot.notices import Notices
 from bot.services import activities
 from bot.settings import Settings
-from scheduling.followups import _At
 from scheduling.occurrences import QUEUED, claim_in
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
 REMINDERS = (("1d", dt.timedelta(days=1)), ("1h", dt.timedelta(hours=1)))
+
+
+class _At:
+    """A clock stopped at the run's `now`, so queued messages carry the time the run was driven with."""
+
+    def __init__(self, now: dt.datetime):
+        self._now = now
+
+    def now(self) -> dt.datetime:
+        return self._now
 
 
 def remind_key(activity_id: int, label: str) -> str:

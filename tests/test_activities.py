@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 
 from bot.activity_notices import ActivityNotices
+from bot.errors import DomainError
 from bot.services import activities, people
 from bot.when import to_utc
 from storage.models import Activity, ActivitySignup, LedgerEntry, TeamMember, User
@@ -199,7 +200,7 @@ async def test_leader_publishes_only_for_his_team(fake, start_app):
     # and the service itself refuses another team's activity
     try:
         await publish(app, leader.id, team_id=1)
-    except activities.DomainError as exc:
+    except DomainError as exc:
         assert exc.code == "act_not_publisher"
     else:
         raise AssertionError("a leader of team 2 published for team 1")
