@@ -25,7 +25,7 @@ from sqlalchemy import or_, select, update
 
 from bot.clock import Clock
 from storage.db import Database
-from storage.models import OutboxMessage, RequestCard, User
+from storage.models import ActivityCard, OutboxMessage, RequestCard, User
 
 log = logging.getLogger(__name__)
 
@@ -127,9 +127,10 @@ class OutboxSender:
             await self._retry(row, min(MAX_BACKOFF, 2.0 ** row.attempts), repr(exc))
 
     async def _card_message(self, row: OutboxMessage) -> int | None:
-        request_id = int(row.ref.split(":", 1)[1])
+        kind, ref_id = row.ref.split(":", 1)
+        model = ActivityCard if kind == "act" else RequestCard  # act:<activity id>, card:<request id>
         async with self.db.read() as s:
-            card = await s.get(RequestCard, (request_id, row.chat_id))
+            card = await s.get(model, (int(ref_id), row.chat_id))
             return card.message_id if card else None
 
     async def _sent(self, row: OutboxMessage, message_id: int | None) -> None:
@@ -144,6 +145,13 @@ class OutboxSender:
                 if card is None:
                     s.add(RequestCard(request_id=request_id, chat_id=row.chat_id, message_id=message_id))
                 else:  # the card was posted again (an unclaimed follow-up): later edits go to the new one
+                    card.message_id = message_id
+            if row.method == "send" and row.ref and row.ref.startswith("act:"):
+                activity_id = int(row.ref.split(":", 1)[1])
+                card = await s.get(ActivityCard, (activity_id, row.chat_id))
+                if card is None:
+                    s.add(ActivityCard(activity_id=activity_id, chat_id=row.chat_id, message_id=message_id))
+                else:
                     card.message_id = message_id
 
     async def _retry(self, row: OutboxMessage, delay: float, error: str, count: bool = True) -> None:

@@ -1,12 +1,13 @@
 """Thin aiogram routers, one module per feature; the order of routers is the order of matching."""
 from aiogram import Router
 
-from handlers import (calendar, certificate, claim, closing, common, fallback, ledger, menu, order, reports, review,
-                      roles, shop, standing, views, volunteer)
+from handlers import (activities, activity_publish, calendar, certificate, claim, closing, common, fallback, ledger,
+                      menu, order, reports, review, roles, shop, standing, views, volunteer)
 
 TEMPLATES = (common.router, roles.router, menu.router, volunteer.router, order.router, review.router,
              claim.router, closing.router, views.router, calendar.router, reports.router, shop.router,
-             certificate.router, ledger.router, standing.router, fallback.router)
+             certificate.router, ledger.router, standing.router, activity_publish.router, activities.router,
+             fallback.router)
 
 
 def _fresh(template: Router) -> Router:

@@ -7,6 +7,7 @@ feature's job here, one line.
 """
 from __future__ import annotations
 
+from scheduling.activity_jobs import run_activity_jobs
 from scheduling.followups import run_followups
 from scheduling.recognition import run_recognition
 from scheduling.reminders import run_reminders
@@ -17,4 +18,5 @@ JOBS = [
     run_reminders,
     run_reports,
     run_recognition,
+    run_activity_jobs,
 ]
