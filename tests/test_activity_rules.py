@@ -173,3 +173,22 @@ async def test_outbox_records_the_card_and_edits_it_by_message_id(db):
     async with db.read() as s:
         assert (await s.get(ActivityCard, (act.id, -1001))).message_id == 77
     assert await sender._card_message(rows[1]) == 77
+
+
+async def test_activity_hours_count_towards_star_levels(db, db_url):
+    """99 hours from requests, then 2 activity hours: the volunteer reaches 一星 and is congratulated once."""
+    start = local(2026, 3, 10, 14)
+    act = await publish_with_signups(db, published_at=local(2026, 3, 1, 9), starts_at=start)
+    async with db.tx() as s:
+        ledger.add_service(s, volunteer_id=31, minutes=99 * 60, points_per_hour=10, request_id=None,
+                           approved_by=EN_COORDINATOR, now=local(2026, 3, 2))
+        await activities.check_in(s, act=await activities.get(s, act.id), user_id=31,
+                                  now=start - timedelta(minutes=10))
+    await scheduler(db, db_url).run_due(act.ends_at)  # closes the activity: 120 minutes proposed
+    async with db.tx() as s:
+        await activities.approve(s, notices(), activity_id=act.id, actor=await s.get(User, EN_COORDINATOR),
+                                 user_id=31, minutes=None, points_per_hour=10, now=act.ends_at)
+    async with db.read() as s:
+        assert (await s.get(Volunteer, 31)).star_level == 1
+    congratulated = [m for m in await outbox(db, 31) if "一星" in m.text]
+    assert len(congratulated) == 1
