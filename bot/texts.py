@@ -54,6 +54,8 @@ ERRORS = {
                         "and send /volunteer to register."),
     "not_in_team": __("This request is for a team you have not joined. Send me /volunteer to choose your teams."),
     "own_request": __("You cannot accept your own request."),
+    "claim_clash": __("Sorry, you cannot take this request: its time overlaps with {other}, which you signed up "
+                      "for."),
     "already_claimed": __("Sorry, this request has already been taken."),
     "already_done": __("This service has already been reported done."),
     "already_approved": __("This service has already been closed."),

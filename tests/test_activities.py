@@ -271,6 +271,13 @@ async def test_overlaps_are_refused_politely(fake, start_app):
     rows = await signups(app, first.id)
     assert vols[1].id not in rows and rows[vols[0].id].status == "signed"
 
+    # and the other way round: a request at the time of an activity he signed up for cannot be taken
+    other = await place_request(app, res.id, second.starts_at, second.ends_at)
+    other_card = await fake.wait_message(group, contains=other)
+    refused = await st.tap(vols[0], other_card, "接单")
+    assert "社区义诊" in refused.text and "重叠" in refused.text
+    assert "接单" in str(other_card.buttons)  # still open for someone else
+
 
 async def test_sign_up_closes_at_deadline_and_cancelling_tells_everyone(fake, start_app, clock):
     app, st, admin, vols, group = await station(fake, start_app, volunteers=3)

@@ -241,6 +241,14 @@ async def clash(s: AsyncSession, act: Activity, user_id: int) -> str | None:
     return f"#{req.number}" if req is not None else None
 
 
+async def signed_overlap(s: AsyncSession, user_id: int, start: datetime, end: datetime) -> str | None:
+    """An activity this volunteer is signed up for (not waiting) whose time overlaps [start, end)."""
+    other = (await s.execute(select(Activity).join(ActivitySignup, ActivitySignup.activity_id == Activity.id).where(
+        ActivitySignup.user_id == user_id, ActivitySignup.status == SIGNED, Activity.status == PUBLISHED,
+        Activity.starts_at < end, Activity.ends_at > start).limit(1))).scalars().first()
+    return f"{other.title} ({other.number})" if other is not None else None
+
+
 async def sign_up(s: AsyncSession, notices: Notices, *, activity_id: int, user_id: int,
                   chat_team_id: int | None, now: datetime) -> SignupResult:
     act = await get(s, activity_id, lock=True)

@@ -196,6 +196,11 @@ async def claim(s: AsyncSession, notices: Notices, *, request_id: int, user: Use
         raise DomainError("not_in_team")
     if req.resident_id == user.id:
         raise DomainError("own_request")
+    from bot.services.activities import signed_overlap  # activities builds on requests, not the other way
+
+    other = await signed_overlap(s, user.id, req.window_start, req.window_end)
+    if other is not None:
+        raise DomainError("claim_clash", other=other)
     await _transition(s, req, (OPEN,), now, status=CLAIMED, claimer_id=user.id, claimed_at=now)
     _event(s, req, user.id, "claimed", now)
     await notices.claimed(s, req, volunteer)
