@@ -29,6 +29,9 @@ def help_text(user: User | None) -> str:
         _("/claims – the requests you took, your hours and points"),
         _("/me – your hours, points and star level; /ledger – every entry; /dispute – an entry is wrong"),
         _("/rank – volunteers by hours; /settings – your name in rankings, your star level in the group"),
+        _("/shop – 爱心超市: exchange your points; /redemptions – your exchanges"),
+        _("/certificate [FROM TO] – your 志愿服务证明 as a PDF"),
+        _("/checkin CODE, /checkout – at an activity you signed up for"),
     ]
     if is_coordinator(user):
         lines += [
@@ -43,6 +46,8 @@ def help_text(user: User | None) -> str:
             _("/theme, /festival, /civic – monthly themes, festival customs, civic days on or off"),
             _("/report week|month [date] – 周台账 / 月小结 with an .xlsx workbook (team leaders: their own team)"),
             _("/ledger USER – a volunteer's ledger entries"),
+            _("/activity – publish an activity with places; /activity_code, /activity_close, /activity_cancel NUMBER"),
+            _("/shop_items, /shop_add – the 爱心超市 catalogue; /handover CODE; /verify NUMBER – check a certificate"),
         ]
     if user is not None and user.is_admin:
         lines += ["", _("For administrators:"),
