@@ -21,7 +21,7 @@ from bot.i18n import make_i18n
 from bot.middlewares import DomainErrorMiddleware, LocaleMiddleware, UpdateMiddleware
 from bot.notices import Notices
 from bot.outbox import OutboxSender
-from bot.services import menu
+from bot.services import menu, profiles
 from bot.settings import Settings
 from scheduling.scheduler import Scheduler
 from storage.db import Database
@@ -34,6 +34,7 @@ COMMANDS = (
     ("my", __("My requests")),
     ("volunteer", __("Register as a volunteer")),
     ("claims", __("Requests I took, my hours")),
+    ("profile", __("My volunteer profile and teams")),
     ("pending", __("Coordinators: requests to handle")),
     ("help", __("What I can do")),
     ("cancel", __("Leave the current step")),
@@ -90,6 +91,7 @@ class App:
         await upgrade(self.settings.database_url)
         async with self.db.tx() as s:
             await menu.ensure_seed(s, self.clock.now())
+            await profiles.ensure_skills(s)
         await self.db.prune_updates(self.clock.now() - timedelta(days=7))
         await self.set_commands()
 

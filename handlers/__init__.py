@@ -2,9 +2,11 @@
 from aiogram import Router
 
 from handlers import claim, closing, common, fallback, menu, order, review, roles, views, volunteer
+from handlers import profile, proxy, teams
 
 TEMPLATES = (common.router, roles.router, menu.router, volunteer.router, order.router, review.router,
-             claim.router, closing.router, views.router, fallback.router)
+             claim.router, closing.router, views.router,
+             profile.router, teams.router, proxy.router, fallback.router)
 
 
 def _fresh(template: Router) -> Router:
