@@ -8,7 +8,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
 
-from bot import keyboards, profile_keyboards
+from bot import keyboards, profile_keyboards, profile_texts  # noqa: F401 (profile_texts: error texts)
 from bot.clock import Clock
 from bot.errors import DomainError
 from bot.keyboards import inline

@@ -337,5 +337,5 @@ async def visible_teams(s: AsyncSession, actor: User) -> list[Team]:
         return teams
     led = set(await people.led_team_ids(s, actor.id))
     if not led:
-        raise DomainError("not_team_leader")
+        raise DomainError("not_coordinator")
     return [t for t in teams if t.id in led]
