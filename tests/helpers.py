@@ -28,23 +28,28 @@ class Station:
         return answer
 
     async def register(self, user: FakeUser, name: str, phone: str, teams: list[str], done: str = "完成",
-                       prompt_name: str = "名字") -> None:
+                       prompt_name: str = "名字", *, skills: tuple[str, ...] = (), approve: bool = True) -> None:
+        """/volunteer through chat; then (approve=True) a coordinator or leader approves the join requests."""
         await self.say(user, "/start", "/")
         await self.say(user, "/volunteer", prompt_name)
         await user.send(name)
         await self.fake.wait_message(user, contains=phone_prompt(user))
         before = len(self.fake.bot_messages(user))
         await user.send(phone)
-        skills = await self.fake.wait_message(user, contains=skills_prompt(user), after=before)
+        ask_skills = await self.fake.wait_message(user, contains=skills_prompt(user), after=before)
         before = len(self.fake.bot_messages(user))
-        await self.fake.answer(await user.tap(skills, done))  # no skills ticked
+        for skill in skills:
+            await self.fake.answer(await user.tap(ask_skills, skill))
+            await self.fake.wait_idle(quiet=0.05)
+        await self.fake.answer(await user.tap(ask_skills, done))
         pick = await self.fake.wait_message(user, contains=teams_prompt(user), after=before)
         for team in teams:
             await self.fake.answer(await user.tap(pick, team))
             await self.fake.wait_idle(quiet=0.05)
         await self.fake.answer(await user.tap(pick, done))
         await self.fake.wait_message(user, contains="🎉")
-        await self.approve_joins(user)
+        if approve:
+            await self.approve_joins(user)
 
     def join_buttons(self, user: FakeUser) -> list[tuple[FakeUser, object, str]]:
         """(approver, message, callback data) of every unanswered “approve” button of the user's join
