@@ -94,6 +94,8 @@ async def test_registration_with_skills_waits_for_the_leaders_approval(world):
         assert_error(w.app, answer.text, "join_decided", w.admin)
     answer = await fake.answer(await w.vol.tap(card, "🙋"))  # now he can
     assert number in answer.text
+    await fake.wait_message(w.vol, contains="幸福小区")  # his private details
+    await fake.wait_idle(quiet=0.1)
     async with w.app.db.read() as s:
         assert (await s.execute(select(Request.claimer_id))).scalar() == w.vol.id
 
@@ -302,6 +304,7 @@ async def test_coordinator_grants_and_revokes_team_leader(world):
     await fake.wait_message(w.vol, contains="⭐")
     assert (await member(app, 1, w.vol)).is_leader
     assert TEAM1 in (await w.st.say(w.vol, "/teams", TEAM1)).text
+    assert tr(app, w.vol, "team leader") in (await w.st.say(w.vol, "/whoami", str(w.vol.id))).text
 
     await w.st.say(w.admin, f"/leader_remove {w.lead.id} {TEAM1}", "陆队长")
     await fake.wait_message(w.lead, contains=tr(app, w.lead, "You are no longer a leader of team “{team}”.",
@@ -314,6 +317,7 @@ async def test_coordinator_grants_and_revokes_team_leader(world):
         assert_error(app, await reply(fake, w.lead, "/proxy"), "not_team_leader", w.lead)
     async with app.db.read() as s:
         assert await people.led_team_ids(s, w.lead.id) == []
+    assert tr(app, w.lead, "volunteer") in (await w.st.say(w.lead, "/whoami", str(w.lead.id))).text
 
 
 # --- skills ------------------------------------------------------------------------------------------
