@@ -6,6 +6,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
+from bot import texts
 from bot.clock import Clock
 from bot.errors import DomainError
 from bot.services import people, profiles
@@ -55,6 +56,9 @@ async def teams(message: Message, db: Database, user: User) -> None:
                          + (", " + _("{pending} waiting to join").format(pending=info.pending) if info.pending else ""))
             if info.chats:
                 lines.append("   " + _("groups: {groups}").format(groups="、".join(info.chats)))
+            if info.services:
+                lines.append("   " + _("serves: {services}").format(
+                    services="、".join(texts.service_name(sv, user.locale) for sv in info.services)))
     await message.answer("\n".join([_("Teams:")] + lines) if lines else _("There are no teams yet."))
 
 

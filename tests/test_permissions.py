@@ -150,7 +150,8 @@ async def archive(w, user):
     answer = await say("/team_archive Old team")(w, user)
     message = w.fake.bot_messages(user)[-1]
     if message.buttons:  # the confirmation: yes
-        await w.fake.answer(await user.tap_data(message, message.reply_markup["inline_keyboard"][0][0]["callback_data"]))
+        yes = message.reply_markup["inline_keyboard"][0][0]["callback_data"]
+        await w.fake.answer(await user.tap_data(message, yes))
         await w.fake.wait_idle(quiet=0.05)
     return answer
 
@@ -210,8 +211,8 @@ ACTIONS: dict[str, Action] = {
     "`/leader_add USER TEAM`": Action(say("/leader_add @spare 1"), members()),
     "`/leader_remove USER TEAM`": Action(say("/leader_remove @spare_lead 1"), members()),
     "`/coordinator_add USER`": Action(say("/coordinator_add @target"), query(select(User.is_coordinator))),
-    "`/coordinator_remove USER`": Action(say("/coordinator_remove @coordinator"), query(select(User.is_coordinator)),
-                                         ),
+    "`/coordinator_remove USER`": Action(say("/coordinator_remove @coordinator"),
+                                         query(select(User.is_coordinator))),
 }
 
 

@@ -243,6 +243,10 @@ async def test_teams_shows_leader_members_and_groups(world):
     w = world
     listing = await w.st.say(w.admin, "/teams", "Beta")
     assert "陆队长" in listing.text and "钱队长" in listing.text and "Team Beta" in listing.text
+    assert ("Help for the elderly" if w.en else "助老服务") in listing.text  # the services each team serves
+    await w.st.say(w.admin, "/service_team 1 Beta", "Beta")
+    beta = (await w.st.say(w.admin, "/teams", "Beta")).text.split("2. Beta", 1)[1]
+    assert ("Help for the elderly" if w.en else "助老服务") in beta
     # A leader sees his own team only.
     mine = await w.st.say(w.lead, "/teams", TEAM1)
     assert "陆队长" in mine.text and "Beta" not in mine.text

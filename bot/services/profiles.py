@@ -319,6 +319,7 @@ class TeamInfo:
     members: int
     pending: int
     chats: list[str]
+    services: list[Service]
 
 
 async def team_info(s: AsyncSession, team: Team) -> TeamInfo:
@@ -326,8 +327,11 @@ async def team_info(s: AsyncSession, team: Team) -> TeamInfo:
                             .where(TeamMember.team_id == team.id))).all()
     leaders = [(v.name if v else str(m.user_id)) for m, v in rows if m.status == ACTIVE and m.is_leader]
     chats = (await s.execute(select(TeamChat).where(TeamChat.team_id == team.id).order_by(TeamChat.chat_id))).scalars()
+    services = (await s.execute(select(Service).where(Service.team_id == team.id, Service.active.is_(True))
+                                .order_by(Service.position, Service.id))).scalars()
     return TeamInfo(team, leaders, sum(m.status == ACTIVE for m, _v in rows),
-                    sum(m.status == PENDING for m, _v in rows), [c.title or str(c.chat_id) for c in chats])
+                    sum(m.status == PENDING for m, _v in rows), [c.title or str(c.chat_id) for c in chats],
+                    list(services))
 
 
 async def visible_teams(s: AsyncSession, actor: User) -> list[Team]:
