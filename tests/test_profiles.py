@@ -222,6 +222,12 @@ async def test_profile_edits_join_and_leave(world):
     async with Unchanged(app, fake, vol):  # the old confirmation again
         answer = await forge(fake, vol, pick, "pf1:leaveyes:1")
         assert_error(app, answer.text, "not_a_member", vol, team=TEAM1)
+        for data in ("pf1:leaveyes:99999999999999999999", "pf1:leaveask:99999999999999999999",
+                     "pf1:jointo:99999999999999999999", "pf1:leaveask:1"):
+            answer = await forge(fake, vol, pick, data)
+            assert answer.show_alert, data
+        answer = await forge(fake, vol, pick, "k1:99999999999999999999")  # no skill choice open
+        assert answer.show_alert
     # Not a member any more: team 1's cards are not his.
     number = await w.st.place(w.res, "Help for the elderly" if w.en else "助老服务", "买米", "幸福小区")
     card = await fake.wait_message(w.group, contains=number)
@@ -289,6 +295,11 @@ async def test_rename_and_archive_a_team(world):
     async with Unchanged(app, fake, w.admin):  # archiving twice, or via an old button
         answer = await forge(fake, w.admin, ask, "tm1:archive:2")
         assert_error(app, answer.text, "no_team", w.admin, ref=2)
+        answer = await forge(fake, w.admin, ask, "tm1:archive:99999999999999999999")
+        assert_error(app, answer.text, "no_team", w.admin, ref=99999999999999999999)
+    async with Unchanged(app, fake, w.lead):  # a leader cannot archive even with a forged button
+        answer = await forge(fake, w.lead, fake.bot_messages(w.lead)[-1], "tm1:archive:1")
+        assert_error(app, answer.text, "not_coordinator", w.lead)
 
 
 # --- leaders -------------------------------------------------------------------------------------

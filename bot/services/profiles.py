@@ -205,7 +205,9 @@ async def decide_join(s: AsyncSession, notices: Notices, actor: User, *, team_id
 
 
 async def leave_team(s: AsyncSession, user: User, team_id: int) -> Team:
-    team = await s.get(Team, team_id) if validate.fits_id(team_id) else None
+    if not validate.fits_id(team_id):
+        raise DomainError("stale")
+    team = await s.get(Team, team_id)
     done = await s.execute(delete(TeamMember).where(TeamMember.team_id == team_id, TeamMember.user_id == user.id)
                            .returning(TeamMember.team_id).execution_options(synchronize_session=False))
     if team is None or done.scalar() is None:
@@ -281,6 +283,8 @@ async def archive_team(s: AsyncSession, actor: User, team_id: int) -> Team:
     """The team's history stays (requests and ledger keep team_id); its groups get no more cards, its
     services wait for a coordinator to give them to another team (new requests go to review)."""
     people.require_coordinator(actor)
+    if not validate.fits_id(team_id):
+        raise DomainError("no_team", ref=team_id)
     result = await s.execute(update(Team).where(Team.id == team_id, Team.archived.is_(False))
                              .values(archived=True).returning(Team.id).execution_options(synchronize_session=False))
     if result.scalar() is None:
