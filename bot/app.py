@@ -21,7 +21,7 @@ from bot.i18n import make_i18n
 from bot.middlewares import DomainErrorMiddleware, LocaleMiddleware, UpdateMiddleware
 from bot.notices import Notices
 from bot.outbox import OutboxSender
-from bot.services import menu
+from bot.services import menu, profiles
 from bot.settings import Settings
 from scheduling.scheduler import Scheduler
 from storage.db import Database
@@ -35,6 +35,7 @@ COMMANDS = (
     ("volunteer", __("Register as a volunteer")),
     ("claims", __("Requests I took, my hours")),
     ("me", __("My hours, points and star level")),
+    ("profile", __("My volunteer profile and teams")),
     ("pending", __("Coordinators: requests to handle")),
     ("shop", __("爱心超市: exchange my points")),
     ("certificate", __("My volunteer service certificate (PDF)")),
@@ -93,6 +94,7 @@ class App:
         await upgrade(self.settings.database_url)
         async with self.db.tx() as s:
             await menu.ensure_seed(s, self.clock.now())
+            await profiles.ensure_skills(s)
         await self.db.prune_updates(self.clock.now() - timedelta(days=7))
         await self.set_commands()
 

@@ -88,6 +88,8 @@ class Notices:
             _("Need: {description}").format(description=req.description),
             _("When: {window}").format(window=texts.fmt_window(req.window_start, req.window_end, self.tz)),
             _("Area: {area}").format(area=req.area),
+            *([_("帮办 order for {name}: placed by a station helper for a resident without Telegram.").format(
+                name=req.proxy_for)] if req.proxy_for else []),
             status_line,
         ])
 

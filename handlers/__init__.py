@@ -2,12 +2,12 @@
 from aiogram import Router
 
 from handlers import (activities, activity_publish, calendar, certificate, claim, closing, common, fallback, ledger,
-                      menu, order, reports, review, roles, shop, standing, views, volunteer)
+                      menu, order, profile, proxy, reports, review, roles, shop, standing, teams, views, volunteer)
 
 TEMPLATES = (common.router, roles.router, menu.router, volunteer.router, order.router, review.router,
-             claim.router, closing.router, views.router, calendar.router, reports.router, shop.router,
-             certificate.router, ledger.router, standing.router, activity_publish.router, activities.router,
-             fallback.router)
+             claim.router, closing.router, views.router, profile.router, teams.router, proxy.router,
+             calendar.router, reports.router, shop.router, certificate.router, ledger.router, standing.router,
+             activity_publish.router, activities.router, fallback.router)
 
 
 def _fresh(template: Router) -> Router:

@@ -9,7 +9,8 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
 from bot import keyboards
-from bot.services.people import is_coordinator
+from bot.services.people import is_coordinator, led_team_ids, volunteer_team_ids
+from storage.db import Database
 from storage.models import User
 
 router = Router(name="common")
@@ -32,6 +33,8 @@ def help_text(user: User | None) -> str:
         _("/shop – 爱心超市: exchange your points; /redemptions – your exchanges"),
         _("/certificate [FROM TO] – your 志愿服务证明 as a PDF"),
         _("/checkin CODE, /checkout – at an activity you signed up for"),
+        _("/profile – your details, skills and teams: change them, join or leave a team"),
+        _("Team leaders: /joins – join requests to your team; /teams – your team; /proxy – a 帮办 order"),
     ]
     if is_coordinator(user):
         lines += [
@@ -48,6 +51,9 @@ def help_text(user: User | None) -> str:
             _("/ledger USER – a volunteer's ledger entries"),
             _("/activity – publish an activity with places; /activity_code, /activity_close, /activity_cancel NUMBER"),
             _("/shop_items, /shop_add – the 爱心超市 catalogue; /handover CODE; /verify NUMBER – check a certificate"),
+            _("/team_rename, /team_archive – rename or archive a team; /leader_add, /leader_remove USER TEAM"),
+            _("/skills, /skill_add, /skill_remove – the skills volunteers can choose"),
+            _("/joins – join requests; /proxy – a 帮办 order for a resident without Telegram"),
         ]
     if user is not None and user.is_admin:
         lines += ["", _("For administrators:"),
@@ -70,8 +76,14 @@ async def help_(message: Message, user: User) -> None:
 
 
 @router.message(Command("whoami"))
-async def whoami(message: Message, user: User) -> None:
+async def whoami(message: Message, user: User, db: Database) -> None:
     role = _("administrator") if user.is_admin else _("coordinator") if user.is_coordinator else _("resident")
+    if not is_coordinator(user):
+        async with db.read() as s:
+            if await led_team_ids(s, user.id):
+                role = _("team leader")
+            elif await volunteer_team_ids(s, user.id):
+                role = _("volunteer")
     await message.answer(_("Your Telegram id is {id}; your role: {role}.").format(id=user.id, role=role))
 
 

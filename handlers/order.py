@@ -81,7 +81,8 @@ async def _ask(step: str, message: Message, state: FSMContext, db: Database, set
 async def _next(step: str, message: Message, state: FSMContext, **deps) -> None:
     """After a step: back to the summary when editing, else on to the next step."""
     data = await state.get_data()
-    if data.get("editing") or step == STEPS[-1]:
+    typed_phone = data.get("proxy_for") and step == "address"  # 帮办: the phone came in the first step
+    if data.get("editing") or step == STEPS[-1] or typed_phone:
         await _summary(message, state, deps["db"], deps["settings"], deps["user"])
     else:
         await _ask(STEPS[STEPS.index(step) + 1], message, state, **deps)
@@ -96,6 +97,7 @@ async def _summary(message: Message, state: FSMContext, db: Database, settings: 
     start, end = _window(data, settings)
     text = "\n".join([
         _("Please check your request:"),
+        *([_("帮办 order for {name}").format(name=data["proxy_for"])] if data.get("proxy_for") else []),
         _("Service: {service}").format(service=texts.service_name(service, user.locale)),
         _("Need: {description}").format(description=data["description"]),
         _("When: {window}").format(window=texts.fmt_window(start, end, settings.tz)),
@@ -244,7 +246,8 @@ async def confirm(query: CallbackQuery, state: FSMContext, db: Database, setting
     data = await state.get_data()
     start, end = _window(data, settings)
     draft = requests.Draft(service_id=data["service_id"], description=data["description"], window_start=start,
-                           window_end=end, area=data["area"], address=data.get("address"), phone=data.get("phone"))
+                           window_end=end, area=data["area"], address=data.get("address"), phone=data.get("phone"),
+                           proxy_for=data.get("proxy_for"))
     now = clock.now()
     async with db.tx() as s:
         req = await requests.place(s, notices, resident=user, draft=draft, now=now,

@@ -6,9 +6,10 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
+from bot import texts
 from bot.clock import Clock
 from bot.errors import DomainError
-from bot.services import people
+from bot.services import people, profiles
 from storage.db import Database
 from storage.models import User
 
@@ -43,12 +44,21 @@ async def new_team(message: Message, command: CommandObject, db: Database, user:
 
 @router.message(Command("teams"))
 async def teams(message: Message, db: Database, user: User) -> None:
-    people.require_coordinator(user)
+    """Coordinators see every team; a team leader sees his own."""
     async with db.read() as s:
         lines = []
-        for team in await people.list_teams(s):
-            chats = await people.team_chats(s, team.id)
-            lines.append(_("{id}. {name} – {groups} group(s)").format(id=team.id, name=team.name, groups=len(chats)))
+        for team in await profiles.visible_teams(s, user):
+            info = await profiles.team_info(s, team)
+            lines.append(_("{id}. {name} – {groups} group(s)").format(id=team.id, name=team.name,
+                                                                     groups=len(info.chats))
+                         + ", " + _("{members} member(s), leader: {leaders}").format(
+                members=info.members, leaders="、".join(info.leaders) or "—")
+                         + (", " + _("{pending} waiting to join").format(pending=info.pending) if info.pending else ""))
+            if info.chats:
+                lines.append("   " + _("groups: {groups}").format(groups="、".join(info.chats)))
+            if info.services:
+                lines.append("   " + _("serves: {services}").format(
+                    services="、".join(texts.service_name(sv, user.locale) for sv in info.services)))
     await message.answer("\n".join([_("Teams:")] + lines) if lines else _("There are no teams yet."))
 
 

@@ -1,4 +1,4 @@
-"""Volunteer registration in private chat: name, phone, teams."""
+"""Volunteer registration in private chat: name, phone, skills, teams (each a join request)."""
 from __future__ import annotations
 
 from aiogram import F, Router
@@ -9,13 +9,16 @@ from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
-from bot import keyboards
+from bot import keyboards, profile_keyboards
 from bot.clock import Clock
 from bot.errors import DomainError
 from bot.keyboards import TeamPickCb, inline
-from bot.services import people, validate
+from bot.notices import Notices
+from bot.profile_keyboards import SkillCb
+from bot.profile_notices import ProfileNotices
+from bot.services import people, profiles, validate
 from storage.db import Database
-from storage.models import User
+from storage.models import User, Volunteer
 
 router = Router(name="volunteer")
 DONE = 0  # TeamPickCb.team value of the "Done" button
@@ -24,6 +27,7 @@ DONE = 0  # TeamPickCb.team value of the "Done" button
 class Signup(StatesGroup):
     name = State()
     phone = State()
+    skills = State()
     teams = State()
 
 
@@ -53,12 +57,45 @@ async def got_phone(message: Message, state: FSMContext, db: Database, user: Use
         raise DomainError("bad_phone")
     phone = validate.phone(message.contact.phone_number if message.contact else message.text)
     async with db.read() as s:
-        chosen = await people.volunteer_team_ids(s, user.id)
-    await state.update_data(phone=phone, teams=chosen)
-    await state.set_state(Signup.teams)
+        chosen = [m.team_id for m, _t in await profiles.memberships(s, user.id)]
+        skills = profiles.skill_ids(await s.get(Volunteer, user.id))
+    await state.update_data(phone=phone, teams=chosen, skills=skills)
+    await state.set_state(Signup.skills)
     await message.answer(_("Thank you."), reply_markup=ReplyKeyboardRemove())
-    await message.answer(_("Which teams do you join? Tap to choose, then “Done”."),
-                         reply_markup=await _team_keyboard(db, chosen))
+    await message.answer(_("What can you offer? Tap your skills (any number), then “Done”."),
+                         reply_markup=await skill_keyboard(db, user, skills))
+
+
+async def skill_keyboard(db: Database, user: User, chosen: list[int]):
+    async with db.read() as s:
+        skills = [(k.id, profiles.skill_name(k, user.locale)) for k in await profiles.active_skills(s)]
+    return profile_keyboards.skills(skills, chosen)
+
+
+async def toggle_skill(query: CallbackQuery, callback_data: SkillCb, state: FSMContext, db: Database,
+                       user: User) -> None:
+    """Shared by registration and /profile: tick or untick one skill of the list."""
+    async with db.read() as s:
+        allowed = {k.id for k in await profiles.active_skills(s)}
+    if callback_data.skill not in allowed:
+        raise DomainError("stale")
+    chosen = set((await state.get_data()).get("skills", [])) ^ {callback_data.skill}
+    await state.update_data(skills=sorted(chosen))
+    await query.message.edit_reply_markup(reply_markup=await skill_keyboard(db, user, sorted(chosen)))
+    await query.answer()
+
+
+router.callback_query.register(toggle_skill, Signup.skills, SkillCb.filter(F.skill != 0))
+
+
+@router.callback_query(Signup.skills, SkillCb.filter(F.skill == 0))
+async def skills_done(query: CallbackQuery, state: FSMContext, db: Database) -> None:
+    await state.set_state(Signup.teams)
+    await query.message.edit_reply_markup(reply_markup=None)
+    await query.answer()
+    chosen = (await state.get_data()).get("teams", [])
+    await query.message.answer(_("Which teams do you join? Tap to choose, then “Done”."),
+                               reply_markup=await _team_keyboard(db, chosen))
 
 
 async def _team_keyboard(db: Database, chosen: list[int]):
@@ -79,15 +116,23 @@ async def toggle_team(query: CallbackQuery, callback_data: TeamPickCb, state: FS
 
 
 @router.callback_query(Signup.teams, TeamPickCb.filter(F.team == DONE))
-async def finish(query: CallbackQuery, state: FSMContext, db: Database, user: User, clock: Clock) -> None:
+async def finish(query: CallbackQuery, state: FSMContext, db: Database, user: User, clock: Clock,
+                 notices: Notices) -> None:
     data = await state.get_data()
     async with db.tx() as s:
-        await people.register_volunteer(s, user, name=data["name"], phone=data["phone"],
-                                        team_ids=data.get("teams", []), now=clock.now())
-        names = [t.name for t in await people.list_teams(s) if t.id in set(data["teams"])]
+        done = await profiles.sign_up(s, ProfileNotices(notices), user, name=data["name"], phone=data["phone"],
+                                      skills=data.get("skills", []), team_ids=data.get("teams", []),
+                                      now=clock.now())
+        active = set(await people.volunteer_team_ids(s, user.id))
+        teams = [t.name for t in await people.list_teams(s) if t.id in active]
     await state.clear()
     await query.message.edit_reply_markup(reply_markup=None)
     await query.answer()
-    await query.message.answer(_("🎉 You are registered, {name}. Teams: {teams}.\nWhen a request card appears in "
-                                 "your team's group, tap “Accept” to take it.").format(
-        name=data["name"], teams="、".join(names)), reply_markup=keyboards.main_menu())
+    lines = [_("🎉 You are registered, {name}. Teams: {teams}.").format(
+        name=data["name"], teams="、".join(teams) or "—")]
+    if done.pending:
+        lines.append(_("Your request to join {teams} has gone to the team leader and the coordinators; "
+                       "I will tell you their answer.").format(teams="、".join(t.name for t in done.pending)))
+    lines.append(_("When a request card appears in your team's group, tap “Accept” to take it. "
+                   "/profile shows and changes your details."))
+    await query.message.answer("\n".join(lines), reply_markup=keyboards.main_menu())

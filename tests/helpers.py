@@ -28,19 +28,50 @@ class Station:
         return answer
 
     async def register(self, user: FakeUser, name: str, phone: str, teams: list[str], done: str = "完成",
-                       prompt_name: str = "名字") -> None:
+                       prompt_name: str = "名字", *, skills: tuple[str, ...] = (), approve: bool = True) -> None:
+        """/volunteer through chat; then (approve=True) a coordinator or leader approves the join requests."""
         await self.say(user, "/start", "/")
         await self.say(user, "/volunteer", prompt_name)
         await user.send(name)
         await self.fake.wait_message(user, contains=phone_prompt(user))
         before = len(self.fake.bot_messages(user))
         await user.send(phone)
+        ask_skills = await self.fake.wait_message(user, contains=skills_prompt(user), after=before)
+        before = len(self.fake.bot_messages(user))
+        for skill in skills:
+            await self.fake.answer(await user.tap(ask_skills, skill))
+            await self.fake.wait_idle(quiet=0.05)
+        await self.fake.answer(await user.tap(ask_skills, done))
         pick = await self.fake.wait_message(user, contains=teams_prompt(user), after=before)
         for team in teams:
             await self.fake.answer(await user.tap(pick, team))
             await self.fake.wait_idle(quiet=0.05)
         await self.fake.answer(await user.tap(pick, done))
         await self.fake.wait_message(user, contains="🎉")
+        if approve:
+            await self.approve_joins(user)
+
+    def join_buttons(self, user: FakeUser) -> list[tuple[FakeUser, object, str]]:
+        """(approver, message, callback data) of every unanswered “approve” button of the user's join
+        requests, one per team, found among the bot's private messages."""
+        found: dict[str, tuple] = {}
+        for chat_id, approver in self.fake.users.items():
+            for message in self.fake.bot_messages(chat_id):
+                for row in (message.reply_markup or {}).get("inline_keyboard", []):
+                    for button in row:
+                        data = button.get("callback_data", "")
+                        if data.startswith("j1:ok:") and data.endswith(f":{user.id}"):
+                            found.setdefault(data, (approver, message, data))
+        return list(found.values())
+
+    async def approve_joins(self, user: FakeUser) -> None:
+        """Approve the user's join requests as the leader or coordinator they were sent to."""
+        await self.fake.wait_idle(quiet=0.1)  # the outbox delivers the requests after the commit
+        for approver, message, data in self.join_buttons(user):
+            before = len(self.fake.bot_messages(user))
+            answer = await self.fake.answer(await approver.tap_data(message, data))
+            if "✅" in (answer.text or ""):
+                await self.fake.wait_message(user, contains="🤝", after=before)
 
     async def place(self, resident: FakeUser, service: str, need: str, area: str, *, slot: str = "14:00",
                     day_index: int = 1, address: str | None = None, phone: str | None = None) -> str:
@@ -118,6 +149,10 @@ def is_en(user: FakeUser) -> bool:
 
 def phone_prompt(user: FakeUser) -> str:
     return "phone" if is_en(user) else "电话"
+
+
+def skills_prompt(user: FakeUser) -> str:
+    return "skills" if is_en(user) else "技能"
 
 
 def teams_prompt(user: FakeUser) -> str:

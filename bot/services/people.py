@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import DomainError
 from bot.services import validate
 from storage.models import Team, TeamChat, TeamMember, User, Volunteer
+
+ACTIVE, PENDING = "active", "pending"  # TeamMember.status: only active members are members
 
 
 def is_coordinator(user: User | None) -> bool:
@@ -104,7 +106,9 @@ async def list_teams(s: AsyncSession) -> list[Team]:
 
 
 async def team_chats(s: AsyncSession, team_id: int) -> list[int]:
-    rows = await s.execute(select(TeamChat.chat_id).where(TeamChat.team_id == team_id).order_by(TeamChat.chat_id))
+    """The groups that receive a team's cards; none once the team is archived."""
+    rows = await s.execute(select(TeamChat.chat_id).join(Team, Team.id == TeamChat.team_id)
+                           .where(TeamChat.team_id == team_id, Team.archived.is_(False)).order_by(TeamChat.chat_id))
     return list(rows.scalars())
 
 
@@ -134,6 +138,8 @@ async def unbind_chat(s: AsyncSession, actor: User, chat_id: int) -> None:
 
 async def register_volunteer(s: AsyncSession, user: User, *, name: str, phone: str, team_ids: list[int],
                              now: datetime) -> Volunteer:
+    """The station registers a volunteer straight into teams (active, no join request): seeding and
+    imports. Volunteers registering themselves go through services.profiles.sign_up."""
     name = validate.text(name, "name")
     phone = validate.phone(phone)
     teams = [t for t in await list_teams(s) if t.id in set(team_ids)]
@@ -147,18 +153,52 @@ async def register_volunteer(s: AsyncSession, user: User, *, name: str, phone: s
         volunteer.name, volunteer.phone = name, phone
     await s.execute(delete(TeamMember).where(TeamMember.user_id == user.id,
                                              TeamMember.team_id.not_in([t.id for t in teams])))
-    have = set(await volunteer_team_ids(s, user.id))
+    have = set((await s.execute(select(TeamMember.team_id).where(TeamMember.user_id == user.id))).scalars())
     for team in teams:
         if team.id not in have:
-            s.add(TeamMember(team_id=team.id, user_id=user.id, is_leader=False, joined_at=now))
+            s.add(TeamMember(team_id=team.id, user_id=user.id, is_leader=False, joined_at=now, status=ACTIVE))
+    await s.execute(update(TeamMember).where(TeamMember.user_id == user.id, TeamMember.status == PENDING)
+                    .values(status=ACTIVE))
     await s.flush()
     return volunteer
 
 
 async def volunteer_team_ids(s: AsyncSession, user_id: int) -> list[int]:
-    rows = await s.execute(select(TeamMember.team_id).where(TeamMember.user_id == user_id))
+    """Teams the user is an ACTIVE member of (a pending join request is not membership)."""
+    rows = await s.execute(select(TeamMember.team_id).where(TeamMember.user_id == user_id,
+                                                            TeamMember.status == ACTIVE))
     return list(rows.scalars())
 
 
 async def is_member(s: AsyncSession, user_id: int, team_id: int) -> bool:
-    return (await s.get(TeamMember, (team_id, user_id))) is not None
+    member = await s.get(TeamMember, (team_id, user_id))
+    return member is not None and member.status == ACTIVE
+
+
+async def is_leader(s: AsyncSession, user_id: int, team_id: int) -> bool:
+    member = await s.get(TeamMember, (team_id, user_id))
+    return member is not None and member.status == ACTIVE and member.is_leader
+
+
+async def led_team_ids(s: AsyncSession, user_id: int) -> list[int]:
+    """Active teams the user leads."""
+    rows = await s.execute(select(TeamMember.team_id).join(Team, Team.id == TeamMember.team_id).where(
+        TeamMember.user_id == user_id, TeamMember.status == ACTIVE, TeamMember.is_leader.is_(True),
+        Team.archived.is_(False)).order_by(TeamMember.team_id))
+    return list(rows.scalars())
+
+
+async def can_manage_team(s: AsyncSession, user: User | None, team_id: int) -> bool:
+    """Coordinators manage every team; a team leader manages his own team only."""
+    return is_coordinator(user) or (user is not None and await is_leader(s, user.id, team_id))
+
+
+async def require_team_manager(s: AsyncSession, user: User | None, team_id: int) -> None:
+    if not await can_manage_team(s, user, team_id):
+        raise DomainError("not_team_leader")
+
+
+async def require_leader_or_coordinator(s: AsyncSession, user: User | None) -> None:
+    """Some team's leader, or a coordinator (e.g. a 帮办员 placing a request for a resident)."""
+    if not (is_coordinator(user) or (user is not None and await led_team_ids(s, user.id))):
+        raise DomainError("not_team_leader")

@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.errors import DomainError
 from bot.services import ledger, stars, validate
 from bot.services.menu import review_enabled
-from bot.services.people import is_coordinator, is_member, require_coordinator, team_chats
+from bot.services.people import (is_coordinator, is_member, require_coordinator, require_leader_or_coordinator,
+                                 team_chats)
 from storage.models import Counter, Request, RequestEvent, Service, Team, User, Volunteer
 
 # Statuses, in lifecycle order.
@@ -50,6 +51,8 @@ class Draft:
     area: str
     address: str | None = None
     phone: str | None = None
+    proxy_for: str | None = None  # 帮办: the resident's name; the placer is then the proxy
+
 
 
 def check_window(start: datetime, end: datetime, now: datetime) -> None:
@@ -73,6 +76,7 @@ def check_draft(d: Draft, now: datetime) -> Draft:
         area=validate.text(d.area, "area"),
         address=validate.text(d.address, "address", required=False),
         phone=validate.phone(d.phone) if d.phone else None,
+        proxy_for=validate.text(d.proxy_for, "name", required=False),
     )
 
 
@@ -133,6 +137,8 @@ def why_not(status: str) -> str:
 async def place(s: AsyncSession, notices: Notices, *, resident: User, draft: Draft, now: datetime,
                 year: int) -> Request:
     d = check_draft(draft, now)
+    if d.proxy_for:  # 帮办员: coordinators and team leaders only, checked again at the moment of placing
+        await require_leader_or_coordinator(s, resident)
     service = await s.get(Service, d.service_id)
     if service is None or not service.active:
         raise DomainError("no_service", ref=d.service_id)
@@ -140,7 +146,7 @@ async def place(s: AsyncSession, notices: Notices, *, resident: User, draft: Dra
     req = Request(number=await _next_number(s, year), resident_id=resident.id, service_id=service.id,
                   team_id=service.team_id, description=d.description, area=d.area, address=d.address,
                   phone=d.phone, window_start=d.window_start, window_end=d.window_end,
-                  status=REVIEW if review else OPEN, created_at=now, updated_at=now)
+                  status=REVIEW if review else OPEN, created_at=now, updated_at=now, proxy_for=d.proxy_for)
     s.add(req)
     await s.flush()
     _event(s, req, resident.id, "placed", now)
