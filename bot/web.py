@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 HEALTH_TIMEOUT = 5.0
+FINISH_TIMEOUT = 20.0  # seconds a stopping process gives updates it accepted
 
 
 class SecretRequestHandler(SimpleRequestHandler):
@@ -32,6 +33,13 @@ class SecretRequestHandler(SimpleRequestHandler):
         if not self.verify_secret(request.headers.get(SECRET_HEADER, ""), self.bot):
             return web.Response(status=403, text="Forbidden")
         return await super().handle(request)
+
+    async def close(self) -> None:
+        """On shutdown, let updates already answered 200 finish first: Telegram will not send them again."""
+        tasks = set(getattr(self, "_background_feed_update_tasks", ()))
+        if tasks:
+            await asyncio.wait(tasks, timeout=FINISH_TIMEOUT)
+        await super().close()
 
 
 def webhook_path(url: str) -> str:

@@ -116,9 +116,10 @@ def _runners() -> list[Running]:
 async def start_app(fake, db_url, clock, _runners):
     """Start (and restart) the bot: `app = await start_app(admin_ids=[...])`."""
     running = _runners
+    redis = databases.RedisPerTest(db_url)
 
     async def start(**settings) -> App:
-        app = App(make_settings(fake, db_url, **settings), clock=clock)
+        app = App(make_settings(fake, db_url, **{**redis.settings(), **settings}), clock=clock)
         runner = Running(app)
         await runner.start(fake)
         running.append(runner)
@@ -128,6 +129,7 @@ async def start_app(fake, db_url, clock, _runners):
     for runner in running:
         if runner.task and not runner.task.done():
             await runner.stop()
+    await redis.cleanup()
 
 
 @pytest.fixture

@@ -10,10 +10,13 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from bot.app import App
-from storage.models import OutboxMessage, Team
+from bot.services import requests
+from storage.db import Database
+from storage.models import OutboxMessage, Team, User
 from tests.conftest import TOKEN, Running, make_settings
 from tests.fakegram import FakeTelegram
 from tests.helpers import Station
+from tests.test_services import NOW, RecordingNotices, draft, world  # noqa: F401  (world is a fixture)
 
 HOOK = "https://bot.example.org/tg/hook"
 SECRET = "s3cret-token_1"
@@ -157,3 +160,21 @@ async def test_healthz_in_polling_mode_reports_backlog_then_503(fake, db_url, cl
         async with http.get(base + "/healthz") as resp:
             assert resp.status == 503
             assert (await resp.json())["database"] == "unreachable"
+
+
+# services on one database from two processes --------------------------------------------------------
+
+async def test_two_processes_place_the_years_first_requests_at_once(world, db_url):
+    """Numbers come from one upsert: the first requests of a year placed at once by two processes all succeed."""
+    other = Database(db_url)  # a second process: its own engine and connections
+    try:
+        async def place_in(db: Database, n: int) -> str:
+            async with db.tx() as s:
+                req = await requests.place(s, RecordingNotices(), resident=await s.get(User, 2),
+                                           draft=draft(description=f"need {n}"), now=NOW, year=2031)
+                return req.number
+
+        numbers = await asyncio.gather(*(place_in(world if n % 2 else other, n) for n in range(8)))
+    finally:
+        await other.dispose()
+    assert sorted(numbers) == [f"2031-{n:04d}" for n in range(1, 9)]
