@@ -39,6 +39,15 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        # Hosting providers hand out postgres://…; the bot talks to PostgreSQL through asyncpg.
+        for plain in ("postgres://", "postgresql://"):
+            if value.startswith(plain):
+                return "postgresql+asyncpg://" + value[len(plain):]
+        return value
+
     @field_validator("webhook_secret")
     @classmethod
     def _secret_shape(cls, value: str | None) -> str | None:

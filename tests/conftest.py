@@ -55,19 +55,21 @@ async def db_url(request, tmp_path):
         await databases.drop_pg_database(name)
 
 
+_PG_SKIPPED = pytest.StashKey[int]()
+
+
+@pytest.hookimpl(trylast=True)  # after -k/-m, so the count below is of tests that would have run
 def pytest_collection_modifyitems(config, items):
     """Without TEST_DATABASE_URL the PostgreSQL copies of the tests are left out, and the summary says why."""
     if databases.PG_URL:
         return
-    pg = [item for item in items if getattr(item, "callspec", None) and item.callspec.params.get("db_url") == "postgresql"]
+    pg = [item for item in items
+          if getattr(item, "callspec", None) and item.callspec.params.get("db_url") == "postgresql"]
     if pg:
         config.hook.pytest_deselected(items=pg)
         left_out = set(pg)
         items[:] = [item for item in items if item not in left_out]
         config.stash[_PG_SKIPPED] = len(pg)
-
-
-_PG_SKIPPED = pytest.StashKey[int]()
 
 
 def pytest_report_header(config):
@@ -77,7 +79,7 @@ def pytest_report_header(config):
 
 def pytest_terminal_summary(terminalreporter, config):
     if config.stash.get(_PG_SKIPPED, 0):
-        terminalreporter.write_line(f"{databases.SKIP_REASON} ({config.stash[_PG_SKIPPED]} tests left out)")
+        terminalreporter.write_line(f"{databases.SKIP_REASON} ({config.stash[_PG_SKIPPED]} left out)")
 
 
 def pytest_sessionfinish(session):

@@ -6,10 +6,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
+import pytest
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from bot.__main__ import main
 from bot.app import App
+from bot.settings import Settings
 from bot.services import requests
 from storage.db import Database
 from storage.models import OutboxMessage, Team, User
@@ -60,8 +64,16 @@ async def test_two_processes_handle_each_update_once(fake, db_url, clock):
         await second.start(other)
         try:
             for text in ["/start", *(f"/newteam Team {n}" for n in range(5))]:
-                here, there = await admin.send(text), await admin_there.send(text)
-                assert fake.updates._last_id == other.updates._last_id
+                await admin.send(text)
+                await admin_there.send(text)
+            for n in range(5):  # each answer comes from whichever process won
+                waits = [asyncio.ensure_future(f.wait_message(user, contains=f"Team {n}", timeout=15))
+                         for f, user in ((fake, admin), (other, admin_there))]
+                done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+                for w in pending:
+                    w.cancel()
+                await asyncio.gather(*waits, return_exceptions=True)
+                assert any(not w.cancelled() and w.exception() is None for w in done), f"no answer for Team {n}"
             await fake.wait_idle()
             await other.wait_idle()
             async with first.app.db.read() as s:
@@ -178,3 +190,34 @@ async def test_two_processes_place_the_years_first_requests_at_once(world, db_ur
     finally:
         await other.dispose()
     assert sorted(numbers) == [f"2031-{n:04d}" for n in range(1, 9)]
+
+
+# settings and the command line -----------------------------------------------------------------------
+
+def test_scale_settings_read_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    for key, value in {"BOT_TOKEN": TOKEN, "DATABASE_URL": "postgres://station:pw@db:5432/station",
+                       "REDIS_URL": "redis://cache:6379/2", "WEBHOOK_URL": HOOK, "WEBHOOK_SECRET": SECRET,
+                       "WEBHOOK_PORT": "8443", "HEALTH_PORT": ""}.items():
+        monkeypatch.setenv(key, value)
+    s = Settings()
+    assert s.database_url == "postgresql+asyncpg://station:pw@db:5432/station"
+    assert (s.redis_url, s.redis_prefix, s.webhook_url, s.webhook_secret) == ("redis://cache:6379/2", "station",
+                                                                             HOOK, SECRET)
+    assert (s.webhook_host, s.webhook_port, s.health_port) == ("0.0.0.0", 8443, None)
+    monkeypatch.setenv("WEBHOOK_SECRET", "no spaces allowed")
+    with pytest.raises(ValidationError):
+        Settings()
+
+
+def test_webhook_mode_without_url_and_secret_stops_with_one_line(monkeypatch, tmp_path, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BOT_TOKEN", TOKEN)
+    for key in ("WEBHOOK_URL", "WEBHOOK_SECRET"):
+        monkeypatch.delenv(key, raising=False)
+    for argv in (["--webhook"], ["run", "--webhook"]):
+        with pytest.raises(SystemExit) as stop:
+            main(argv)
+        assert stop.value.code == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "WEBHOOK_URL" in err and "WEBHOOK_SECRET" in err
