@@ -158,6 +158,9 @@ class App:
             await runner.cleanup()
         self._servers.clear()
         self.scheduler.shutdown()
+        self.sender.stop()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=10)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -43,15 +43,21 @@ class OutboxSender:
         self.clock = clock or Clock()
         self.idle = idle
         self.wake = asyncio.Event()
+        self.stopping = False
+
+    def stop(self) -> None:
+        """Finish the current round, then return: cancelling mid-transaction can leave SQLite locked."""
+        self.stopping = True
+        self.wake.set()
 
     async def run(self) -> None:
-        while True:
+        while not self.stopping:
             try:
                 delivered = await self.drain_once()
             except Exception:  # a database hiccup must not kill the sender
                 log.exception("outbox scan failed")
                 delivered = 0
-            if not delivered:
+            if not delivered and not self.stopping:
                 try:
                     await asyncio.wait_for(self.wake.wait(), timeout=self.idle)
                 except TimeoutError:

@@ -221,3 +221,16 @@ def test_webhook_mode_without_url_and_secret_stops_with_one_line(monkeypatch, tm
         assert stop.value.code == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "WEBHOOK_URL" in err and "WEBHOOK_SECRET" in err
+
+
+def test_env_example_is_valid_settings(tmp_path, monkeypatch):
+    """.env.example, with only the token filled in, gives the defaults: SQLite, polling, no Redis, no /healthz."""
+    for key in ("DATABASE_URL", "REDIS_URL", "WEBHOOK_URL", "WEBHOOK_SECRET", "HEALTH_PORT", "WEBHOOK_PORT"):
+        monkeypatch.delenv(key, raising=False)
+    example = (Path(__file__).parent.parent / ".env.example").read_text(encoding="utf-8")
+    env = tmp_path / ".env"
+    env.write_text(example.replace("BOT_TOKEN=\n", f"BOT_TOKEN={TOKEN}\n"), encoding="utf-8")
+    s = Settings(_env_file=env)
+    assert s.database_url.startswith("sqlite+aiosqlite:///")
+    assert (s.redis_url, s.webhook_url, s.webhook_secret, s.health_port) == (None, None, None, None)
+    assert (s.redis_prefix, s.webhook_host, s.webhook_port) == ("station", "0.0.0.0", 8080)
