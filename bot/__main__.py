@@ -16,12 +16,17 @@ def parse(argv: list[str]) -> argparse.Namespace:
                     "(BOT_TOKEN, DATABASE_URL, TELEGRAM_API_URL, ADMIN_IDS, TIMEZONE, DEFAULT_LOCALE, "
                     "POINTS_PER_HOUR); see README.md.")
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("run", help="run the bot with long polling (the default)")
+    run = sub.add_parser("run", help="run the bot with long polling (the default)")
+    run.add_argument("--webhook", action="store_true", default=argparse.SUPPRESS,
+                     help="same as the --webhook option")
     sub.add_parser("migrate", help="create or upgrade the database to the newest revision, then exit")
     cal = sub.add_parser("calendar", help="print a year's scheduled posts (themes, festivals, civic days on), "
                                           "reminders FESTIVAL_REMIND_DAYS days before and on the day")
     cal.add_argument("year", type=int)
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
+    parser.add_argument("--webhook", action="store_true",
+                        help="receive updates by webhook (WEBHOOK_URL, WEBHOOK_SECRET, WEBHOOK_HOST, WEBHOOK_PORT) "
+                             "instead of long polling; serves /healthz on the same port")
     return parser.parse_args(argv)
 
 
@@ -53,8 +58,12 @@ def main(argv: list[str] | None = None) -> None:
         return
     from bot.app import App
 
+    if args.webhook and not (settings.webhook_url and settings.webhook_secret):
+        print("error: --webhook needs WEBHOOK_URL and WEBHOOK_SECRET (set them in the environment or .env; "
+              "see .env.example)", file=sys.stderr)
+        raise SystemExit(2)
     try:
-        asyncio.run(App(settings).run())
+        asyncio.run(App(settings).run(webhook=args.webhook))
     except KeyboardInterrupt:
         pass
 

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.filters import ExceptionTypeFilter
-from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import BotCommand, ErrorEvent
 from aiogram.utils.i18n import gettext as _
@@ -20,6 +21,7 @@ from bot.clock import Clock
 from bot.i18n import make_i18n
 from bot.middlewares import DomainErrorMiddleware, LocaleMiddleware, UpdateMiddleware
 from bot.notices import Notices
+from bot import web
 from bot.outbox import OutboxSender
 from bot.services import menu, profiles
 from bot.settings import Settings
@@ -57,11 +59,17 @@ class App:
         self.sender = OutboxSender(self.db, self.bot, self.clock)
         self.db.on_outbox = self.sender.wake.set
         self.scheduler = Scheduler(self.db, self.i18n, settings, self.clock)
-        self.dp = self._dispatcher(storage or MemoryStorage())
+        isolation = None
+        if storage is None and settings.redis_url:
+            storage, isolation = redis_fsm(settings.redis_url, settings.redis_prefix)
+        self.dp = self._dispatcher(storage or MemoryStorage(), isolation)
         self._tasks: list[asyncio.Task] = []
+        self._servers: list = []  # aiohttp runners: the webhook and /healthz
+        self._stopping = asyncio.Event()
+        self.web_port: int | None = None  # where the webhook or /healthz listens, once started
 
-    def _dispatcher(self, storage: BaseStorage) -> Dispatcher:
-        dp = Dispatcher(storage=storage, db=self.db, notices=self.notices, clock=self.clock,
+    def _dispatcher(self, storage: BaseStorage, isolation: BaseEventIsolation | None = None) -> Dispatcher:
+        dp = Dispatcher(storage=storage, events_isolation=isolation, db=self.db, notices=self.notices, clock=self.clock,
                         settings=self.settings, i18n=self.i18n)
         dp.update.outer_middleware(UpdateMiddleware(self.db, self.clock, set(self.settings.admin_ids),
                                                     self.settings.default_locale))
@@ -107,28 +115,70 @@ class App:
         except Exception as exc:  # a menu is a nicety; the bot works without it
             log.warning("could not set the command menu: %s", exc)
 
-    async def run(self, handle_signals: bool = True, polling_timeout: int = 30) -> None:
+    async def run(self, handle_signals: bool = True, polling_timeout: int = 30, webhook: bool = False) -> None:
         await self.prepare()
         self._tasks.append(asyncio.create_task(self.sender.run(), name="outbox"))
         try:
             await self.scheduler.start()
+            if webhook:
+                await self._run_webhook(handle_signals)
+                return
+            if self.settings.health_port is not None:
+                await self._serve(web.health_app(self.db), self.settings.webhook_host, self.settings.health_port)
             await self.dp.start_polling(self.bot, handle_signals=handle_signals, close_bot_session=False,
                                         polling_timeout=polling_timeout,
                                         allowed_updates=self.dp.resolve_used_update_types())
         finally:
             await self.close()
 
+    async def _serve(self, web_app, host: str, port: int) -> None:
+        runner, self.web_port = await web.serve(web_app, host, port)
+        self._servers.append(runner)
+        log.info("listening on %s:%s", host, self.web_port)
+
+    async def _run_webhook(self, handle_signals: bool) -> None:
+        """Serve Telegram's posts (and /healthz) until stopped; each process of a deployment runs this."""
+        url, secret = self.settings.webhook_url, self.settings.webhook_secret
+        if not url or not secret:
+            raise ValueError("webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET")
+        await self._serve(web.webhook_app(self.dp, self.bot, self.db, url, secret),
+                          self.settings.webhook_host, self.settings.webhook_port)
+        await self.bot.set_webhook(url, secret_token=secret, allowed_updates=self.dp.resolve_used_update_types())
+        if handle_signals:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, self._stopping.set)
+        # The webhook stays set when this process stops: the other processes keep serving it.
+        await self._stopping.wait()
+
     async def stop(self) -> None:
+        self._stopping.set()
         try:
             await self.dp.stop_polling()
         except RuntimeError:  # polling had not started
             pass
 
     async def close(self) -> None:
+        for runner in self._servers:
+            await runner.cleanup()
+        self._servers.clear()
         self.scheduler.shutdown()
+        self.sender.stop()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=10)
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
         await self.bot.session.close()
+        await self.dp.storage.close()
+        await self.dp.fsm.events_isolation.close()
         await self.db.dispose()
+
+
+def redis_fsm(url: str, prefix: str):
+    """Conversation state in Redis, and one update at a time per conversation across all processes."""
+    from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+
+    storage = RedisStorage.from_url(url, key_builder=DefaultKeyBuilder(prefix=f"{prefix}:fsm"))
+    return storage, RedisEventIsolation(storage.redis, key_builder=DefaultKeyBuilder(prefix=f"{prefix}:lock"))

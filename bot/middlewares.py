@@ -7,6 +7,7 @@ from typing import Any, Awaitable, Callable
 from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 from aiogram.utils.i18n import I18nMiddleware
+from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
 from bot.errors import DomainError
@@ -66,8 +67,14 @@ class UpdateMiddleware(BaseMiddleware):
             user = await s.get(people.User, tg_user.id)
         if not people.needs_touch(user, **fields):
             return user
+        try:
+            return await self._touch(tg_user.id, fields)
+        except IntegrityError:  # another process added this new user at the same moment: now it is an update
+            return await self._touch(tg_user.id, fields)
+
+    async def _touch(self, user_id: int, fields: dict[str, Any]):
         async with self.db.tx() as s:
-            user = await people.touch_user(s, user_id=tg_user.id, now=self.clock.now(), **fields)
+            user = await people.touch_user(s, user_id=user_id, now=self.clock.now(), **fields)
             user.blocked_bot = False  # they wrote to us, so they no longer block the bot
         return user
 

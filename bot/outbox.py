@@ -2,7 +2,9 @@
 permanent failures (403: the user blocked the bot) without touching the state change.
 
 Messages to one chat go out in the order they were written (a card before its edits).
-Rows are leased with a conditional update, so several senders never send one row twice.
+Rows are leased (locked_until) so several senders, in several processes, never send one row twice:
+on PostgreSQL with `SELECT … FOR UPDATE SKIP LOCKED` of each chat's oldest pending row, elsewhere
+with a conditional update per row.
 """
 from __future__ import annotations
 
@@ -21,7 +23,8 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.types import InlineKeyboardMarkup
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import aliased
 
 from bot.clock import Clock
 from storage.db import Database
@@ -41,15 +44,21 @@ class OutboxSender:
         self.clock = clock or Clock()
         self.idle = idle
         self.wake = asyncio.Event()
+        self.stopping = False
+
+    def stop(self) -> None:
+        """Finish the current round, then return: cancelling mid-transaction can leave SQLite locked."""
+        self.stopping = True
+        self.wake.set()
 
     async def run(self) -> None:
-        while True:
+        while not self.stopping:
             try:
                 delivered = await self.drain_once()
             except Exception:  # a database hiccup must not kill the sender
                 log.exception("outbox scan failed")
                 delivered = 0
-            if not delivered:
+            if not delivered and not self.stopping:
                 try:
                     await asyncio.wait_for(self.wake.wait(), timeout=self.idle)
                 except TimeoutError:
@@ -67,6 +76,8 @@ class OutboxSender:
             return len(rows.all())
 
     async def _lease(self) -> list[OutboxMessage]:
+        if not self.db.is_sqlite:
+            return await self._lease_skip_locked()
         now = self.clock.now()
         async with self.db.tx() as s:
             rows = (await s.execute(
@@ -88,6 +99,26 @@ class OutboxSender:
                 if result.scalar() is not None:
                     leased.append(row)
             return leased
+
+    async def _lease_skip_locked(self) -> list[OutboxMessage]:
+        """Lock the due head rows (the oldest pending row of each chat) no other sender holds, lease them."""
+        now = self.clock.now()
+        older = aliased(OutboxMessage)
+        head = (select(func.min(older.id))
+                .where(older.chat_id == OutboxMessage.chat_id, older.status == "pending").scalar_subquery())
+        async with self.db.tx() as s:
+            rows = (await s.execute(
+                select(OutboxMessage)
+                .where(OutboxMessage.status == "pending", OutboxMessage.id == head,
+                       OutboxMessage.next_attempt_at <= now,
+                       or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now))
+                .order_by(OutboxMessage.id).limit(SCAN)
+                .with_for_update(skip_locked=True, of=OutboxMessage)
+            )).scalars().all()
+            if rows:
+                await s.execute(update(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in rows]))
+                                .values(locked_until=now + LEASE).execution_options(synchronize_session=False))
+            return list(rows)
 
     async def _deliver(self, row: OutboxMessage) -> None:
         markup = InlineKeyboardMarkup.model_validate_json(row.markup) if row.markup else None

@@ -43,6 +43,36 @@ class Settings(BaseSettings):
     # days before a festival or civic day its reminder is posted ("7,1"); the day itself always gets one
     festival_remind_days: Annotated[tuple[int, ...], NoDecode] = (7, 1)
     station_name: str = Field(default="新时代文明实践站", min_length=1, max_length=60)  # on certificates
+    # Running at scale (all optional): shared conversation state, webhook mode, a health endpoint.
+    redis_url: str | None = None  # FSM state in Redis, so a conversation survives restarts and moves between processes
+    redis_prefix: str = Field(default="station", min_length=1, max_length=60)  # prefix of this bot's Redis keys
+    webhook_url: str | None = None  # public https URL Telegram posts updates to (`--webhook`)
+    webhook_secret: str | None = None  # Telegram sends it back in a header; other requests get 403
+    webhook_host: str = "0.0.0.0"
+    webhook_port: int = Field(default=8080, ge=0, le=65535)
+    health_port: int | None = Field(default=None, ge=0, le=65535)  # polling mode: serve /healthz on this port
+
+    @field_validator("redis_url", "webhook_url", "webhook_secret", "health_port", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        # Hosting providers hand out postgres://…; the bot talks to PostgreSQL through asyncpg.
+        for plain in ("postgres://", "postgresql://"):
+            if value.startswith(plain):
+                return "postgresql+asyncpg://" + value[len(plain):]
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_shape(cls, value: str | None) -> str | None:
+        # Telegram's rule for secret_token: 1-256 characters A-Z, a-z, 0-9, _ and -.
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
+            raise ValueError("WEBHOOK_SECRET may only hold letters, digits, _ and - (at most 256)")
+        return value
 
     @field_validator("bot_token")
     @classmethod

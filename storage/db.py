@@ -85,13 +85,15 @@ class Database:
         mark = current_update.get()
         async with self.sessions() as session:
             async with session.begin():
-                yield session
                 if mark is not None and not mark.recorded:
+                    # First thing: on PostgreSQL a second process handling the same update waits here for
+                    # the first one's commit and then stops, before its own work can clash with the first's.
                     session.add(ProcessedUpdate(update_id=mark.update_id, processed_at=_utcnow()))
                     try:
                         await session.flush()
                     except IntegrityError as exc:
                         raise DuplicateUpdate(mark.update_id) from exc
+                yield session
             if mark is not None:
                 mark.recorded = mark.changed = True
             if session.info.get("outbox") and self.on_outbox:

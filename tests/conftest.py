@@ -10,6 +10,7 @@ import pytest
 from bot.app import App
 from bot.clock import Clock
 from bot.settings import Settings
+from tests import databases
 from tests.fakegram import FakeTelegram
 
 TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwxyz"
@@ -41,9 +42,49 @@ async def fake():
         assert server.group_leaks() == []
 
 
-@pytest.fixture
-def db_url(tmp_path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path}/station.db"
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db_url(request, tmp_path):
+    """Every test that touches the database runs on SQLite and, with TEST_DATABASE_URL, on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path}/station.db"
+        return
+    name = await databases.create_pg_database()
+    try:
+        yield databases.pg_url(name)
+    finally:
+        await databases.drop_pg_database(name)
+
+
+_PG_SKIPPED = pytest.StashKey[int]()
+
+
+@pytest.hookimpl(trylast=True)  # after -k/-m, so the count below is of tests that would have run
+def pytest_collection_modifyitems(config, items):
+    """Without TEST_DATABASE_URL the PostgreSQL copies of the tests are left out, and the summary says why."""
+    if databases.PG_URL:
+        return
+    pg = [item for item in items
+          if getattr(item, "callspec", None) and item.callspec.params.get("db_url") == "postgresql"]
+    if pg:
+        config.hook.pytest_deselected(items=pg)
+        left_out = set(pg)
+        items[:] = [item for item in items if item not in left_out]
+        config.stash[_PG_SKIPPED] = len(pg)
+
+
+def pytest_report_header(config):
+    return f"databases: sqlite, postgresql ({databases.PG_URL})" if databases.PG_URL else \
+        f"databases: sqlite; {databases.SKIP_REASON}"
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    if config.stash.get(_PG_SKIPPED, 0):
+        terminalreporter.write_line(f"{databases.SKIP_REASON} ({config.stash[_PG_SKIPPED]} left out)")
+
+
+def pytest_sessionfinish(session):
+    if databases.PG_URL:
+        databases.drop_template()
 
 
 def make_settings(fake: FakeTelegram, db_url: str, **extra) -> Settings:
@@ -77,9 +118,10 @@ def _runners() -> list[Running]:
 async def start_app(fake, db_url, clock, _runners):
     """Start (and restart) the bot: `app = await start_app(admin_ids=[...])`."""
     running = _runners
+    redis = databases.RedisPerTest(db_url)
 
     async def start(**settings) -> App:
-        app = App(make_settings(fake, db_url, **settings), clock=clock)
+        app = App(make_settings(fake, db_url, **{**redis.settings(), **settings}), clock=clock)
         runner = Running(app)
         await runner.start(fake)
         running.append(runner)
@@ -89,6 +131,7 @@ async def start_app(fake, db_url, clock, _runners):
     for runner in running:
         if runner.task and not runner.task.done():
             await runner.stop()
+    await redis.cleanup()
 
 
 @pytest.fixture

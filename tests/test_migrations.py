@@ -7,8 +7,8 @@ from storage.migrate import upgrade
 from storage.models import Base
 
 
-async def test_migrations_match_models(tmp_path):
-    url = f"sqlite+aiosqlite:///{tmp_path}/m.db"
+async def test_migrations_match_models(db_url):
+    url = db_url  # on PostgreSQL a copy of the template the migrations built
     await upgrade(url)
     await upgrade(url)  # a second run is a no-op
     engine = create_async_engine(url)

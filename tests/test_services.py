@@ -25,8 +25,8 @@ class RecordingNotices:
 
 
 @pytest.fixture
-async def world(tmp_path):
-    url = f"sqlite+aiosqlite:///{tmp_path}/unit.db"
+async def world(db_url):
+    url = db_url
     await upgrade(url)
     db = Database(url)
     async with db.tx() as s:

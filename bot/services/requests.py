@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import DomainError
@@ -83,13 +84,12 @@ def check_draft(d: Draft, now: datetime) -> Draft:
 async def _next_number(s: AsyncSession, year: int) -> str:
     """Readable numbers per year: 2026-0001, 2026-0002, ..."""
     name = f"request:{year}"
-    result = await s.execute(update(Counter).where(Counter.name == name)
-                             .values(value=Counter.value + 1).returning(Counter.value))
-    value = result.scalar()
-    if value is None:
-        s.add(Counter(name=name, value=1))
-        await s.flush()
-        value = 1
+    # One upsert: two processes placing the year's first requests at once both get a number.
+    dialect = postgresql if s.get_bind().dialect.name == "postgresql" else sqlite
+    result = await s.execute(dialect.insert(Counter).values(name=name, value=1)
+                             .on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + 1})
+                             .returning(Counter.value))
+    value = result.scalar_one()
     return f"{year}-{value:04d}"
 
 
