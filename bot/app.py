@@ -162,6 +162,11 @@ class App:
         for runner in self._servers:
             await runner.cleanup()
         self._servers.clear()
+        # aiogram does not wait for updates still being handled when polling stops; let them finish (each is
+        # one transaction and would be redelivered anyway) before their database and session go away.
+        in_flight = set(getattr(self.dp, "_handle_update_tasks", ()))
+        if in_flight:
+            await asyncio.wait(in_flight, timeout=10)
         self.scheduler.shutdown()
         self.sender.stop()
         if self._tasks:
