@@ -42,7 +42,7 @@ async def station_db(db_url):
     db = Database(db_url)
     now = local(2025, 12, 1)
     async with db.tx() as s:
-        s.add(Team(id=1, name="Team 1", archived=False, created_at=now))
+        s.add(Team(name="Team 1", archived=False, created_at=now))  # id 1: no explicit id, so sequences stay right
         s.add(User(id=ZH_COORDINATOR, full_name="Li", locale="zh_Hans", is_admin=False, is_coordinator=True,
                    blocked_bot=False, created_at=now))
         s.add(User(id=EN_COORDINATOR, full_name="Wang", locale="en", is_admin=True, is_coordinator=False,
