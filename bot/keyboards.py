@@ -56,6 +56,11 @@ def inline(rows: list[list[tuple[str, CallbackData | str]]]) -> InlineKeyboardMa
          for text, data in row] for row in rows])
 
 
+def field_picker(fields, button) -> InlineKeyboardMarkup:
+    """“Which part do you want to change?”: a button per (key, label), four to a row; button(key) makes its data."""
+    return inline([[(str(label), button(key)) for key, label in fields[i:i + 4]] for i in range(0, len(fields), 4)])
+
+
 def card(rid: int) -> InlineKeyboardMarkup:
     return inline([[(_("🙋 Accept"), CardCb(rid=rid))]])
 

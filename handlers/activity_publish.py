@@ -17,7 +17,7 @@ from bot.activity_notices import ActivityNotices
 from bot.activity_texts import PublishCb
 from bot.clock import Clock
 from bot.errors import DomainError
-from bot.keyboards import inline
+from bot.keyboards import field_picker, inline
 from bot.notices import Notices
 from bot.services import activities, people
 from bot.settings import Settings
@@ -362,10 +362,9 @@ FIELDS = (("title", __("Title")), ("theme", __("Theme")), ("day", __("Day")), ("
 
 @router.callback_query(Publish.confirm, PublishCb.filter(F.action == "edit"))
 async def edit(query: CallbackQuery) -> None:
-    rows = [[(str(label), PublishCb(action="field", value=key)) for key, label in FIELDS[i:i + 4]]
-            for i in range(0, len(FIELDS), 4)]
     await query.answer()
-    await query.message.edit_reply_markup(reply_markup=inline(rows))
+    picker = field_picker(FIELDS, lambda key: PublishCb(action="field", value=key))
+    await query.message.edit_reply_markup(reply_markup=picker)
 
 
 @router.callback_query(Publish.confirm, PublishCb.filter(F.action == "field"))

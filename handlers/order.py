@@ -14,7 +14,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 from bot import keyboards, texts, when
 from bot.clock import Clock
 from bot.errors import DomainError
-from bot.keyboards import OrderCb, inline
+from bot.keyboards import OrderCb, field_picker, inline
 from bot.notices import Notices
 from bot.services import menu, requests, validate
 from bot.settings import Settings
@@ -270,10 +270,9 @@ FIELDS = (("service", __("Service")), ("description", __("Need")), ("day", __("D
 
 @router.callback_query(Order.confirm, OrderCb.filter(F.action == "edit"))
 async def edit(query: CallbackQuery) -> None:
-    rows = [[(str(label), OrderCb(action="field", value=key)) for key, label in FIELDS[i:i + 4]]
-            for i in range(0, len(FIELDS), 4)]
     await query.answer()
-    await query.message.edit_reply_markup(reply_markup=inline(rows))
+    picker = field_picker(FIELDS, lambda key: OrderCb(action="field", value=key))
+    await query.message.edit_reply_markup(reply_markup=picker)
 
 
 @router.callback_query(Order.confirm, OrderCb.filter(F.action == "field"))
