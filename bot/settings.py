@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     theme_post_hour: int = Field(default=9, ge=0, le=23)  # station-local hour of monthly themes and reminders
     catchup_grace_hours: int = Field(default=24, ge=1, le=24 * 31)  # older missed posts are skipped
     unclaimed_after_hours: int = Field(default=2, ge=1, le=72)  # an open request is posted again after this
+    outbox_lease_seconds: int = Field(default=30, ge=1, le=3600)  # a sending row is locked this long
+    outbox_per_second: float = Field(default=29.0, gt=0, le=1000)  # Telegram allows about 30 messages/s
 
     @field_validator("bot_token")
     @classmethod
