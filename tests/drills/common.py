@@ -123,12 +123,14 @@ class Bots:
 
         return make_settings(self.fake, url, **extra)
 
-    async def polling(self, url: str, **extra):
+    async def polling(self, url: str, timeout: float | None = None, **extra):
         import asyncio
 
         from bot.app import App
 
         app = App(self.settings(url, **extra), clock=self.clock)
+        if timeout is not None:  # the bot's HTTP timeout (aiogram's default is 60 s)
+            app.bot.session.timeout = timeout
         self.apps.append(app)
         self._tasks.append((app, asyncio.create_task(app.run(handle_signals=False, polling_timeout=1)), True))
         await self.fake.wait_polling(timeout=15)
