@@ -78,13 +78,15 @@ def check_draft(d: Draft, now: datetime) -> Draft:
 async def _next_number(s: AsyncSession, year: int) -> str:
     """Readable numbers per year: 2026-0001, 2026-0002, ..."""
     name = f"request:{year}"
-    result = await s.execute(update(Counter).where(Counter.name == name)
-                             .values(value=Counter.value + 1).returning(Counter.value))
-    value = result.scalar()
-    if value is None:
-        s.add(Counter(name=name, value=1))
-        await s.flush()
-        value = 1
+    # One upsert: two first requests of a year placed at once must not both try to INSERT the counter
+    # (PostgreSQL would fail one of them with a unique violation).
+    if s.bind.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(Counter).values(name=name, value=1)
+    stmt = stmt.on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + 1})
+    value = (await s.execute(stmt.returning(Counter.value))).scalar_one()
     return f"{year}-{value:04d}"
 
 
