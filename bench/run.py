@@ -100,7 +100,9 @@ async def start_app(fake: FakeTelegram, url: str):
     from bot.app import App
     from bot.settings import Settings
 
-    app = App(Settings(_env_file=None, bot_token=TOKEN, database_url=url, telegram_api_url=fake.base_url))
+    extra = {"outbox_per_second": float(os.environ["BENCH_OUTBOX_PER_SECOND"])} \
+        if os.environ.get("BENCH_OUTBOX_PER_SECOND") else {}
+    app = App(Settings(_env_file=None, bot_token=TOKEN, database_url=url, telegram_api_url=fake.base_url, **extra))
     task = asyncio.create_task(app.run(handle_signals=False, polling_timeout=1))
     await fake.wait_polling(30)
     return app, task
