@@ -44,6 +44,7 @@ class Pace:
         self.group_per_minute, self.group_interval = group_per_minute, group_interval
         self.next_slot = 0.0
         self.groups: dict[int, deque[float]] = {}
+        self._lock = asyncio.Lock()
 
     def group_wait(self, chat_id: int, now: float) -> float:
         """Seconds until a new message may go to this group (0 for private chats)."""
@@ -61,13 +62,19 @@ class Pace:
 
     async def slot(self, chat_id: int, counts_for_group: bool) -> None:
         loop = asyncio.get_running_loop()
-        now = loop.time()
-        at = max(now + (self.group_wait(chat_id, now) if counts_for_group else 0.0), self.next_slot)
-        self.next_slot = at + self.interval
         if counts_for_group and chat_id < 0:
-            self.groups.setdefault(chat_id, deque()).append(at)
-        if at > now:
-            await asyncio.sleep(at - now)
+            wait = self.group_wait(chat_id, loop.time())
+            if wait > 0:
+                await asyncio.sleep(wait)
+        # Slots are taken one at a time from the real clock: after a stall the senders do not burst.
+        async with self._lock:
+            delay = self.next_slot - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            now = loop.time()
+            self.next_slot = now + self.interval
+        if counts_for_group and chat_id < 0:
+            self.groups.setdefault(chat_id, deque()).append(now)
 
 
 class OutboxSender:
