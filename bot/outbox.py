@@ -68,11 +68,13 @@ class Pace:
                 await asyncio.sleep(wait)
         # Slots are taken one at a time from the real clock: after a stall the senders do not burst.
         async with self._lock:
-            delay = self.next_slot - loop.time()
+            target = self.next_slot
+            delay = target - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
             now = loop.time()
-            self.next_slot = now + self.interval
+            # Keep the cadence (a late wake-up does not slow the rate) unless a whole slot was missed.
+            self.next_slot = (target if now - target < self.interval else now) + self.interval
         if counts_for_group and chat_id < 0:
             self.groups.setdefault(chat_id, deque()).append(now)
 
