@@ -18,6 +18,7 @@ from tests.helpers import Station, until_summary_en
 
 TEAM = "综合志愿服务队"
 NUMBER = re.compile(r"\d{4}-\d{4}")
+MAX_HOURS = re.compile(r"at most [\d.]+")  # hours since the window began: depends on the wall clock
 
 
 def install(fake: FakeTelegram, mode: str, rng: random.Random) -> list[int]:
@@ -123,13 +124,14 @@ async def state(app) -> dict:
 
 
 def transcript(fake: FakeTelegram, chats: list, ordered: list) -> dict:
-    """What each chat received from the bot: every version of every message, numbers blanked out.
+    """What each chat received from the bot: every version of every message, numbers (and the wall-clock
+    dependent maximum of hours) blanked out.
     Private chats of one person must match in order; shared chats (group, coordinator) as a multiset,
     since two residents' requests may legitimately interleave there."""
     out = {}
     for chat in chats:
-        seen = [(NUMBER.sub("N", v.text or ""), tuple(m.buttons)) for m in fake.bot_messages(chat)
-                for v in m.versions]
+        seen = [(MAX_HOURS.sub("at most H", NUMBER.sub("N", v.text or "")), tuple(m.buttons))
+                for m in fake.bot_messages(chat) for v in m.versions]
         name = getattr(chat, "first_name", None) or chat.title
         out[name] = seen if chat in ordered else sorted(seen)
     return out
