@@ -107,6 +107,7 @@ async def place(fake, db: Db, res, need: str) -> None:
     """点单 through the whole conversation; after a kill (the conversation is lost) start again,
     unless the request was saved before the answer was lost."""
     while db.request(need) is None:
+        confirm = None
         try:
             menu = await step(fake, res, "text", "/request", "Which service")
             await step(fake, res, "tap", button(menu), "describe", menu)
@@ -116,8 +117,12 @@ async def place(fake, db: Db, res, need: str) -> None:
             ask = await step(fake, res, "text", "Xingfu compound", "exact address")
             await step(fake, res, "tap", button(ask), "phone", ask)
             summary = await step(fake, res, "text", "Skip", "Please check")
-            await step(fake, res, "tap", button(summary), "#", summary)
-        except AssertionError:  # no answer in time: the bot was killed; its updates are redelivered
+            before = len(fake.bot_messages(res))
+            confirm = await res.tap_data(summary, button(summary))
+            await fake.wait_message(res, contains="#", after=before, timeout=STEP_TIMEOUT)
+        except AssertionError:  # no answer in time: the bot was killed (its updates are redelivered) or slow
+            if confirm is not None:  # the confirmation is answered only after its commit (or as stale)
+                await fake.answer(confirm, timeout=120)
             await wait_for(lambda: fake.updates.all_fetched and db.request(need), STEP_TIMEOUT)
 
 
