@@ -22,7 +22,7 @@ from bot.i18n import make_i18n
 from bot.middlewares import DomainErrorMiddleware, LocaleMiddleware, UpdateMiddleware
 from bot.notices import Notices
 from bot import web
-from bot.outbox import OutboxSender
+from bot.outbox import OutboxSender, Pace
 from bot.services import menu, profiles
 from bot.settings import Settings
 from scheduling.scheduler import Scheduler
@@ -56,7 +56,9 @@ class App:
         self.bot = Bot(settings.bot_token, session=AiohttpSession(api=api))
         self.notices = Notices(self.i18n, settings.tz, settings.default_locale, settings.points_per_hour,
                                self.clock)
-        self.sender = OutboxSender(self.db, self.bot, self.clock)
+        self.sender = OutboxSender(self.db, self.bot, self.clock,
+                                   lease=timedelta(seconds=settings.outbox_lease_seconds),
+                                   pace=Pace(per_second=settings.outbox_per_second))
         self.db.on_outbox = self.sender.wake.set
         self.scheduler = Scheduler(self.db, self.i18n, settings, self.clock)
         isolation = None

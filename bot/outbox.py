@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import deque
 from datetime import timedelta
 
 from aiogram import Bot
@@ -37,12 +38,62 @@ MAX_BACKOFF = 60.0
 SCAN = 500
 
 
+class Pace:
+    """Telegram's flood limits, kept by the sender itself so that it never earns a 429: at most
+    `per_second` calls overall (evenly spaced), and in one group at most `group_per_minute` messages a
+    minute, one per `group_interval` seconds. Real (monotonic) time: the app clock may be moved by tests."""
+
+    def __init__(self, per_second: float = 29.0, group_per_minute: int = 20, group_interval: float = 1.0):
+        self.interval = 1.0 / per_second if per_second > 0 else 0.0
+        self.group_per_minute, self.group_interval = group_per_minute, group_interval
+        self.next_slot = 0.0
+        self.groups: dict[int, deque[float]] = {}
+        self._lock = asyncio.Lock()
+
+    def group_wait(self, chat_id: int, now: float) -> float:
+        """Seconds until a new message may go to this group (0 for private chats)."""
+        if chat_id >= 0:
+            return 0.0
+        sent = self.groups.get(chat_id)
+        if not sent:
+            return 0.0
+        while sent and sent[0] <= now - 60.0:
+            sent.popleft()
+        at = sent[-1] + self.group_interval if sent else now
+        if len(sent) >= self.group_per_minute:
+            at = max(at, sent[0] + 60.0)
+        return max(0.0, at - now)
+
+    async def slot(self, chat_id: int, counts_for_group: bool) -> None:
+        loop = asyncio.get_running_loop()
+        if counts_for_group and chat_id < 0:
+            wait = self.group_wait(chat_id, loop.time())
+            if wait > 0:
+                await asyncio.sleep(wait)
+        # Slots are taken one at a time from the real clock: after a stall the senders do not burst.
+        async with self._lock:
+            target = self.next_slot
+            delay = target - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            now = loop.time()
+            # Keep the cadence (a late wake-up does not slow the rate) unless a whole slot was missed.
+            self.next_slot = (target if now - target < self.interval else now) + self.interval
+        if counts_for_group and chat_id < 0:
+            self.groups.setdefault(chat_id, deque()).append(now)
+
+
 class OutboxSender:
-    def __init__(self, db: Database, bot: Bot, clock: Clock | None = None, idle: float = 1.0):
+    def __init__(self, db: Database, bot: Bot, clock: Clock | None = None, idle: float = 1.0,
+                 lease: timedelta = LEASE, pace: Pace | None = None):
         self.db = db
         self.bot = bot
         self.clock = clock or Clock()
         self.idle = idle
+        self.lease = lease
+        self.pace = pace or Pace()
+        # Leased rows must all be sent well within the lease, at the paced rate.
+        self.batch = max(10, min(SCAN, int(lease.total_seconds() / 2 / (self.pace.interval or 0.001))))
         self.wake = asyncio.Event()
         self.stopping = False
 
@@ -88,13 +139,15 @@ class OutboxSender:
                 heads.setdefault(row.chat_id, row)
             leased = []
             for row in heads.values():
+                if len(leased) >= self.batch:
+                    break
                 if row.next_attempt_at > now or (row.locked_until and row.locked_until > now):
                     continue
                 result = await s.execute(
                     update(OutboxMessage)
                     .where(OutboxMessage.id == row.id, OutboxMessage.status == "pending",
                            or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now))
-                    .values(locked_until=now + LEASE).returning(OutboxMessage.id)
+                    .values(locked_until=now + self.lease).returning(OutboxMessage.id)
                     .execution_options(synchronize_session=False))
                 if result.scalar() is not None:
                     leased.append(row)
@@ -122,6 +175,12 @@ class OutboxSender:
 
     async def _deliver(self, row: OutboxMessage) -> None:
         markup = InlineKeyboardMarkup.model_validate_json(row.markup) if row.markup else None
+        sends = row.method == "send"
+        wait = self.pace.group_wait(row.chat_id, asyncio.get_running_loop().time()) if sends else 0.0
+        if wait > 2.0:  # this group had its 20 a minute: try again later, not holding the lease
+            await self._retry(row, wait, "paced: group limit", count=False, quiet=True)
+            return
+        await self.pace.slot(row.chat_id, counts_for_group=sends)
         try:
             if row.method == "send":
                 message = await self.bot.send_message(row.chat_id, row.text, reply_markup=markup)
@@ -185,9 +244,10 @@ class OutboxSender:
                 else:
                     card.message_id = message_id
 
-    async def _retry(self, row: OutboxMessage, delay: float, error: str, count: bool = True) -> None:
+    async def _retry(self, row: OutboxMessage, delay: float, error: str, count: bool = True,
+                     quiet: bool = False) -> None:
         at = self.clock.now() + timedelta(seconds=delay)
-        log.warning("outbox row %s to %s: retry in %.1fs (%s)", row.id, row.chat_id, delay, error)
+        (log.debug if quiet else log.warning)("outbox row %s to %s: retry in %.1fs (%s)", row.id, row.chat_id, delay, error)
         async with self.db.tx() as s:
             await s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
                 next_attempt_at=at, locked_until=None, error=error[:300],

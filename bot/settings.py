@@ -73,6 +73,8 @@ class Settings(BaseSettings):
         if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
             raise ValueError("WEBHOOK_SECRET may only hold letters, digits, _ and - (at most 256)")
         return value
+    outbox_lease_seconds: int = Field(default=30, ge=1, le=3600)  # a sending row is locked this long
+    outbox_per_second: float = Field(default=29.0, gt=0, le=1000)  # Telegram allows about 30 messages/s
 
     @field_validator("bot_token")
     @classmethod

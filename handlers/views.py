@@ -14,7 +14,7 @@ from bot.clock import Clock
 from bot.errors import DomainError
 from bot.keyboards import CancelCb
 from bot.notices import Notices
-from bot.services import ledger, people, requests
+from bot.services import delivery, ledger, people, requests
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import Request, User, Volunteer
@@ -80,6 +80,12 @@ async def pending(message: Message, db: Database, settings: Settings, user: User
     for status, reqs in queue.items():
         lines.append(f"{PENDING_TITLES[status]} ({len(reqs)})")
         lines += ["  " + _line(req, settings) for req in reqs]
+    async with db.read() as s:
+        blocked = await delivery.blocked_recipients(s, user)
+    if blocked:  # they blocked the bot: a coordinator has to reach them another way
+        lines.append(_("Blocked the bot, messages not delivered ({count}):").format(count=len(blocked)))
+        lines += ["  " + _("{name} (id {id}): {n} not delivered").format(name=b.name, id=b.user_id, n=b.messages)
+                  for b in blocked]
     await answer_long(message, "\n".join(lines))
 
 

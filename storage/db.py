@@ -29,6 +29,9 @@ class UpdateMark:
 # Set by the update middleware; a transaction that commits records the update as processed
 # in the same commit, so an update's effect and its dedup mark land together.
 current_update: contextvars.ContextVar[UpdateMark | None] = contextvars.ContextVar("current_update", default=None)
+# Set inside Database.read(): SQLite then begins a deferred transaction, which in WAL mode reads without
+# taking the write lock (reads queued behind writes on busy_timeout's sleeps cost whole milliseconds each).
+_reading: contextvars.ContextVar[bool] = contextvars.ContextVar("_reading", default=False)
 
 
 def _utcnow() -> datetime:
@@ -65,7 +68,7 @@ def _sqlite_immediate(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if _reading.get() else "BEGIN IMMEDIATE")
 
 
 class Database:
@@ -102,9 +105,17 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         """A short read-only session (no dedup mark)."""
-        async with self.sessions() as session:
-            async with session.begin():
-                yield session
+        token = _reading.set(True)
+        try:
+            async with self.sessions() as session:
+                async with session.begin():
+                    await session.connection()  # begin now, while the flag is set
+                    _reading.reset(token)
+                    token = None
+                    yield session
+        finally:
+            if token is not None:
+                _reading.reset(token)
 
     async def was_processed(self, update_id: int) -> bool:
         async with self.read() as s:

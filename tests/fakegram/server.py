@@ -40,6 +40,8 @@ class FakeTelegram(TelegramState):
         self.internal_errors: list[str] = []
         self._failures: list[_Failure] = []
         self._down = False
+        self._delays: list[list] = []  # [method or None, seconds, times left]
+        self.limits: RateLimits | None = None  # Telegram's flood limits, when enforced
         self._in_flight = 0
         self._last_activity = 0.0
         self._runner: web.AppRunner | None = None
@@ -155,6 +157,28 @@ class FakeTelegram(TelegramState):
         """While down, every method answers 502 Bad Gateway."""
         self._down = down
 
+    def delay(self, seconds: float, method: str | None = "sendMessage", times: int = 1) -> None:
+        """Answer the next `times` matching calls `seconds` late, AFTER their effect (as a slow Telegram
+        that did send the message): a bot whose timeout is shorter sees a timeout."""
+        self._delays.append([method, seconds, times])
+
+    def enforce_limits(self, per_second: int = 30, group_per_minute: int = 20, chat_interval: float = 1.0) -> None:
+        """Answer 429 (with retry_after) to sends past Telegram's flood limits: `per_second` overall,
+        `group_per_minute` in one group, one message per `chat_interval` seconds in one chat."""
+        self.limits = RateLimits(per_second, group_per_minute, chat_interval)
+
+    def _injected_delay(self, method: str) -> float:
+        for entry in self._delays:
+            if entry[0] is None and method == "getUpdates":
+                continue
+            if entry[0] is not None and entry[0].lower() != method.lower():
+                continue
+            entry[2] -= 1
+            if entry[2] <= 0:
+                self._delays.remove(entry)
+            return entry[1]
+        return 0.0
+
     def _injected_failure(self, method: str, params: dict[str, Any]) -> ApiError | None:
         for failure in self._failures:
             if failure.method is None and method == "getUpdates":
@@ -209,8 +233,14 @@ class FakeTelegram(TelegramState):
             raise error
         if method == "getUpdates":
             return await self._get_updates(request, params)
+        if self.limits is not None and method.lower().startswith("send"):
+            self.limits.check(params.get("chat_id"), asyncio.get_running_loop().time())
+        late = self._injected_delay(method)
         result = entry[1](self, params)
-        return await result if inspect.isawaitable(result) else result
+        result = await result if inspect.isawaitable(result) else result
+        if late:
+            await asyncio.sleep(late)
+        return result
 
     async def _get_updates(self, request: web.Request, params: dict[str, Any]) -> list[dict]:
         if self.webhook["url"]:
@@ -235,6 +265,39 @@ class FakeTelegram(TelegramState):
 
     def _touch(self) -> None:
         self._last_activity = asyncio.get_running_loop().time()
+
+
+class RateLimits:
+    """Telegram's flood control for sends, as sliding windows over the arrival times."""
+
+    def __init__(self, per_second: int, group_per_minute: int, chat_interval: float) -> None:
+        from collections import deque
+
+        self.per_second, self.group_per_minute, self.chat_interval = per_second, group_per_minute, chat_interval
+        self._all: deque[float] = deque()
+        self._chats: dict[Any, deque[float]] = {}
+        self.refused = 0  # 429s answered
+
+    def check(self, chat_id: Any, now: float) -> None:
+        from collections import deque
+
+        while self._all and self._all[0] <= now - 1.0:
+            self._all.popleft()
+        chat = self._chats.setdefault(chat_id, deque())
+        while chat and chat[0] <= now - 60.0:
+            chat.popleft()
+        wait = 0.0
+        if len(self._all) >= self.per_second:
+            wait = self._all[0] + 1.0 - now
+        if chat and now - chat[-1] < self.chat_interval:
+            wait = max(wait, chat[-1] + self.chat_interval - now)
+        if isinstance(chat_id, int) and chat_id < 0 and len(chat) >= self.group_per_minute:
+            wait = max(wait, chat[0] + 60.0 - now)
+        if wait > 0:
+            self.refused += 1
+            raise ApiError(429, retry_after=max(1, int(wait + 0.999)))
+        self._all.append(now)
+        chat.append(now)
 
 
 def _error(exc: ApiError) -> web.Response:

@@ -1,0 +1,421 @@
+"""Benchmark: the bot against the fake Bot API server over real HTTP on 127.0.0.1.
+
+    python -m bench.run            (or python bench/run.py; BENCH_QUICK=1 for a short run)
+
+Prints a table, then as its LAST LINE one JSON object (keys in README "## Benchmark"). PostgreSQL figures
+(pg_*) when TEST_DATABASE_URL (or BENCH_DATABASE_URL) reaches a server. Not run by CI."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from aiogram import Bot, Dispatcher  # noqa: E402
+from aiogram.types import Message  # noqa: E402
+
+from bench import hooks  # noqa: E402
+from tests.fakegram import FakeTelegram  # noqa: E402
+
+TOKEN = "123456:BENCH-TOKEN-abcdefghijklmnopqrstuvwxyz"
+QUICK = bool(os.environ.get("BENCH_QUICK"))
+log = logging.getLogger("bench")
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+class Load:
+    """Virtual users, each doing one step at a time: offer an update, wait for the bot's answer
+    (a new message containing `expect` in its chat, or the answer to its callback query)."""
+
+    def __init__(self, fake: FakeTelegram):
+        self.fake = fake
+        self.latencies: list[float] = []
+
+    async def step(self, user, kind: str, payload, expect: str | None, message=None, chat=None):
+        fake, loop = self.fake, asyncio.get_running_loop()
+        target = chat or user
+        before = len(fake.bot_messages(target))
+        t0 = loop.time()
+        if kind == "text":
+            await user.send(payload, chat=chat)
+        else:
+            query = await user.tap_data(message, payload)
+        if kind == "tap" and expect is None:
+            await fake.answer(query, timeout=60)
+            self.latencies.append(loop.time() - t0)
+            return fake.callback_answers[query]
+        found = await fake.wait_message(target, contains=expect, after=before, timeout=60)
+        self.latencies.append(loop.time() - t0)
+        return found
+
+
+# --- bare aiogram ------------------------------------------------------------------------------
+
+async def bare(fake: FakeTelegram, n: int, users: int) -> float:
+    bot = Bot(TOKEN, session=fake.aiogram_session())
+    dp = Dispatcher()
+
+    @dp.message()
+    async def echo(message: Message) -> None:
+        await message.answer("ok")
+
+    task = asyncio.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=1))
+    await fake.wait_polling(15)
+    load = Load(fake)
+    people = [fake.user(f"B{i}") for i in range(users)]
+
+    async def person(u, count):
+        for i in range(count):
+            await load.step(u, "text", f"hello {i}", "ok")
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(person(u, n // users) for u in people))
+    elapsed = time.perf_counter() - t0
+    await dp.stop_polling()
+    await task
+    await bot.session.close()
+    return (n // users) * users / elapsed
+
+
+# --- the real bot ------------------------------------------------------------------------------
+
+async def start_app(fake: FakeTelegram, url: str):
+    from bot.app import App
+    from bot.settings import Settings
+
+    extra = {"outbox_per_second": float(os.environ["BENCH_OUTBOX_PER_SECOND"])} \
+        if os.environ.get("BENCH_OUTBOX_PER_SECOND") else {}
+    app = App(Settings(_env_file=None, bot_token=TOKEN, database_url=url, telegram_api_url=fake.base_url, **extra))
+    task = asyncio.create_task(app.run(handle_signals=False, polling_timeout=1))
+    await fake.wait_polling(30)
+    return app, task
+
+
+async def stop_app(app, task) -> None:
+    await app.stop()
+    await asyncio.wait_for(task, 30)
+
+
+async def seed(app, fake, volunteers: int):
+    from tests.drills.common import seed_people
+
+    admin = fake.user("Admin", language_code="en")
+    vols = [fake.user(f"V{i}", language_code="en") for i in range(volunteers)]
+    group = fake.group("Team", members=[admin, *vols])
+    for u in [admin, *vols]:
+        u.started = True
+    await seed_people(app, admin=admin, group=group, volunteers=vols)
+    return admin, vols, group
+
+
+async def resident_flow(load: Load, fake, res) -> None:
+    """点单, step by step, as an English resident."""
+    menu = await load.step(res, "text", "/request", "Which service")
+    await load.step(res, "tap", menu.reply_markup["inline_keyboard"][0][0]["callback_data"], "describe", menu)
+    days = await load.step(res, "text", "Carry rice upstairs", "On which day")
+    slots = await load.step(res, "tap", days.reply_markup["inline_keyboard"][0][1]["callback_data"], "At what time",
+                            days)
+    await load.step(res, "tap", slots.reply_markup["inline_keyboard"][0][0]["callback_data"], "compound", slots)
+    ask = await load.step(res, "text", "Xingfu compound", "exact address")
+    skip = next(b["callback_data"] for row in ask.reply_markup["inline_keyboard"] for b in row)
+    await load.step(res, "tap", skip, "phone", ask)
+    summary = await load.step(res, "text", "Skip", "Please check")
+    confirm = summary.reply_markup["inline_keyboard"][0][0]["callback_data"]
+    await load.step(res, "tap", confirm, "#", summary)
+
+
+async def volunteer_flow(load: Load, fake, vol, group, taps: int) -> None:
+    for _ in range(taps):
+        cards = [m for m in fake.bot_messages(group) if m.buttons]
+        if not cards:
+            await fake.pulse.wait(0.2)
+            continue
+        card = random.choice(cards[-5:])
+        data = card.reply_markup["inline_keyboard"][0][0]["callback_data"]
+        await load.step(vol, "tap", data, None, card, chat=group)
+
+
+async def mixed(url: str, residents: int, volunteers: int, rounds: int, rate: float | None) -> dict:
+    """Closed loop (rate None: everyone as fast as the bot answers) or open loop at `rate` updates/s."""
+    async with FakeTelegram(token=TOKEN) as fake:
+        app, task = await start_app(fake, url)
+        try:
+            _, vols, group = await seed(app, fake, volunteers)
+            load = Load(fake)
+            people = [fake.user(f"R{i}", language_code="en") for i in range(residents)]
+            if rate is None:
+                t0 = time.perf_counter()
+                jobs = [resident_flow(load, fake, r) for r in people for _ in range(rounds)]
+                # each resident's rounds one after another; volunteers tap in parallel
+                async def resident(r):
+                    for _ in range(rounds):
+                        await resident_flow(load, fake, r)
+                for j in jobs:
+                    j.close()
+                await asyncio.gather(*(resident(r) for r in people),
+                                     *(volunteer_flow(load, fake, v, group, rounds * 2) for v in vols))
+                elapsed = time.perf_counter() - t0
+                return {"updates_per_s": len(load.latencies) / elapsed, "n": len(load.latencies)}
+            # Open loop: a step every 1/rate s, spread over people (each does one step at a time).
+            t0 = asyncio.get_running_loop().time()
+            pending = []
+            per_person = max(1, int(rate * 20 / (residents + volunteers)))
+
+            async def paced(flow_start: float, coro):
+                await asyncio.sleep(max(0.0, flow_start - asyncio.get_running_loop().time()))
+                await coro
+
+            # residents' flows (9 steps each) and volunteers' taps, started evenly
+            slots = 0
+            for r in people:
+                pending.append(paced(t0 + slots / rate, resident_flow(load, fake, r)))
+                slots += 9
+            for v in vols:
+                pending.append(paced(t0 + random.random() * slots / rate, volunteer_flow(load, fake, v, group,
+                                                                                         per_person)))
+            await asyncio.gather(*pending)
+            lat = [x * 1000 for x in load.latencies]
+            return {"p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99), "n": len(lat)}
+        finally:
+            await stop_app(app, task)
+
+
+async def storm(url: str, taps: int = 100) -> dict:
+    from tests.drills.common import place_direct
+
+    async with FakeTelegram(token=TOKEN) as fake:
+        app, task = await start_app(fake, url)
+        try:
+            _, vols, group = await seed(app, fake, taps)
+            req = await place_direct(app, fake.user("Res", language_code="en"), "Storm")
+            card = await fake.wait_message(group, contains=req.number, timeout=30)
+            loop = asyncio.get_running_loop()
+            t0 = loop.time()
+            queries = [await v.tap(card, "🙋") for v in vols]
+            lat = []
+
+            async def one(q):
+                await fake.answer(q, timeout=60)
+                lat.append((loop.time() - t0) * 1000)
+
+            await asyncio.gather(*(one(q) for q in queries))
+            winners = sum("You took" in (fake.callback_answers[q].text or "") for q in queries)
+            return {"storm_p99_ms": pct(lat, 99), "storm_winners": winners}
+        finally:
+            await stop_app(app, task)
+
+
+async def broadcast(url: str, groups: int) -> dict:
+    """One monthly theme to `groups` groups, the fake enforcing Telegram's limits (429 past them)."""
+    async with FakeTelegram(token=TOKEN) as fake:
+        fake.enforce_limits(per_second=30, group_per_minute=20, chat_interval=1.0)
+        app, task = await start_app(fake, url)
+        try:
+            admin = fake.user("Admin", language_code="en")
+            chats = [fake.group(f"G{i}", members=[admin]) for i in range(groups)]
+            await fake.wait_idle(quiet=0.5, timeout=30)
+            start_calls = len(fake.calls)
+            async with app.db.tx() as s:
+                for chat in chats:
+                    app.notices._put(s, chat.id, "三月 学雷锋志愿服务月：本月主题……")
+            t0 = time.perf_counter()
+            ok = lambda: all(fake.bot_messages(c) for c in chats)  # noqa: E731
+            while not ok():
+                await fake.pulse.wait(1.0)
+            elapsed = time.perf_counter() - t0
+            sends = [c for c in fake.calls[start_calls:] if c[0] == "sendMessage"]
+            return {"broadcast_msgs_per_s": groups / elapsed, "broadcast_429": fake.limits.refused,
+                    "broadcast_calls": len(sends)}
+        finally:
+            await stop_app(app, task)
+
+
+# --- size: 100,000 requests, 1,000,000 ledger entries --------------------------------------------
+
+async def fill(url: str, requests_n: int, ledger_n: int) -> int:
+    from sqlalchemy import insert
+
+    from storage.db import Database
+    from storage.migrate import upgrade
+    from storage.models import LedgerEntry, Request, User
+
+    await upgrade(url)
+    db = Database(url)
+    now = datetime.now(timezone.utc)
+    users = 2000
+    from bot.services import menu
+
+    async with db.tx() as s:
+        await menu.ensure_seed(s, now)
+    async with db.tx() as s:
+        await s.execute(insert(User), [dict(id=10_000 + i, full_name=f"U{i}", username=None, locale="zh_Hans",
+                                            is_admin=False, is_coordinator=False, blocked_bot=False,
+                                            created_at=now) for i in range(users)])
+    chunk = 20_000
+    for start in range(0, requests_n, chunk):
+        async with db.tx() as s:
+            rows = []
+            for i in range(start, min(requests_n, start + chunk)):
+                at = now - timedelta(minutes=5 * i)
+                rows.append(dict(number=f"B-{i:07d}", resident_id=10_000 + i % users, service_id=1, team_id=None,
+                                 description="买菜", area="幸福小区", address=None, phone=None, window_start=at,
+                                 window_end=at + timedelta(hours=2), status="approved",
+                                 claimer_id=10_000 + (i * 7) % users, created_at=at, updated_at=at))
+            await s.execute(insert(Request), rows)
+    for start in range(0, ledger_n, 50_000):
+        async with db.tx() as s:
+            await s.execute(insert(LedgerEntry), [
+                dict(volunteer_id=10_000 + i % users, minutes=60, points=10, kind="service",
+                     request_id=1 + i % requests_n, created_at=now - timedelta(minutes=i // 2))
+                for i in range(start, min(ledger_n, start + 50_000))])
+    await db.dispose()
+    return users
+
+
+async def big(url: str, requests_n: int, ledger_n: int) -> dict:
+    from storage.db import Database
+
+    await fill(url, requests_n, ledger_n)
+    db = Database(url)
+    me = []
+    for i in range(20):
+        t = time.perf_counter()
+        await hooks.me_report(db, 10_000 + i)
+        me.append((time.perf_counter() - t) * 1000)
+    now = datetime.now(timezone.utc)
+    month = []
+    for _ in range(3):
+        t = time.perf_counter()
+        await hooks.month_report(db, now - timedelta(days=30), now)
+        month.append((time.perf_counter() - t) * 1000)
+    await db.dispose()
+    return {"me_ms": statistics.median(me), "month_report_ms": statistics.median(month)}
+
+
+async def rss_of_bot(url: str) -> float:
+    """Peak RSS (VmHWM) of a real `python -m bot` process on the big database, after a few updates."""
+    async with FakeTelegram(token=TOKEN) as fake:
+        env = dict(os.environ, BOT_TOKEN=TOKEN, DATABASE_URL=url, TELEGRAM_API_URL=fake.base_url)
+        proc = subprocess.Popen([sys.executable, "-m", "bot", "--log-level", "WARNING"], cwd=ROOT, env=env)
+        try:
+            await fake.wait_polling(120)
+            u = fake.user("RssUser", language_code="en")
+            for text in ("/start", "/my", "/claims", "/help"):
+                before = len(fake.bot_messages(u))
+                await u.send(text)
+                await fake.wait_message(u, after=before, timeout=60)
+            status = Path(f"/proc/{proc.pid}/status").read_text()
+            return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))) / 1024
+        finally:
+            proc.terminate()
+            proc.wait(30)
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+
+async def pg_database() -> tuple[str, str] | None:
+    base = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
+    if not base:
+        return None
+    try:
+        from tests.drills.common import fresh_pg_database
+
+        os.environ["TEST_DATABASE_URL"] = base
+        return await fresh_pg_database()
+    except Exception as exc:
+        log.warning("PostgreSQL not reachable (%s): pg_ figures skipped", exc)
+        return None
+
+
+async def main() -> dict:
+    logging.basicConfig(level=logging.ERROR)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-"))
+    n_bare = 600 if QUICK else 3000
+    rounds = 1 if QUICK else 3
+    out: dict = {}
+
+    def note(what: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {what}: {json.dumps(out, default=str)}", file=sys.stderr)
+    async with FakeTelegram(token=TOKEN) as fake:
+        out["bare_updates_per_s"] = await bare(fake, n_bare, 60)
+    sqlite = lambda name: f"sqlite+aiosqlite:///{tmp}/{name}.db"  # noqa: E731
+    r = await mixed(sqlite("mixed"), residents=40, volunteers=20, rounds=rounds, rate=None)
+    out["bot_updates_per_s"] = r["updates_per_s"]
+    out["ratio"] = out["bot_updates_per_s"] / out["bare_updates_per_s"]
+    note("throughput")
+    r = await mixed(sqlite("paced"), residents=60 if QUICK else 150, volunteers=20, rounds=1, rate=50)
+    out["p50_ms"], out["p99_ms"] = r["p50_ms"], r["p99_ms"]
+    note("latency")
+    out.update(await storm(sqlite("storm")))
+    note("storm")
+    out.update(await broadcast(sqlite("broadcast"), 120 if QUICK else 600))
+    note("broadcast")
+    big_url = sqlite("big")
+    out.update(await big(big_url, 10_000 if QUICK else 100_000, 100_000 if QUICK else 1_000_000))
+    out["rss_mb"] = await rss_of_bot(big_url)
+    pg = await pg_database()
+    from tests.drills.common import drop_pg_database, fresh_pg_database
+
+    if pg:
+        url, name = pg
+        try:
+            r = await mixed(url, residents=40, volunteers=20, rounds=rounds, rate=None)
+            out["pg_bot_updates_per_s"] = r["updates_per_s"]
+            out["pg_ratio"] = r["updates_per_s"] / out["bare_updates_per_s"]
+            url2, name2 = await fresh_pg_database()
+            try:
+                r = await mixed(url2, residents=60 if QUICK else 150, volunteers=20, rounds=1, rate=50)
+                out["pg_p50_ms"], out["pg_p99_ms"] = r["p50_ms"], r["p99_ms"]
+            finally:
+                await drop_pg_database(name2)
+            url3, name3 = await fresh_pg_database()
+            try:
+                r = await storm(url3)
+                out["pg_storm_p99_ms"], out["pg_storm_winners"] = r["storm_p99_ms"], r["storm_winners"]
+            finally:
+                await drop_pg_database(name3)
+        finally:
+            await drop_pg_database(name)
+    return out
+
+
+TARGETS = {"ratio": (">=", 0.5), "p99_ms": ("<", 50), "me_ms": ("<", 20), "month_report_ms": ("<", 2000),
+           "storm_winners": ("==", 1), "broadcast_429": ("==", 0)}
+
+
+def table(out: dict) -> str:
+    lines = [f"{'metric':24} {'value':>12}  target"]
+    for key, value in out.items():
+        target = TARGETS.get(key)
+        mark = ""
+        if target:
+            op, limit = target
+            ok = {">=": value >= limit, "<": value < limit, "==": value == limit}[op]
+            mark = f"{op} {limit}  {'ok' if ok else 'MISSED'}"
+        if key == "broadcast_msgs_per_s":
+            mark = f"30 ± 5 %  {'ok' if 28.5 <= value <= 31.5 else 'MISSED'}"
+        lines.append(f"{key:24} {value:12.2f}  {mark}" if isinstance(value, float) else f"{key:24} {value:>12}  {mark}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    result = asyncio.run(main())
+    print(table(result))
+    print(json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in result.items()}))
