@@ -1,30 +1,27 @@
-"""What the benchmark times as `/me` and a month's report. Those features are being written; until they
-land these stand-ins time the queries they will need. Plug the real ones in here (same signatures)."""
+"""What the benchmark times as `/me` and a month's report: the same service calls the handlers make."""
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-
-from bot.services import ledger
+from bot.services import ledger, ranking, reports
 from storage.db import Database
-from storage.models import LedgerEntry, Request
+
+TZ = ZoneInfo("Asia/Shanghai")
 
 
 async def me_report(db: Database, user_id: int) -> object:
-    """Hook for `/me`: a volunteer's totals (replace with the real /me service when it exists)."""
+    """`/me`: totals, this month and this year, in one aggregate (bot.services.ledger.summary)."""
+    today = datetime.now(TZ).date()
+    month_start, _ = ranking.month_bounds(today.year, today.month, TZ)
+    year_start, _ = ranking.year_bounds(today.year, TZ)
     async with db.read() as s:
-        return await ledger.totals(s, user_id)
+        return await ledger.summary(s, user_id, month_start, year_start)
 
 
 async def month_report(db: Database, start: datetime, end: datetime) -> object:
-    """Hook for the 月小结: hours and points by volunteer, requests by status, in [start, end)."""
+    """The 月小结 of the month `start` falls in (bot.services.reports.build_report), as `/report month` builds it."""
+    local = start.astimezone(TZ)
+    period = reports.month_of(local.year, local.month)
     async with db.read() as s:
-        hours = (await s.execute(
-            select(LedgerEntry.volunteer_id, func.sum(LedgerEntry.minutes), func.sum(LedgerEntry.points))
-            .where(LedgerEntry.created_at >= start, LedgerEntry.created_at < end)
-            .group_by(LedgerEntry.volunteer_id))).all()
-        statuses = (await s.execute(
-            select(Request.status, func.count()).where(Request.created_at >= start, Request.created_at < end)
-            .group_by(Request.status))).all()
-    return hours, statuses
+        return await reports.build_report(s, period, TZ)
