@@ -76,7 +76,7 @@ async def value(w, query) -> Any:
 async def world(request, fake, start_app):
     lang = request.param
     names = ("resident", "volunteer", "leader", "coordinator", "admin", "other", "spare", "spare_lead", "joiner",
-             "target", "outsider")
+             "target", "outsider", "former")
     users = {n: fake.user(n.capitalize(), language_code=lang, username=n) for n in names}
     group = fake.group("Team 1", members=list(users.values()))
     scratch = fake.group("Scratch", members=list(users.values()))
@@ -101,6 +101,17 @@ async def world(request, fake, start_app):
         await s.flush()
         await people.register_volunteer(s, row["outsider"], name="志愿者outsider", phone="13800138000", team_ids=[2],
                                         now=now)  # a volunteer of another team
+        closed = Team(name="Closed team", archived=True, created_at=now)  # 4: archived; `leader` led it
+        s.add(closed)
+        await s.flush()
+        await people.register_volunteer(s, row["former"], name="志愿者former", phone="13800138000",
+                                        team_ids=[1], now=now)
+        s.add(TeamMember(team_id=closed.id, user_id=users["former"].id, is_leader=False, joined_at=now,
+                         status="active"))
+        s.add(TeamMember(team_id=closed.id, user_id=users["leader"].id, is_leader=True, joined_at=now,
+                         status="active"))
+        await s.flush()
+        await s.delete(await s.get(TeamMember, (1, users["former"].id)))  # a member of the archived team only
     await w.st.say(w.admin, "/bind 1", "", chat=group)
     await w.st.say(w.admin, "/bind 1", "", chat=bound)
     await stock(w)
@@ -415,6 +426,8 @@ ACTIONS: dict[str, Action | list[Action]] = {
         Action(tap("d1:page:{w.spare.id}:1")),
     ],
     "`/ledger USER` of a volunteer of another team": Action(say("/ledger @outsider"), check=mentions("志愿者outsider")),
+    "`/ledger USER` of a member of an archived team one led": Action(say("/ledger @former"),
+                                                                      check=mentions("志愿者former")),
     "`/dispute` of one's own entry": Action(chain(say("/dispute"), first_button, say("少记了一小时")),
                                             query(select(Dispute.volunteer_id, Dispute.entry_id))),
     "`/dispute` button on someone else's entry": Action(tap("d1:pick:{ctx.id}:0"), prepare=spare_entry),
