@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.errors import DomainError
 from bot.services import validate
 from bot.services.people import is_coordinator
-from storage.models import LedgerEntry, TeamMember, User
+from storage.models import LedgerEntry, Team, TeamMember, User
 
 SERVICE, REVERSAL, CORRECTION, REDEEM, REFUND = "service", "reversal", "correction", "redeem", "refund"
 HOUR_KINDS = (SERVICE, CORRECTION)  # entries a volunteer may dispute: they carry approved hours
@@ -111,11 +111,13 @@ async def page(s: AsyncSession, volunteer_id: int, page_no: int = 0, size: int =
 
 
 async def may_see(s: AsyncSession, viewer: User, volunteer_id: int) -> bool:
-    """A volunteer sees his own ledger; a team leader his active members'; a coordinator anyone's."""
+    """A volunteer sees his own ledger; a team leader his active members' (of a team not archived, as for
+    reports and activities); a coordinator anyone's."""
     if viewer.id == volunteer_id or is_coordinator(viewer):
         return True
-    led = select(TeamMember.team_id).where(TeamMember.user_id == viewer.id, TeamMember.is_leader.is_(True),
-                                           TeamMember.status == "active")
+    led = select(TeamMember.team_id).join(Team, Team.id == TeamMember.team_id).where(
+        TeamMember.user_id == viewer.id, TeamMember.is_leader.is_(True), TeamMember.status == "active",
+        Team.archived.is_(False))
     row = await s.execute(select(TeamMember.user_id).where(TeamMember.user_id == volunteer_id,
                                                            TeamMember.status == "active",
                                                            TeamMember.team_id.in_(led)).limit(1))
