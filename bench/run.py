@@ -40,58 +40,93 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
+class BotProcess:
+    """A bot in a process of its own, as in production: the fake server and the load generator run in the
+    harness's process and do not share the bot's event loop. Its CPU time is read from /proc."""
+
+    def __init__(self, argv: list[str], env: dict[str, str]):
+        self.argv, self.env = argv, env
+        self.proc: subprocess.Popen | None = None
+
+    async def start(self, fake: FakeTelegram) -> "BotProcess":
+        # a bot started before (the in-process set-up) must have let go of its long poll
+        await fake.pulse.wait_until(lambda: fake.updates.waiting == 0, 30)
+        env = dict(os.environ, BOT_TOKEN=TOKEN, TELEGRAM_API_URL=fake.base_url, **self.env)
+        self.proc = subprocess.Popen(self.argv, cwd=ROOT, env=env)
+        await fake.wait_polling(120)
+        return self
+
+    def cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+    def peak_rss_mb(self) -> float:
+        status = Path(f"/proc/{self.proc.pid}/status").read_text()
+        return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))) / 1024
+
+    async def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            await asyncio.to_thread(self.proc.wait, 60)
+
+
+def real_bot(url: str) -> BotProcess:
+    env = {"DATABASE_URL": url}
+    if os.environ.get("BENCH_OUTBOX_PER_SECOND"):
+        env["OUTBOX_PER_SECOND"] = os.environ["BENCH_OUTBOX_PER_SECOND"]
+    return BotProcess([sys.executable, "-m", "bot", "--log-level", "WARNING"], env)
+
+
 class Load:
-    """Virtual users, each doing one step at a time: offer an update, wait for the bot's answer
-    (a new message containing `expect` in its chat, or the answer to its callback query)."""
+    """Virtual users, each doing one step at a time: offer an update and time the bot's answer to it (its
+    first message in that chat, or its answer to the callback query), then wait for the message containing
+    `expect` before the next step. `notice`: also time that message (a notice the outbox delivers)."""
 
     def __init__(self, fake: FakeTelegram):
         self.fake = fake
         self.latencies: list[float] = []
+        self.notices: list[float] = []
 
-    async def step(self, user, kind: str, payload, expect: str | None, message=None, chat=None):
+    async def step(self, user, kind: str, payload, expect: str | None, message=None, chat=None,
+                   notice: bool = False):
         fake, loop = self.fake, asyncio.get_running_loop()
         target = chat or user
         before = len(fake.bot_messages(target))
         t0 = loop.time()
         if kind == "text":
             await user.send(payload, chat=chat)
+            await fake.wait_message(target, after=before, timeout=60)
         else:
             query = await user.tap_data(message, payload)
-        if kind == "tap" and expect is None:
             await fake.answer(query, timeout=60)
-            self.latencies.append(loop.time() - t0)
+        self.latencies.append(loop.time() - t0)
+        if expect is None:
             return fake.callback_answers[query]
         found = await fake.wait_message(target, contains=expect, after=before, timeout=60)
-        self.latencies.append(loop.time() - t0)
+        if notice:
+            self.notices.append(loop.time() - t0)
         return found
 
 
 # --- bare aiogram ------------------------------------------------------------------------------
 
-async def bare(fake: FakeTelegram, n: int, users: int) -> float:
-    bot = Bot(TOKEN, session=fake.aiogram_session())
-    dp = Dispatcher()
+async def bare(fake: FakeTelegram, n: int, users: int) -> dict:
+    proc = await BotProcess([sys.executable, str(ROOT / "bench" / "bare_bot.py")], {}).start(fake)
+    try:
+        load = Load(fake)
+        people = [fake.user(f"B{i}") for i in range(users)]
 
-    @dp.message()
-    async def echo(message: Message) -> None:
-        await message.answer("ok")
+        async def person(u, count):
+            for i in range(count):
+                await load.step(u, "text", f"hello {i}", "ok")
 
-    task = asyncio.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=1))
-    await fake.wait_polling(15)
-    load = Load(fake)
-    people = [fake.user(f"B{i}") for i in range(users)]
-
-    async def person(u, count):
-        for i in range(count):
-            await load.step(u, "text", f"hello {i}", "ok")
-
-    t0 = time.perf_counter()
-    await asyncio.gather(*(person(u, n // users) for u in people))
-    elapsed = time.perf_counter() - t0
-    await dp.stop_polling()
-    await task
-    await bot.session.close()
-    return (n // users) * users / elapsed
+        cpu0, t0 = proc.cpu_seconds(), time.perf_counter()
+        await asyncio.gather(*(person(u, n // users) for u in people))
+        elapsed, cpu = time.perf_counter() - t0, proc.cpu_seconds() - cpu0
+        done = (n // users) * users
+        return {"bare_updates_per_s": done / elapsed, "bare_cpu_ms_per_update": cpu * 1000 / done}
+    finally:
+        await proc.stop()
 
 
 # --- the real bot ------------------------------------------------------------------------------
@@ -138,63 +173,79 @@ async def resident_flow(load: Load, fake, res) -> None:
     await load.step(res, "tap", skip, "phone", ask)
     summary = await load.step(res, "text", "Skip", "Please check")
     confirm = summary.reply_markup["inline_keyboard"][0][0]["callback_data"]
-    await load.step(res, "tap", confirm, "#", summary)
+    await load.step(res, "tap", confirm, "#", summary, notice=True)  # "placed", with its number: a notice
 
 
-async def volunteer_flow(load: Load, fake, vol, group, taps: int) -> None:
-    for _ in range(taps):
-        cards = [m for m in fake.bot_messages(group) if m.buttons]
+async def volunteer_flow(load: Load, fake, vol, group, taps: int, deadline: float, every: float = 0.0) -> None:
+    """Tap one of the newest cards, `taps` times, a tap at most every `every` seconds (0: as fast as answered);
+    a card already taken gets its polite answer."""
+    loop = asyncio.get_running_loop()
+    done, next_at = 0, loop.time()
+    while done < taps and loop.time() < deadline:
+        await asyncio.sleep(max(0.0, next_at - loop.time()))
+        cards = [m for m in fake.bot_messages(group)[-5:] if m.buttons]
         if not cards:
             await fake.pulse.wait(0.2)
             continue
-        card = random.choice(cards[-5:])
+        card = random.choice(cards)
         data = card.reply_markup["inline_keyboard"][0][0]["callback_data"]
         await load.step(vol, "tap", data, None, card, chat=group)
+        done, next_at = done + 1, next_at + every
+
+
+async def with_bot(fake: FakeTelegram, url: str, volunteers: int):
+    """Set up in-process (migrations, menu, people), then run the bot as `python -m bot` on that database."""
+    app, task = await start_app(fake, url)
+    try:
+        _, vols, group = await seed(app, fake, volunteers)
+    finally:
+        await stop_app(app, task)
+    return await real_bot(url).start(fake), vols, group
 
 
 async def mixed(url: str, residents: int, volunteers: int, rounds: int, rate: float | None) -> dict:
     """Closed loop (rate None: everyone as fast as the bot answers) or open loop at `rate` updates/s."""
     async with FakeTelegram(token=TOKEN) as fake:
-        app, task = await start_app(fake, url)
+        proc, vols, group = await with_bot(fake, url, volunteers)
         try:
-            _, vols, group = await seed(app, fake, volunteers)
             load = Load(fake)
             people = [fake.user(f"R{i}", language_code="en") for i in range(residents)]
+            loop = asyncio.get_running_loop()
             if rate is None:
-                t0 = time.perf_counter()
-                jobs = [resident_flow(load, fake, r) for r in people for _ in range(rounds)]
-                # each resident's rounds one after another; volunteers tap in parallel
-                async def resident(r):
+                async def resident(r):  # each resident's rounds one after another
                     for _ in range(rounds):
                         await resident_flow(load, fake, r)
-                for j in jobs:
-                    j.close()
+
+                cpu0, t0 = proc.cpu_seconds(), time.perf_counter()
                 await asyncio.gather(*(resident(r) for r in people),
-                                     *(volunteer_flow(load, fake, v, group, rounds * 2) for v in vols))
-                elapsed = time.perf_counter() - t0
-                return {"updates_per_s": len(load.latencies) / elapsed, "n": len(load.latencies)}
-            # Open loop: a step every 1/rate s, spread over people (each does one step at a time).
-            t0 = asyncio.get_running_loop().time()
+                                     *(volunteer_flow(load, fake, v, group, rounds * 2, loop.time() + 120)
+                                       for v in vols))
+                elapsed, cpu = time.perf_counter() - t0, proc.cpu_seconds() - cpu0
+                n = len(load.latencies)
+                return {"updates_per_s": n / elapsed, "cpu_ms_per_update": cpu * 1000 / n, "n": n}
+            # Open loop at `rate` updates/s in all: residents' flows (9 steps each) start evenly, and each
+            # volunteer taps at an even pace over the same span.
+            t0 = loop.time()
             pending = []
-            per_person = max(1, int(rate * 20 / (residents + volunteers)))
+            taps = max(1, int(rate * 20 / (residents + volunteers)))
+            span = (residents * 9 + volunteers * taps) / rate
 
             async def paced(flow_start: float, coro):
-                await asyncio.sleep(max(0.0, flow_start - asyncio.get_running_loop().time()))
+                await asyncio.sleep(max(0.0, flow_start - loop.time()))
                 await coro
 
-            # residents' flows (9 steps each) and volunteers' taps, started evenly
-            slots = 0
-            for r in people:
-                pending.append(paced(t0 + slots / rate, resident_flow(load, fake, r)))
-                slots += 9
+            for i, r in enumerate(people):
+                pending.append(paced(t0 + i * span / residents, resident_flow(load, fake, r)))
             for v in vols:
-                pending.append(paced(t0 + random.random() * slots / rate, volunteer_flow(load, fake, v, group,
-                                                                                         per_person)))
+                pending.append(paced(t0 + random.random() * span / taps,
+                                     volunteer_flow(load, fake, v, group, taps, t0 + span + 60, every=span / taps)))
             await asyncio.gather(*pending)
             lat = [x * 1000 for x in load.latencies]
-            return {"p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99), "n": len(lat)}
+            notices = [x * 1000 for x in load.notices]
+            return {"p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99), "n": len(lat),
+                    "notice_p50_ms": pct(notices, 50), "notice_p99_ms": pct(notices, 99)}
         finally:
-            await stop_app(app, task)
+            await proc.stop()
 
 
 async def storm(url: str, taps: int = 100) -> dict:
@@ -206,6 +257,10 @@ async def storm(url: str, taps: int = 100) -> dict:
             _, vols, group = await seed(app, fake, taps)
             req = await place_direct(app, fake.user("Res", language_code="en"), "Storm")
             card = await fake.wait_message(group, contains=req.number, timeout=30)
+        finally:
+            await stop_app(app, task)
+        proc = await real_bot(url).start(fake)
+        try:
             loop = asyncio.get_running_loop()
             t0 = loop.time()
             queries = [await v.tap(card, "🙋") for v in vols]
@@ -219,7 +274,7 @@ async def storm(url: str, taps: int = 100) -> dict:
             winners = sum("You took" in (fake.callback_answers[q].text or "") for q in queries)
             return {"storm_p99_ms": pct(lat, 99), "storm_winners": winners}
         finally:
-            await stop_app(app, task)
+            await proc.stop()
 
 
 async def broadcast(url: str, groups: int) -> dict:
@@ -312,20 +367,16 @@ async def big(url: str, requests_n: int, ledger_n: int) -> dict:
 async def rss_of_bot(url: str) -> float:
     """Peak RSS (VmHWM) of a real `python -m bot` process on the big database, after a few updates."""
     async with FakeTelegram(token=TOKEN) as fake:
-        env = dict(os.environ, BOT_TOKEN=TOKEN, DATABASE_URL=url, TELEGRAM_API_URL=fake.base_url)
-        proc = subprocess.Popen([sys.executable, "-m", "bot", "--log-level", "WARNING"], cwd=ROOT, env=env)
+        proc = await real_bot(url).start(fake)
         try:
-            await fake.wait_polling(120)
             u = fake.user("RssUser", language_code="en")
             for text in ("/start", "/my", "/claims", "/help"):
                 before = len(fake.bot_messages(u))
                 await u.send(text)
                 await fake.wait_message(u, after=before, timeout=60)
-            status = Path(f"/proc/{proc.pid}/status").read_text()
-            return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))) / 1024
+            return proc.peak_rss_mb()
         finally:
-            proc.terminate()
-            proc.wait(30)
+            await proc.stop()
 
 
 # --- PostgreSQL ---------------------------------------------------------------------------------
@@ -354,14 +405,15 @@ async def main() -> dict:
     def note(what: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {what}: {json.dumps(out, default=str)}", file=sys.stderr)
     async with FakeTelegram(token=TOKEN) as fake:
-        out["bare_updates_per_s"] = await bare(fake, n_bare, 60)
+        out.update(await bare(fake, n_bare, 60))
     sqlite = lambda name: f"sqlite+aiosqlite:///{tmp}/{name}.db"  # noqa: E731
     r = await mixed(sqlite("mixed"), residents=40, volunteers=20, rounds=rounds, rate=None)
-    out["bot_updates_per_s"] = r["updates_per_s"]
+    out["bot_updates_per_s"], out["bot_cpu_ms_per_update"] = r["updates_per_s"], r["cpu_ms_per_update"]
     out["ratio"] = out["bot_updates_per_s"] / out["bare_updates_per_s"]
     note("throughput")
     r = await mixed(sqlite("paced"), residents=60 if QUICK else 150, volunteers=20, rounds=1, rate=50)
     out["p50_ms"], out["p99_ms"] = r["p50_ms"], r["p99_ms"]
+    out["notice_p50_ms"], out["notice_p99_ms"] = r["notice_p50_ms"], r["notice_p99_ms"]
     note("latency")
     out.update(await storm(sqlite("storm")))
     note("storm")
@@ -377,12 +429,13 @@ async def main() -> dict:
         url, name = pg
         try:
             r = await mixed(url, residents=40, volunteers=20, rounds=rounds, rate=None)
-            out["pg_bot_updates_per_s"] = r["updates_per_s"]
+            out["pg_bot_updates_per_s"], out["pg_cpu_ms_per_update"] = r["updates_per_s"], r["cpu_ms_per_update"]
             out["pg_ratio"] = r["updates_per_s"] / out["bare_updates_per_s"]
             url2, name2 = await fresh_pg_database()
             try:
                 r = await mixed(url2, residents=60 if QUICK else 150, volunteers=20, rounds=1, rate=50)
                 out["pg_p50_ms"], out["pg_p99_ms"] = r["p50_ms"], r["p99_ms"]
+                out["pg_notice_p50_ms"], out["pg_notice_p99_ms"] = r["notice_p50_ms"], r["notice_p99_ms"]
             finally:
                 await drop_pg_database(name2)
             url3, name3 = await fresh_pg_database()

@@ -7,7 +7,6 @@ import signal
 from datetime import timedelta
 
 from aiogram import Bot, Dispatcher
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
@@ -19,12 +18,14 @@ from aiogram.utils.i18n import lazy_gettext as __
 import handlers
 from bot.clock import Clock
 from bot.i18n import make_i18n
+from bot.locks import KeyedLocks
 from bot.middlewares import DomainErrorMiddleware, LocaleMiddleware, UpdateMiddleware
 from bot.notices import Notices
 from bot import web
 from bot.outbox import OutboxSender, Pace
 from bot.services import menu, profiles
 from bot.settings import Settings
+from bot.telegram_types import Session
 from scheduling.scheduler import Scheduler
 from storage.db import Database
 from storage.migrate import upgrade
@@ -53,12 +54,13 @@ class App:
         self.db = Database(settings.database_url)
         self.i18n = make_i18n(settings.default_locale)
         api = TelegramAPIServer.from_base(settings.telegram_api_url) if settings.telegram_api_url else PRODUCTION
-        self.bot = Bot(settings.bot_token, session=AiohttpSession(api=api))
+        self.bot = Bot(settings.bot_token, session=Session(api=api))
         self.notices = Notices(self.i18n, settings.tz, settings.default_locale, settings.points_per_hour,
                                self.clock)
         self.sender = OutboxSender(self.db, self.bot, self.clock,
                                    lease=timedelta(seconds=settings.outbox_lease_seconds),
-                                   pace=Pace(per_second=settings.outbox_per_second))
+                                   pace=Pace(per_second=settings.outbox_per_second,
+                                             group_per_minute=settings.outbox_group_per_minute))
         self.db.on_outbox = self.sender.wake.set
         self.scheduler = Scheduler(self.db, self.i18n, settings, self.clock)
         isolation = None
@@ -72,7 +74,7 @@ class App:
 
     def _dispatcher(self, storage: BaseStorage, isolation: BaseEventIsolation | None = None) -> Dispatcher:
         dp = Dispatcher(storage=storage, events_isolation=isolation, db=self.db, notices=self.notices, clock=self.clock,
-                        settings=self.settings, i18n=self.i18n)
+                        settings=self.settings, i18n=self.i18n, claiming=KeyedLocks())
         dp.update.outer_middleware(UpdateMiddleware(self.db, self.clock, set(self.settings.admin_ids),
                                                     self.settings.default_locale))
         LocaleMiddleware(self.i18n).setup(dp)

@@ -7,6 +7,7 @@ from typing import Any, Awaitable, Callable
 from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 from aiogram.utils.i18n import I18nMiddleware
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
@@ -15,6 +16,7 @@ from bot.i18n import pick_locale
 from bot.services import people
 from bot.texts import error_text
 from storage.db import Database, DuplicateUpdate, UpdateMark, current_update
+from storage.models import ProcessedUpdate
 
 log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -41,12 +43,14 @@ class UpdateMiddleware(BaseMiddleware):
             self.handling.discard(event.update_id)
 
     async def _handle(self, handler: Handler, event: Update, data: dict[str, Any]) -> Any:
-        if await self.db.was_processed(event.update_id):
+        tg_user = data.get("event_from_user")
+        acting = tg_user is not None and not tg_user.is_bot
+        seen, known = await self._first_look(event.update_id, tg_user.id if acting else None)
+        if seen:
             log.info("update %s already processed; skipped", event.update_id)
             return None
-        tg_user = data.get("event_from_user")
-        if tg_user is not None and not tg_user.is_bot:
-            data["user"] = await self._user(tg_user)
+        if acting:
+            data["user"] = await self._user(tg_user, known)
         mark = UpdateMark(event.update_id)
         data["update_mark"] = mark  # the error handler reads it: was the change already saved?
         token = current_update.set(mark)
@@ -59,12 +63,22 @@ class UpdateMiddleware(BaseMiddleware):
             current_update.reset(token)
             await self.db.mark_processed(mark)
 
-    async def _user(self, tg_user):
+    async def _first_look(self, update_id: int, user_id: int | None) -> tuple[bool, people.User | None]:
+        """Was this update handled already, and the acting user's row: one statement for a known user
+        (nearly every update), run on every update, so it is kept to a single round trip."""
+        seen = exists().where(ProcessedUpdate.update_id == update_id)
+        if user_id is not None:
+            async with self.db.read(single=True) as s:
+                row = (await s.execute(select(people.User, seen).where(people.User.id == user_id))).first()
+            if row is not None:
+                return bool(row[1]), row[0]
+        async with self.db.read(single=True) as s:
+            return bool((await s.execute(select(seen))).scalar()), None
+
+    async def _user(self, tg_user, user):
         fields = dict(full_name=tg_user.full_name or "", username=tg_user.username,
                       locale=pick_locale(tg_user.language_code, self.default_locale),
                       is_admin=tg_user.id in self.admin_ids)
-        async with self.db.read() as s:
-            user = await s.get(people.User, tg_user.id)
         if not people.needs_touch(user, **fields):
             return user
         try:

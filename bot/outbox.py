@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from typing import Any
 from collections import deque
 from datetime import timedelta
 
@@ -36,6 +37,8 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=30)
 MAX_BACKOFF = 60.0
 SCAN = 500
+RESCAN = 0.005
+GROUP_DEFER = 2.0  # seconds: a group message due later than this is not leased (nor held) now
 
 
 class Pace:
@@ -96,6 +99,7 @@ class OutboxSender:
         self.batch = max(10, min(SCAN, int(lease.total_seconds() / 2 / (self.pace.interval or 0.001))))
         self.wake = asyncio.Event()
         self.stopping = False
+        self.busy: set[int] = set()  # rows being delivered by this sender: never leased again meanwhile
 
     def stop(self) -> None:
         """Finish the current round, then return: cancelling mid-transaction can leave SQLite locked."""
@@ -103,21 +107,44 @@ class OutboxSender:
         self.wake.set()
 
     async def run(self) -> None:
+        """Lease and send continuously, each row in its own task, so that a card waiting for its group's
+        turn never holds up a private answer leased with it. At most `batch` rows are in flight: all of
+        them go out well within their lease."""
+        inflight: set[asyncio.Task] = set()
         while not self.stopping:
-            try:
-                delivered = await self.drain_once()
-            except Exception:  # a database hiccup must not kill the sender
-                log.exception("outbox scan failed")
-                delivered = 0
-            if not delivered and not self.stopping:
+            self.wake.clear()  # anything that sets it from here on makes the next round look again
+            rows: list[OutboxMessage] = []
+            room = self.batch - len(inflight)
+            if room > 0:
+                try:
+                    rows = await self._lease(room)
+                except Exception:  # a database hiccup must not kill the sender
+                    log.exception("outbox scan failed")
+            for row in rows:
+                task = asyncio.create_task(self._deliver(row))
+                inflight.add(task)
+                self.busy.add(row.id)
+                task.add_done_callback(lambda t, row_id=row.id: self._finished(t, inflight, row_id))
+            if not rows and not self.stopping:
                 try:
                     await asyncio.wait_for(self.wake.wait(), timeout=self.idle)
                 except TimeoutError:
                     pass
-                self.wake.clear()
+                if inflight:  # while messages go out, look again at most every RESCAN s, not after each one
+                    await asyncio.sleep(RESCAN)
+        if inflight:
+            await asyncio.gather(*inflight, return_exceptions=True)
+
+    def _finished(self, task: asyncio.Task, inflight: set[asyncio.Task], row_id: int) -> None:
+        inflight.discard(task)
+        self.busy.discard(row_id)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("outbox delivery failed", exc_info=task.exception())
+        self.wake.set()  # the chat's next message may go now
 
     async def drain_once(self) -> int:
-        rows = await self._lease()
+        """One round: lease what is due and deliver it (tests and the two-process check use this)."""
+        rows = await self._lease(self.batch)
         await asyncio.gather(*(self._deliver(row) for row in rows))
         return len(rows)
 
@@ -126,34 +153,39 @@ class OutboxSender:
             rows = await s.execute(select(OutboxMessage.id).where(OutboxMessage.status == "pending"))
             return len(rows.all())
 
-    async def _lease(self) -> list[OutboxMessage]:
+    async def _lease(self, limit: int) -> list[OutboxMessage]:
         if not self.db.is_sqlite:
-            return await self._lease_skip_locked()
-        now = self.clock.now()
-        async with self.db.tx() as s:
+            return await self._lease_skip_locked(limit)
+        now, clock = self.clock.now(), asyncio.get_running_loop().time()
+        async with self.db.read() as s:  # look without the write turn, at a few columns only
             rows = (await s.execute(
-                select(OutboxMessage).where(OutboxMessage.status == "pending").order_by(OutboxMessage.id).limit(SCAN)
-            )).scalars().all()
-            heads: dict[int, OutboxMessage] = {}
+                select(OutboxMessage.id, OutboxMessage.chat_id, OutboxMessage.method, OutboxMessage.next_attempt_at,
+                       OutboxMessage.locked_until)
+                .where(OutboxMessage.status == "pending").order_by(OutboxMessage.id).limit(SCAN))).all()
+            heads: dict[int, Any] = {}
             for row in rows:  # only the oldest pending row of each chat may go
                 heads.setdefault(row.chat_id, row)
-            leased = []
-            for row in heads.values():
-                if len(leased) >= self.batch:
-                    break
-                if row.next_attempt_at > now or (row.locked_until and row.locked_until > now):
-                    continue
-                result = await s.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id == row.id, OutboxMessage.status == "pending",
-                           or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now))
-                    .values(locked_until=now + self.lease).returning(OutboxMessage.id)
-                    .execution_options(synchronize_session=False))
-                if result.scalar() is not None:
-                    leased.append(row)
-            return leased
+            due_ids = [row.id for row in heads.values()
+                       if row.id not in self.busy and row.next_attempt_at <= now
+                       and not (row.locked_until and row.locked_until > now)
+                       # a group that had its 20 a minute is left alone, without a write, until its turn
+                       and not (row.method == "send" and self.pace.group_wait(row.chat_id, clock) > GROUP_DEFER)
+                       ][:limit]
+            if not due_ids:
+                return []
+            due = (await s.execute(select(OutboxMessage).where(OutboxMessage.id.in_(due_ids))
+                                   .order_by(OutboxMessage.id))).scalars().all()
+        async with self.db.tx() as s:  # conditional: another process may have leased some since the look
+            result = await s.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_([row.id for row in due]), OutboxMessage.status == "pending",
+                       or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now))
+                .values(locked_until=now + self.lease).returning(OutboxMessage.id)
+                .execution_options(synchronize_session=False))
+            won = set(result.scalars().all())
+        return [row for row in due if row.id in won]
 
-    async def _lease_skip_locked(self) -> list[OutboxMessage]:
+    async def _lease_skip_locked(self, limit: int) -> list[OutboxMessage]:
         """Lock the due head rows (the oldest pending row of each chat) no other sender holds, lease them."""
         now = self.clock.now()
         older = aliased(OutboxMessage)
@@ -163,9 +195,9 @@ class OutboxSender:
             rows = (await s.execute(
                 select(OutboxMessage)
                 .where(OutboxMessage.status == "pending", OutboxMessage.id == head,
-                       OutboxMessage.next_attempt_at <= now,
+                       OutboxMessage.next_attempt_at <= now, OutboxMessage.id.not_in(self.busy),
                        or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now))
-                .order_by(OutboxMessage.id).limit(SCAN)
+                .order_by(OutboxMessage.id).limit(limit)
                 .with_for_update(skip_locked=True, of=OutboxMessage)
             )).scalars().all()
             if rows:
@@ -177,7 +209,7 @@ class OutboxSender:
         markup = InlineKeyboardMarkup.model_validate_json(row.markup) if row.markup else None
         sends = row.method == "send"
         wait = self.pace.group_wait(row.chat_id, asyncio.get_running_loop().time()) if sends else 0.0
-        if wait > 2.0:  # this group had its 20 a minute: try again later, not holding the lease
+        if wait > GROUP_DEFER:  # this group had its 20 a minute: try again later, not holding the lease
             await self._retry(row, wait, "paced: group limit", count=False, quiet=True)
             return
         await self.pace.slot(row.chat_id, counts_for_group=sends)

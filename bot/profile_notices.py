@@ -35,6 +35,17 @@ class ProfileNotices:
             _("🙁 Your request to join team “{team}” was declined. /profile shows your teams.")
         ).format(team=team.name))
 
+    async def coordinator_changed(self, s: AsyncSession, user_id: int, on: bool, waiting_joins: int) -> None:
+        def render():
+            if not on:
+                return _("You are no longer a coordinator of the station.")
+            text = _("⭐ You are now a coordinator of the station: you review requests (/pending), approve "
+                     "hours and manage teams. /help lists everything you can do.")
+            if waiting_joins:
+                text += "\n" + _("Join requests waiting for an answer: {count} (/joins)").format(count=waiting_joins)
+            return text
+        await self.notices._to_user(s, user_id, render)
+
     async def leader_changed(self, s: AsyncSession, user_id: int, team: Team, on: bool) -> None:
         await self.notices._to_user(s, user_id, lambda: (
             _("⭐ You are now a leader of team “{team}”: you answer its join requests (/joins) and see it "

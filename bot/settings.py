@@ -75,6 +75,7 @@ class Settings(BaseSettings):
         return value
     outbox_lease_seconds: int = Field(default=30, ge=1, le=3600)  # a sending row is locked this long
     outbox_per_second: float = Field(default=29.0, gt=0, le=1000)  # Telegram allows about 30 messages/s
+    outbox_group_per_minute: int = Field(default=20, ge=1, le=1000)  # and 20 a minute to one group
 
     @field_validator("bot_token")
     @classmethod

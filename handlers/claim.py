@@ -7,7 +7,9 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import texts
 from bot.clock import Clock
+from bot.errors import DomainError
 from bot.keyboards import CardCb, TaskCb
+from bot.locks import KeyedLocks
 from bot.notices import Notices
 from bot.services import requests
 from storage.db import Database
@@ -18,12 +20,21 @@ router = Router(name="claim")
 
 @router.callback_query(CardCb.filter())
 async def claim(query: CallbackQuery, callback_data: CardCb, db: Database, notices: Notices, clock: Clock,
-                user: User) -> None:
+                user: User, claiming: KeyedLocks) -> None:
     chat_id = query.message.chat.id if query.message else 0
-    async with db.tx() as s:
-        bound = await s.get(TeamChat, chat_id)
-        req = await requests.claim(s, notices, request_id=callback_data.rid, user=user,
-                                   chat_team_id=bound.team_id if bound else 0, now=clock.now())
+    # Taps on one card take turns in this process: once one has won, those still waiting are told at once,
+    # without reading or writing (a storm of taps costs one claim, not a hundred).
+    async with claiming.hold(callback_data.rid) as burst:
+        if burst.get("taken"):
+            raise DomainError("already_claimed")
+        async with db.read() as s:  # every rule, without the write turn: a refused tap needs no write
+            bound = await s.get(TeamChat, chat_id)
+            team_id = bound.team_id if bound else 0
+            await requests.claim_rules(s, request_id=callback_data.rid, user=user, chat_team_id=team_id)
+        async with db.tx() as s:
+            req = await requests.claim(s, notices, request_id=callback_data.rid, user=user, chat_team_id=team_id,
+                                       now=clock.now())
+        burst["taken"] = True
     await query.answer(_("You took request {number}. The details are in our private chat.").format(
         number=texts.number(req)))
 

@@ -81,7 +81,7 @@ async def show_ledger(message: Message, command: CommandObject, db: Database, se
 @router.callback_query(DisputeCb.filter(F.action == "page"))
 async def ledger_page(query: CallbackQuery, callback_data: DisputeCb, db: Database, settings: Settings,
                       user: User) -> None:
-    if not validate.fits_id(callback_data.id) or not 0 <= callback_data.page < 100_000:
+    if not validate.fits_id(callback_data.id, big=True) or not 0 <= callback_data.page < 100_000:
         raise DomainError("stale")
     text, kb = await _ledger_view(db, settings, user, callback_data.id, callback_data.page)
     await query.answer()

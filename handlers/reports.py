@@ -30,7 +30,7 @@ async def report(message: Message, command: CommandObject, db: Database, setting
     now = clock.now()
     period = reports.parse_period(command.args, now.astimezone(settings.tz).date())
     for team_id in teams:
-        async with db.read() as s:
+        async with db.read(long=True) as s:
             built = await reports.build_report(s, period, settings.tz, team_id)
             lines = await reports.ledger_lines(s, period, settings.tz, team_id)
         for piece in texts.chunks(report_texts.summary(built, user.locale, settings.tz, now)):

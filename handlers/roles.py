@@ -9,6 +9,8 @@ from aiogram.utils.i18n import gettext as _
 from bot import texts
 from bot.clock import Clock
 from bot.errors import DomainError
+from bot.notices import Notices
+from bot.profile_notices import ProfileNotices
 from bot.services import people, profiles
 from storage.db import Database
 from storage.models import User
@@ -17,7 +19,8 @@ router = Router(name="roles")
 
 
 @router.message(Command("coordinator_add", "coordinator_remove"))
-async def coordinator(message: Message, command: CommandObject, db: Database, user: User) -> None:
+async def coordinator(message: Message, command: CommandObject, db: Database, user: User,
+                      notices: Notices) -> None:
     on = command.command == "coordinator_add"
     people.require_admin(user)
     if not command.args:
@@ -26,7 +29,7 @@ async def coordinator(message: Message, command: CommandObject, db: Database, us
         target = await people.find_user(s, command.args)
         if target is None:
             raise DomainError("no_user")
-        await people.set_coordinator(s, user, target, on)
+        await profiles.set_coordinator(s, ProfileNotices(notices), user, target, on)
     text = (_("{name} is now a coordinator.") if on else _("{name} is no longer a coordinator."))
     await message.answer(text.format(name=target.full_name or target.id))
 

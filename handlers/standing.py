@@ -91,7 +91,7 @@ async def _rank_view(db: Database, settings: Settings, clock: Clock, period: str
     today = clock.now().astimezone(settings.tz).date()
     start, end = (ranking.month_bounds(today.year, today.month, settings.tz) if period == "month"
                   else ranking.year_bounds(today.year, settings.tz))
-    async with db.read() as s:
+    async with db.read(long=True) as s:
         team = await s.get(Team, team_id) if team_id else None
         if team_id and (team is None or team.archived):
             raise DomainError("no_team", ref=str(team_id))

@@ -81,7 +81,7 @@ async def run_reports(db: Database, i18n: I18n, settings: Settings, *, now: dt.d
     for period, due_at in items:
         if period.key in done:
             continue
-        async with db.read() as s:
+        async with db.read(long=True) as s:
             if (await build_report(s, period, tz)).empty:  # and stays empty: its requests would be dated in it
                 continue  # a station that did nothing (e.g. a new one) is sent no page of zeros, nor recorded
         if due_at < cutoff:

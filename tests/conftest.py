@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -16,11 +17,26 @@ from tests.fakegram import FakeTelegram
 TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwxyz"
 
 
+STATION_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def daytime_offset(now: datetime) -> timedelta:
+    """Tests read like a station's afternoon ("tomorrow 14:00" is a day and a few hours away): outside
+    12:00-22:00 station time the clock jumps forward to the next 15:00, so the suite does not depend on
+    the hour it runs at."""
+    local = now.astimezone(STATION_TZ)
+    if 12 <= local.hour < 22:
+        return timedelta()
+    day = local.date() if local.hour < 12 else local.date() + timedelta(days=1)
+    target = datetime(day.year, day.month, day.day, 15, 0, tzinfo=STATION_TZ)
+    return target - now
+
+
 class MovableClock(Clock):
-    """Real time plus an offset that tests move forward: no sleeping."""
+    """Real time plus an offset that tests move forward: no sleeping. Starts in the station's daytime."""
 
     def __init__(self) -> None:
-        self.offset = timedelta()
+        self.offset = daytime_offset(datetime.now(timezone.utc))
 
     def now(self) -> datetime:
         return datetime.now(timezone.utc) + self.offset

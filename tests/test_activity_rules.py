@@ -192,3 +192,24 @@ async def test_activity_hours_count_towards_star_levels(db, db_url):
         assert (await s.get(Volunteer, 31)).star_level == 1
     congratulated = [m for m in await outbox(db, 31) if "一星" in m.text]
     assert len(congratulated) == 1
+
+
+async def test_waiting_list_keeps_the_order_the_taps_were_settled(db):
+    """A tap whose time was read before another's but that got the activity's lock after it (so it happens
+    on PostgreSQL under a burst) still goes to the end of the waiting list: no two share a number."""
+    published = local(2026, 3, 1, 9)
+    draft = activities.Draft(title="重阳探访", theme="孝老爱亲", place="敬老院", starts_at=local(2026, 3, 10, 14),
+                             ends_at=local(2026, 3, 10, 16), capacity=1, team_id=1)
+    async with db.tx() as s:
+        act = await activities.publish(s, notices(), actor=await s.get(User, ZH_COORDINATOR), draft=draft,
+                                       chats=[-1001], now=published, year=2026)
+    positions = []
+    for uid, seconds in ((31, 0), (33, 10), (32, 5)):  # 32 read the time before 33 but was settled after it
+        async with db.tx() as s:
+            result = await activities.sign_up(s, notices(), activity_id=act.id, user_id=uid, chat_team_id=1,
+                                              now=published + timedelta(seconds=seconds))
+        positions.append((result.status, result.position))
+    assert positions == [("signed", 0), ("waiting", 1), ("waiting", 2)]
+    async with db.read() as s:
+        order = [x.user_id for x in await activities.signups(s, act.id, activities.WAITING)]
+    assert order == [33, 32]

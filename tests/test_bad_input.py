@@ -71,6 +71,23 @@ async def fsm(app, fake: FakeTelegram, user: FakeUser) -> tuple[str | None, dict
     return await app.dp.storage.get_state(key), await app.dp.storage.get_data(key)
 
 
+async def settled(app, fake: FakeTelegram, timeout: float = 30) -> None:
+    """The bot is idle and its outbox delivered: a card still owed would record its message id later,
+    which would look like a change made by the input under test."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        await fake.wait_idle(quiet=0.05)
+        async with app.db.read() as s:
+            owed = (await s.execute(select(func.count()).select_from(OutboxMessage)
+                                    .where(OutboxMessage.status == "pending"))).scalar()
+        if not owed:
+            return
+        if loop.time() > deadline:
+            raise AssertionError(f"{owed} outbox messages still pending after {timeout}s")
+        await asyncio.sleep(0.05)
+
+
 class Unchanged:
     """`async with Unchanged(app, fake, user):` bad input inside changes neither the database
     nor the user's conversation state."""
@@ -79,7 +96,7 @@ class Unchanged:
         self.app, self.fake, self.users = app, fake, users
 
     async def __aenter__(self):
-        await self.fake.wait_idle(quiet=0.05)
+        await settled(self.app, self.fake)
         self.before = await snapshot(self.app)
         self.states = [await fsm(self.app, self.fake, u) for u in self.users]
         return self
@@ -87,7 +104,7 @@ class Unchanged:
     async def __aexit__(self, *exc):
         if exc[0] is not None:
             return False
-        await self.fake.wait_idle(quiet=0.05)
+        await settled(self.app, self.fake)
         assert await snapshot(self.app) == self.before
         assert [await fsm(self.app, self.fake, u) for u in self.users] == self.states
         return False

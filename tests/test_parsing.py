@@ -127,3 +127,13 @@ def test_calendar_command_prints_the_year(tmp_path):
     lines = proc.stdout.splitlines()
     assert "2026-06-19  festival  端午" in lines and "2026-06-12  festival  端午  -7d" in lines
     assert lines == sorted(lines, key=lambda line: line[:10])
+
+
+def test_control_characters_are_dropped_and_lookup_keys_checked():
+    from bot.services import validate
+
+    assert validate.text("买米\x00和油\x07\n第二行", "description") == "买米和油\n第二行"
+    assert validate.key(" #2026-0001 ") == "2026-0001"
+    assert validate.key("AB12CD") == "AB12CD"
+    for bad in ("2026\x00-0001", "2026 0001", "", None, "x" * 33, "'; drop table requests; --"):
+        assert validate.key(bad) is None, bad

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import texts
-from storage.models import Request, Service, StationSetting, Team, TeamChat, User
+from storage.models import Request, Service, StationSetting, Team, TeamChat, TeamMember, User, Volunteer
 from tests.fakegram import FakeGroup, FakeTelegram, FakeUser
 from tests.helpers import Station
 
@@ -23,6 +23,12 @@ async def say(fake: FakeTelegram, user: FakeUser, text: str, contains: str | Non
     before = len(fake.bot_messages(target))
     await user.send(text, chat=chat)
     return await fake.wait_message(target, contains=contains, after=before)
+
+
+async def appoint(fake: FakeTelegram, admin: FakeUser, who: FakeUser, ref: str) -> None:
+    """/coordinator_add, then wait for the new coordinator's notice (so it is not read as a later answer)."""
+    await say(fake, admin, f"/coordinator_add {ref}", "is now a coordinator")
+    await fake.wait_message(who, contains="You are now a coordinator")
 
 
 async def tap(fake: FakeTelegram, user: FakeUser, message, button: str):
@@ -78,11 +84,14 @@ async def test_admin_appoints_and_removes_coordinators(fake, station):
 
     await say(fake, admin, "/coordinator_add @Li_Coord", "Li is now a coordinator")  # @username, any case
     assert (await db_get(app, User, coord.id)).is_coordinator
+    told = await fake.wait_message(coord, contains="You are now a coordinator")
+    assert "/pending" in told.text and "join requests" not in told.text  # none waiting
     assert "coordinator" in (await say(fake, coord, "/whoami", "your role")).text
     assert "Waiting for a volunteer" in (await say(fake, coord, "/pending")).text
     assert "For coordinators" in (await say(fake, coord, "/help")).text
 
     await say(fake, admin, f"/coordinator_add {res.id}", "Zhao is now a coordinator")  # by numeric id
+    await fake.wait_message(res, contains="You are now a coordinator")
     assert (await db_get(app, User, res.id)).is_coordinator
 
     # A coordinator is not an administrator: cannot appoint or remove anyone.
@@ -93,6 +102,7 @@ async def test_admin_appoints_and_removes_coordinators(fake, station):
     await say(fake, admin, f"/coordinator_remove {res.id}", "Zhao is no longer a coordinator")
     assert not (await db_get(app, User, coord.id)).is_coordinator
     assert not (await db_get(app, User, res.id)).is_coordinator
+    await fake.wait_message(coord, contains="You are no longer a coordinator of the station")
     assert (await say(fake, coord, "/pending")).text == error(app, "not_coordinator")
     assert "resident" in (await say(fake, coord, "/whoami", "your role")).text
 
@@ -110,7 +120,7 @@ async def test_admin_appoints_and_removes_coordinators(fake, station):
 async def test_coordinator_creates_teams_and_binds_groups(fake, station):
     app, admin, coord, _res, group = station
     group_b = fake.group("Alpha volunteers", members=[coord])
-    await say(fake, admin, "/coordinator_add @li_coord", "is now a coordinator")
+    await appoint(fake, admin, coord, "@li_coord")
 
     created = await say(fake, coord, "/newteam Alpha", "created")
     assert "Alpha" in created.text and "/bind 2" in created.text
@@ -156,7 +166,7 @@ async def test_services_lists_the_seeded_menu(fake, station):
 
 async def test_coordinator_edits_the_menu(fake, station):
     app, admin, coord, res, _group = station
-    await say(fake, admin, "/coordinator_add @li_coord", "is now a coordinator")
+    await appoint(fake, admin, coord, "@li_coord")
     await say(fake, coord, "/newteam Repairs", "created")
     assert "Help for the elderly" in await service_buttons(fake, res)
 
@@ -209,7 +219,7 @@ async def review_station(fake, station):
     assert (await db_get(app, StationSetting, "review")).value == "on"
     assert "Review before dispatch: on" in (await say(fake, admin, "/services", "The menu")).text
     await say(fake, admin, "/bind 1", "receives the requests", chat=group)
-    await say(fake, admin, "/coordinator_add @li_coord", "is now a coordinator")  # two reviewers
+    await appoint(fake, admin, coord, "@li_coord")  # two reviewers
     return app, admin, coord, res, group
 
 
@@ -293,3 +303,25 @@ async def test_review_off_sends_requests_straight_to_the_group(fake, station):
     number = await Station(fake).place(res, "Help for the elderly", "Change a light bulb", "Xingfu compound")
     await fake.wait_message(group, contains=number)
     assert (await say(fake, admin, "/review maybe")).text == error(app, "usage", usage="/review on|off")
+
+
+async def test_a_new_coordinator_hears_of_join_requests_that_waited(fake, station):
+    """A join request to a team without leaders waits; the coordinator appointed later is told of it."""
+    app, admin, coord, res, _group = station
+    async with app.db.tx() as s:
+        now = app.clock.now()
+        team = Team(name="无队长的服务队", archived=False, created_at=now)
+        s.add(team)
+        s.add(Volunteer(user_id=res.id, name="赵", phone="13800138000", registered_at=now))
+        await s.flush()
+        s.add(TeamMember(team_id=team.id, user_id=res.id, is_leader=False, joined_at=now, status="pending"))
+    await say(fake, admin, "/coordinator_add @Li_Coord", "Li is now a coordinator")
+    told = await fake.wait_message(coord, contains="You are now a coordinator")
+    assert "Join requests waiting for an answer: 1 (/joins)" in told.text
+    await coord.send("/joins")
+    assert "赵" in (await fake.wait_message(coord, contains="无队长的服务队")).text
+    # appointing again changes nothing and tells nobody twice
+    before = len(fake.bot_messages(coord))
+    await say(fake, admin, "/coordinator_add @Li_Coord", "Li is now a coordinator")
+    await fake.wait_idle(quiet=0.2)
+    assert len(fake.bot_messages(coord)) == before

@@ -140,8 +140,8 @@ async def get(s: AsyncSession, activity_id: int, *, lock: bool = False) -> Activ
 
 
 async def by_number(s: AsyncSession, number: str) -> Activity:
-    number = (number or "").strip().lstrip("#").upper()
-    act = (await s.execute(select(Activity).where(Activity.number == number))).scalars().first()
+    number = (validate.key(number) or "").upper()
+    act = (await s.execute(select(Activity).where(Activity.number == number))).scalars().first() if number else None
     if act is None:
         raise DomainError("act_missing")
     return act
@@ -249,6 +249,17 @@ async def signed_overlap(s: AsyncSession, user_id: int, start: datetime, end: da
     return f"{other.title} ({other.number})" if other is not None else None
 
 
+async def _queue_stamp(s: AsyncSession, activity_id: int, now: datetime) -> datetime:
+    """The queue is ordered by the time of sign-up. `now` was read before the activity's lock was granted,
+    so a tap read earlier may get the lock later: its stamp moves just after the last one, and the queue
+    keeps the order in which the lock settled the taps."""
+    last = (await s.execute(select(func.max(ActivitySignup.created_at)).where(
+        ActivitySignup.activity_id == activity_id, ActivitySignup.status != LEFT))).scalar()
+    if last is not None and last.tzinfo is None:
+        last = last.replace(tzinfo=now.tzinfo)
+    return max(now, last + timedelta(microseconds=1)) if last is not None else now
+
+
 async def sign_up(s: AsyncSession, notices: Notices, *, activity_id: int, user_id: int,
                   chat_team_id: int | None, now: datetime) -> SignupResult:
     act = await get(s, activity_id, lock=True)
@@ -272,6 +283,7 @@ async def sign_up(s: AsyncSession, notices: Notices, *, activity_id: int, user_i
                     .scalar_subquery())
     places = select(Activity.capacity).where(Activity.id == act.id).scalar_subquery()
     decided = case((places > signed_count, literal(SIGNED)), else_=literal(WAITING))
+    now = await _queue_stamp(s, act.id, now)
     if mine is None:
         row_id = (await s.execute(insert(ActivitySignup).values(
             activity_id=act.id, user_id=user_id, status=decided, created_at=now, updated_at=now, no_show=False)

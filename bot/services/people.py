@@ -56,16 +56,11 @@ async def find_user(s: AsyncSession, ref: str) -> User | None:
     """By numeric Telegram id or by @username of someone who has written to the bot."""
     ref = (ref or "").strip()
     if ref.lstrip("-").isdecimal():
-        return await s.get(User, int(ref)) if validate.fits_id(int(ref)) else None
+        return await s.get(User, int(ref)) if validate.fits_id(int(ref), big=True) else None
     name = ref.lstrip("@")
     if not name:
         return None
     return (await s.execute(select(User).where(func.lower(User.username) == name.lower()))).scalars().first()
-
-
-async def set_coordinator(s: AsyncSession, actor: User, target: User, on: bool) -> None:
-    require_admin(actor)
-    target.is_coordinator = on
 
 
 async def coordinators(s: AsyncSession) -> list[User]:

@@ -32,6 +32,7 @@ class Notices(Protocol):
                              approvers: list[int]) -> None: ...
     async def join_decided(self, s: AsyncSession, user_id: int, team: Team, approved: bool) -> None: ...
     async def leader_changed(self, s: AsyncSession, user_id: int, team: Team, on: bool) -> None: ...
+    async def coordinator_changed(self, s: AsyncSession, user_id: int, on: bool, waiting_joins: int) -> None: ...
 
 
 # Skills ----------------------------------------------------------------------------------------
@@ -188,7 +189,7 @@ async def decide_join(s: AsyncSession, notices: Notices, actor: User, *, team_id
     if team is None:
         raise DomainError("join_decided")
     await people.require_team_manager(s, actor, team.id)
-    if not validate.fits_id(user_id):
+    if not validate.fits_id(user_id, big=True):
         raise DomainError("join_decided")
     where = (TeamMember.team_id == team.id, TeamMember.user_id == user_id, TeamMember.status == PENDING)
     if approve and not team.archived:
@@ -314,6 +315,18 @@ async def set_leader(s: AsyncSession, notices: Notices, actor: User, target: Use
         member.is_leader = False
     await s.flush()
     await notices.leader_changed(s, target.id, team, on)
+
+
+async def set_coordinator(s: AsyncSession, notices: Notices, actor: User, target: User, on: bool) -> None:
+    """An administrator appoints or removes a coordinator, who is told, with the join requests that waited
+    (perhaps for nobody: a team without leaders before the station had a coordinator)."""
+    people.require_admin(actor)
+    if target.is_coordinator == on:
+        return
+    target.is_coordinator = on
+    waiting = (await s.execute(select(func.count()).select_from(TeamMember).join(Team, Team.id == TeamMember.team_id)
+                               .where(TeamMember.status == PENDING, Team.archived.is_(False)))).scalar()
+    await notices.coordinator_changed(s, target.id, on, int(waiting or 0))
 
 
 @dataclass

@@ -106,8 +106,8 @@ async def get(s: AsyncSession, request_id: int) -> Request:
 
 
 async def by_number(s: AsyncSession, number: str) -> Request:
-    number = number.strip().lstrip("#")
-    req = (await s.execute(select(Request).where(Request.number == number))).scalars().first()
+    number = validate.key(number)
+    req = (await s.execute(select(Request).where(Request.number == number))).scalars().first() if number else None
     if req is None:
         raise DomainError("no_request")
     return req
@@ -189,9 +189,10 @@ async def reject(s: AsyncSession, notices: Notices, *, request_id: int, actor: U
     return req
 
 
-async def claim(s: AsyncSession, notices: Notices, *, request_id: int, user: User, chat_team_id: int | None,
-                now: datetime) -> Request:
-    """接单: the one conditional UPDATE ... WHERE status='open' decides the single winner."""
+async def claim_rules(s: AsyncSession, *, request_id: int, user: User, chat_team_id: int | None
+                      ) -> tuple[Request, Volunteer]:
+    """Every rule of 接单, in the order its refusals take precedence. The handler runs it in a read first,
+    so the many taps that lose (a card already taken) are answered without waiting for the write turn."""
     req = await get(s, request_id)
     if chat_team_id is not None and chat_team_id != req.team_id:
         raise DomainError("foreign_card")
@@ -207,6 +208,15 @@ async def claim(s: AsyncSession, notices: Notices, *, request_id: int, user: Use
     other = await signed_overlap(s, user.id, req.window_start, req.window_end)
     if other is not None:
         raise DomainError("claim_clash", other=other)
+    if req.status != OPEN:
+        raise DomainError(why_not(req.status))
+    return req, volunteer
+
+
+async def claim(s: AsyncSession, notices: Notices, *, request_id: int, user: User, chat_team_id: int | None,
+                now: datetime) -> Request:
+    """接单: the one conditional UPDATE ... WHERE status='open' decides the single winner."""
+    req, volunteer = await claim_rules(s, request_id=request_id, user=user, chat_team_id=chat_team_id)
     await _transition(s, req, (OPEN,), now, status=CLAIMED, claimer_id=user.id, claimed_at=now)
     _event(s, req, user.id, "claimed", now)
     await notices.claimed(s, req, volunteer)

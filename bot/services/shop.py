@@ -174,11 +174,11 @@ async def get_redemption(s: AsyncSession, redemption_id: int) -> Redemption:
     return r
 
 
-async def by_code(s: AsyncSession, code: str) -> Redemption:
-    code = (code or "").strip().upper()
+async def by_code(s: AsyncSession, typed: str) -> Redemption:
+    code = (validate.key(typed) or "").upper()
     r = (await s.execute(select(Redemption).where(Redemption.code == code))).scalars().first() if code else None
     if r is None:
-        raise DomainError("shop_no_code", ref=code[:12])
+        raise DomainError("shop_no_code", ref=validate.CONTROL.sub("", (typed or "").strip())[:12])
     return r
 
 

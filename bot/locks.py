@@ -1,0 +1,33 @@
+"""In-process queues per key (e.g. per request): simultaneous taps on one card take turns here, and the
+holders of one key share a small dict while any of them waits, so the first can tell the rest the outcome
+(a burst of taps then costs one write, not one each). Correctness never depends on it: the database still
+decides (the conditional UPDATE), across processes too."""
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from contextlib import asynccontextmanager
+from typing import AsyncIterator, Hashable
+
+
+class KeyedLocks:
+    def __init__(self) -> None:
+        self._locks: dict[Hashable, asyncio.Lock] = {}
+        self._shared: dict[Hashable, dict] = {}
+        self._holders: Counter = Counter()
+
+    @asynccontextmanager
+    async def hold(self, key: Hashable) -> AsyncIterator[dict]:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        shared = self._shared.setdefault(key, {})
+        self._holders[key] += 1
+        try:
+            async with lock:
+                yield shared
+        finally:
+            self._holders[key] -= 1
+            if not self._holders[key]:  # nobody waits: forget the key and what was shared
+                del self._holders[key], self._locks[key], self._shared[key]
+
+    def __len__(self) -> int:
+        return len(self._locks)
