@@ -44,6 +44,10 @@ class MovableClock(Clock):
     def advance(self, **delta: float) -> None:
         self.offset += timedelta(**delta)
 
+    def move_to(self, when: datetime) -> None:
+        """Now is `when` (and runs on from there): for tests whose dates must not depend on today's."""
+        self.offset = when - datetime.now(timezone.utc)
+
 
 @pytest.fixture
 def clock() -> MovableClock:

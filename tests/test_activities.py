@@ -11,6 +11,7 @@ from bot.errors import DomainError
 from bot.services import activities, people, requests
 from bot.when import to_utc
 from storage.models import Activity, ActivitySignup, LedgerEntry, Service, TeamMember, User
+from tests.conftest import STATION_TZ
 from tests.helpers import Station
 
 
@@ -141,6 +142,7 @@ async def test_chinese_publish_conversation_card_and_live_count(fake, start_app)
 
 
 async def test_english_publish_refusals_and_calendar_flags(fake, start_app, clock):
+    clock.move_to(datetime(2026, 11, 20, 15, 0, tzinfo=STATION_TZ))  # the dates typed below are of 2026 and 2027
     app, st, admin, vols, group = await station(fake, start_app, lang="en", volunteers=2)
     # a volunteer without a role cannot publish
     refused = await st.say(vols[0], "/activity", "Only a coordinator")
@@ -166,7 +168,7 @@ async def test_english_publish_refusals_and_calendar_flags(fake, start_app, cloc
     assert "not known yet" in summary.text and "2027" in summary.text and "the whole station" in summary.text
     await st.tap(admin, summary, "Cancel")
 
-    clock.advance(days=-70)  # back to mid-September: the 20th is a make-up workday for National Day
+    clock.move_to(datetime(2026, 9, 14, 15, 0, tzinfo=STATION_TZ))  # the 20th is a make-up workday for National Day
     try:
         _days, deadline = await until_summary("2026-09-20")
         await st.say(admin, "2026-09-19 20:00", "Please check the activity")
@@ -185,7 +187,7 @@ async def test_english_publish_refusals_and_calendar_flags(fake, start_app, cloc
         await fake.wait_message(admin, contains="deadline", after=before)
         await st.say(admin, "2026-10-02 09:00", "no later than the start")
     finally:
-        clock.advance(days=70)
+        clock.move_to(datetime(2026, 11, 20, 16, 0, tzinfo=STATION_TZ))
 
 
 async def test_leader_publishes_only_for_his_team(fake, start_app):
