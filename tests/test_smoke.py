@@ -27,3 +27,31 @@ async def test_english_lifecycle_smoke(fake, start_app, clock):
     approve = await fake.wait_message(admin, contains="Hours to approve")
     await st.tap(admin, approve, "Approve")
     await fake.wait_message(vol, contains="+15 points")
+
+
+async def test_filters_run_on_the_event_loop(monkeypatch):
+    """aiogram runs a plain function (every F filter) in a worker thread; the routers run them on the loop."""
+    import asyncio
+
+    from aiogram import F
+    from aiogram.dispatcher.event.handler import FilterObject, HandlerObject
+
+    import handlers
+
+    def no_thread(*args, **kwargs):
+        raise AssertionError("a filter was sent to a worker thread")
+
+    monkeypatch.setattr(asyncio, "to_thread", no_thread)
+    observers = [o for r in handlers.routers() for o in r.observers.values()]
+    checked = [f for o in observers for h in [o._handler, *o.handlers] for f in [h, *(h.filters or [])]]
+    assert len(checked) > 200 and all(f.awaitable for f in checked)
+
+    probe = HandlerObject(callback=lambda: None, filters=[FilterObject(F.text == "/my")])  # as a router's new one
+    handlers._on_the_loop(probe)
+
+    class Event:
+        text = "/my"
+
+    assert (await probe.check(Event()))[0] is True
+    Event.text = "/me"
+    assert (await probe.check(Event()))[0] is False
