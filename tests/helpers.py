@@ -49,7 +49,7 @@ class Station:
         await self.fake.answer(await user.tap(pick, done))
         await self.fake.wait_message(user, contains="🎉")
         if approve:
-            await self.approve_joins(user)
+            await self.approve_joins(user, expected=len(teams))
 
     def join_buttons(self, user: FakeUser) -> list[tuple[FakeUser, object, str]]:
         """(approver, message, callback data) of every unanswered “approve” button of the user's join
@@ -64,9 +64,13 @@ class Station:
                             found.setdefault(data, (approver, message, data))
         return list(found.values())
 
-    async def approve_joins(self, user: FakeUser) -> None:
-        """Approve the user's join requests as the leader or coordinator they were sent to."""
-        await self.fake.wait_idle(quiet=0.1)  # the outbox delivers the requests after the commit
+    async def approve_joins(self, user: FakeUser, expected: int = 0) -> None:
+        """Approve the user's join requests as the leader or coordinator they were sent to. `expected`: how many
+        to wait for (the outbox delivers them after the commit, later than a quiet moment on a busy machine);
+        fewer may come, for a team with nobody to approve."""
+        if expected:
+            await self.fake.pulse.wait_until(lambda: len(self.join_buttons(user)) >= expected, 3)
+        await self.fake.wait_idle(quiet=0.1)
         for approver, message, data in self.join_buttons(user):
             before = len(self.fake.bot_messages(user))
             answer = await self.fake.answer(await approver.tap_data(message, data))
