@@ -4,7 +4,9 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.services import ledger, ranking, reports
+from bot.ledger import service as ledger
+from bot.ledger import ranking
+from bot.reports import service as reports
 from storage.db import Database
 
 TZ = ZoneInfo("Asia/Shanghai")

@@ -315,7 +315,7 @@ async def fill(url: str, requests_n: int, ledger_n: int) -> int:
     db = Database(url)
     now = datetime.now(timezone.utc)
     users = 2000
-    from bot.services import menu
+    from bot.menu import service as menu
 
     async with db.tx() as s:
         await menu.ensure_seed(s, now)

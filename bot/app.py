@@ -16,14 +16,15 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
 import handlers
-from bot.clock import Clock
-from bot.i18n import make_i18n
-from bot.locks import KeyedLocks
+from bot.core.clock import Clock
+from bot.core.i18n import make_i18n
+from bot.core.locks import KeyedLocks
 from bot.middlewares import DomainErrorMiddleware, LocaleMiddleware, UpdateMiddleware
-from bot.notices import Notices
+from bot.requests.notices import Notices
 from bot import web
-from bot.outbox import OutboxSender, Pace
-from bot.services import menu, profiles
+from bot.outbox.sender import OutboxSender, Pace
+from bot.menu import service as menu
+from bot.people import profiles
 from bot.settings import Settings
 from bot.telegram_types import Session
 from scheduling.scheduler import Scheduler

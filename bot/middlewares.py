@@ -10,11 +10,11 @@ from aiogram.utils.i18n import I18nMiddleware
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
-from bot.clock import Clock
-from bot.errors import DomainError
-from bot.i18n import pick_locale
-from bot.services import people
-from bot.texts import error_text
+from bot.core.clock import Clock
+from bot.core.errors import DomainError
+from bot.core.i18n import pick_locale
+from bot.people import service as people
+from bot.ui.texts import error_text
 from storage.db import Database, DuplicateUpdate, UpdateMark, current_update
 from storage.models import ProcessedUpdate
 

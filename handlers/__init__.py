@@ -2,8 +2,22 @@
 from aiogram import Router
 from aiogram.dispatcher.event.handler import HandlerObject
 
-from handlers import (activities, activity_publish, calendar, certificate, claim, closing, common, fallback, ledger,
-                      menu, order, profile, proxy, reports, review, roles, shop, standing, teams, views, volunteer)
+from handlers import calendar, common, fallback, menu, reports, shop
+from handlers.activities import signup as activities
+from handlers.activities import publish as activity_publish
+from handlers import certificates as certificate
+from handlers.requests import claim
+from handlers.requests import closing
+from handlers.ledger import entries as ledger
+from handlers.requests import order
+from handlers.people import profile
+from handlers.requests import proxy
+from handlers.requests import review
+from handlers.people import roles
+from handlers.ledger import standing
+from handlers.people import teams
+from handlers.requests import views
+from handlers.people import volunteer
 
 TEMPLATES = (common.router, roles.router, menu.router, volunteer.router, order.router, review.router,
              claim.router, closing.router, views.router, profile.router, teams.router, proxy.router,

@@ -13,16 +13,17 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
-from bot import calendar_ui
-from bot.calendar_ui import CivicCb, RemindCb, ThemeCb
-from bot.clock import Clock
-from bot.errors import DomainError
-from bot.notices import Notices
-from bot.services import calendar, people
+from bot.calendar import keyboards as calendar_ui
+from bot.calendar.keyboards import CivicCb, RemindCb, ThemeCb
+from bot.core.clock import Clock
+from bot.core.errors import DomainError
+from bot.requests.notices import Notices
+from bot.calendar import service as calendar
+from bot.people import service as people
 from bot.settings import Settings
-from handlers import views
-from scheduling import reminders
-from scheduling.calendar import CIVIC_KEYS, civic_days, festival_dates
+from handlers.requests import views
+from bot.requests import reminders
+from scheduling.holidays import CIVIC_KEYS, civic_days, festival_dates
 from storage.db import Database
 from storage.models import User
 

@@ -8,8 +8,8 @@ from aiogram.types import Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
-from bot import keyboards
-from bot.services.people import is_coordinator, led_team_ids, volunteer_team_ids
+from bot.ui import keyboards
+from bot.people.service import is_coordinator, led_team_ids, volunteer_team_ids
 from storage.db import Database
 from storage.models import User
 

@@ -6,8 +6,8 @@ from aiogram.filters import StateFilter
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.errors import DomainError
-from bot.texts import ERRORS
+from bot.core.errors import DomainError
+from bot.ui.texts import ERRORS
 
 router = Router(name="fallback")
 

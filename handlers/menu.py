@@ -6,9 +6,10 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from bot import texts
-from bot.errors import DomainError
-from bot.services import menu, people
+from bot.ui import texts
+from bot.core.errors import DomainError
+from bot.menu import service as menu
+from bot.people import service as people
 from storage.db import Database
 from storage.models import User
 

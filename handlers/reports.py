@@ -9,10 +9,12 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot import report_texts, report_xlsx, texts
-from bot.clock import Clock
-from bot.errors import DomainError
-from bot.services import reports
+from bot.reports import texts as report_texts
+from bot.reports import xlsx as report_xlsx
+from bot.ui import texts
+from bot.core.clock import Clock
+from bot.core.errors import DomainError
+from bot.reports import service as reports
 from bot.settings import Settings
 from storage.db import Database
 from storage.models import User

@@ -9,13 +9,15 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot import shop_ui, texts
-from bot.clock import Clock
-from bot.errors import DomainError
-from bot.notices import Notices
-from bot.services import people, shop
+from bot.shop import ui as shop_ui
+from bot.ui import texts
+from bot.core.clock import Clock
+from bot.core.errors import DomainError
+from bot.requests.notices import Notices
+from bot.people import service as people
+from bot.shop import service as shop
 from bot.settings import Settings
-from bot.shop_ui import RedemptionCb, ShopCb
+from bot.shop.ui import RedemptionCb, ShopCb
 from storage.db import Database
 from storage.models import User, Volunteer
 

@@ -14,7 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic import field_validator
 
 from bot.settings import remind_days
-from scheduling.calendar import CIVIC_KEYS, format_year
+from scheduling.holidays import CIVIC_KEYS, format_year
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def _missing_sqlite(url: str) -> bool:
 async def enabled_civic(url: str) -> frozenset[str]:
     if _missing_sqlite(url):
         return frozenset(CIVIC_KEYS)
-    from bot.services.calendar import civic_enabled
+    from bot.calendar.service import civic_enabled
     from storage.db import Database
 
     db = Database(url)

@@ -7,11 +7,11 @@ feature's job here, one line.
 """
 from __future__ import annotations
 
-from scheduling.activity_jobs import run_activity_jobs
-from scheduling.followups import run_followups
-from scheduling.recognition import run_recognition
-from scheduling.reminders import run_reminders
-from scheduling.reports import run_reports
+from bot.activities.jobs import run_activity_jobs
+from bot.requests.followups import run_followups
+from bot.ledger.jobs import run_recognition
+from bot.requests.reminders import run_reminders
+from bot.reports.jobs import run_reports
 
 JOBS = [
     run_followups,

@@ -22,12 +22,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bot.clock import Clock
+from bot.core.clock import Clock
 from bot.settings import Settings
 from scheduling import jobs
-from bot.services.calendar import civic_enabled
+from bot.calendar.service import civic_enabled
 from scheduling.occurrences import DISABLED, PROCESS_ID, QUEUED, SKIPPED, claim
-from scheduling.posts import Due, due_between, queue_post
+from bot.calendar.posts import Due, due_between, queue_post
 from storage.db import Database
 from storage.models import Occurrence, StationSetting
 

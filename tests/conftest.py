@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.app import App
-from bot.clock import Clock
+from bot.core.clock import Clock
 from bot.settings import Settings
 from tests import databases
 from tests.fakegram import FakeTelegram

@@ -5,7 +5,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.services import ledger, requests
+from bot.ledger import service as ledger
+from bot.requests import service as requests
 from storage.models import Request, Service, User
 from tests.helpers import Station
 

@@ -6,10 +6,12 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
-from bot.activity_notices import ActivityNotices
-from bot.errors import DomainError
-from bot.services import activities, people, requests
-from bot.when import to_utc
+from bot.activities.notices import ActivityNotices
+from bot.core.errors import DomainError
+from bot.activities import service as activities
+from bot.people import service as people
+from bot.requests import service as requests
+from bot.core.dates import to_utc
 from storage.models import Activity, ActivitySignup, LedgerEntry, Service, TeamMember, User
 from tests.conftest import STATION_TZ
 from tests.helpers import Station

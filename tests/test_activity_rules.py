@@ -8,13 +8,14 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.activity_notices import ActivityNotices
-from bot.errors import DomainError
-from bot.clock import Clock
-from bot.i18n import make_i18n
-from bot.notices import Notices
-from bot.services import activities, ledger
-from handlers.activity_publish import day_note
+from bot.activities.notices import ActivityNotices
+from bot.core.errors import DomainError
+from bot.core.clock import Clock
+from bot.core.i18n import make_i18n
+from bot.requests.notices import Notices
+from bot.activities import service as activities
+from bot.ledger import service as ledger
+from handlers.activities.publish import day_note
 from storage.models import LedgerEntry, Occurrence, TeamMember, User, Volunteer
 from tests.test_scheduler import (
     EN_COORDINATOR,
@@ -160,7 +161,7 @@ async def test_activity_closes_itself_at_the_end(db, db_url):
 
 
 async def test_outbox_records_the_card_and_edits_it_by_message_id(db):
-    from bot.outbox import OutboxSender
+    from bot.outbox.sender import OutboxSender
     from storage.models import ActivityCard
 
     act = await publish_with_signups(db, published_at=local(2026, 3, 1, 9), starts_at=local(2026, 3, 10, 14))

@@ -10,8 +10,8 @@ import pytest
 from aiogram.fsm.storage.base import StorageKey
 from sqlalchemy import func, select
 
-from bot import texts
-from bot.services import people
+from bot.ui import texts
+from bot.people import service as people
 from storage.models import Base, LedgerEntry, OutboxMessage, Request, User, Volunteer
 from tests.fakegram import FakeGroup, FakeTelegram, FakeUser
 from tests.helpers import Station

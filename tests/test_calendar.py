@@ -5,7 +5,7 @@ import chinese_calendar
 import pytest
 from lunar_python import Solar
 
-from scheduling.calendar import (
+from scheduling.holidays import (
     CIVIC_KEYS,
     FESTIVAL_ACTIVITIES,
     FESTIVAL_KEYS,

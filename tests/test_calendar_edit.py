@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from scheduling.calendar import festival_dates
+from scheduling.holidays import festival_dates
 from scheduling.cli import CalendarSettings, station_year
 from scheduling.themes import default_theme
 from storage.models import Activity, CustomText, Occurrence

@@ -8,7 +8,7 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from bot.services import people
+from bot.people import service as people
 from storage.models import Certificate, LedgerEntry, Request, User
 from tests.helpers import Station
 

@@ -3,7 +3,7 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from bot.services import people
+from bot.people import service as people
 from storage.models import Request, RequestEvent, User
 from tests.helpers import Station
 

@@ -7,13 +7,13 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.clock import Clock
-from bot.errors import DomainError
-from bot.i18n import make_i18n
-from bot.notices import Notices
-from bot.outbox import OutboxSender
-from bot.services import requests
-from scheduling.followups import not_at_night
+from bot.core.clock import Clock
+from bot.core.errors import DomainError
+from bot.core.i18n import make_i18n
+from bot.requests.notices import Notices
+from bot.outbox.sender import OutboxSender
+from bot.requests import service as requests
+from bot.requests.followups import not_at_night
 from storage.models import (
     LedgerEntry,
     OutboxMessage,

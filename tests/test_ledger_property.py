@@ -10,8 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select, update
 
-from bot.errors import DomainError
-from bot.services import ledger, stars
+from bot.core.errors import DomainError
+from bot.ledger import service as ledger
+from bot.ledger import stars
 from storage.db import Database
 from storage.models import Base, LedgerEntry, User, Volunteer
 

@@ -5,7 +5,7 @@ from datetime import datetime, time
 
 from sqlalchemy import select
 
-from bot.services.ranking import month_bounds
+from bot.ledger.ranking import month_bounds
 from storage.models import Occurrence, OutboxMessage, Volunteer
 from tests.ledger_setup import seed_hours, station
 

@@ -5,7 +5,8 @@ from datetime import datetime, timezone
 
 from sqlalchemy import text
 
-from bot.services import ledger, ranking
+from bot.ledger import service as ledger
+from bot.ledger import ranking
 from storage.db import Database
 from storage.migrate import upgrade
 

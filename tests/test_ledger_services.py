@@ -8,8 +8,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from bot.errors import DomainError
-from bot.services import disputes, ledger, ranking, stars
+from bot.core.errors import DomainError
+from bot.ledger import disputes
+from bot.ledger import service as ledger
+from bot.ledger import ranking
+from bot.ledger import stars
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Dispute, LedgerEntry, User, Volunteer

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 
-from bot.i18n import make_i18n, read_catalog
+from bot.core.i18n import make_i18n, read_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYWORDS = {**DEFAULT_KEYWORDS, "__": None}

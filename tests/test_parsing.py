@@ -6,11 +6,11 @@ from datetime import date, time
 import pytest
 from pydantic import ValidationError
 
-from bot.errors import DomainError
-from bot.i18n import pick_locale
-from bot.services import validate
+from bot.core.errors import DomainError
+from bot.core.i18n import pick_locale
+from bot.core import validate
 from bot.settings import Settings
-from bot.when import parse_date, parse_window
+from bot.core.dates import parse_date, parse_window
 
 
 @pytest.mark.parametrize("raw,expected", [
@@ -111,7 +111,7 @@ def test_help_lists_options(tmp_path):
 
 
 def test_long_answers_are_split_under_telegrams_limit():
-    from bot.texts import chunks
+    from bot.ui.texts import chunks
 
     text = "\n".join(f"line {i} " + "x" * 90 for i in range(200))
     pieces = chunks(text)
@@ -130,7 +130,7 @@ def test_calendar_command_prints_the_year(tmp_path):
 
 
 def test_control_characters_are_dropped_and_lookup_keys_checked():
-    from bot.services import validate
+    from bot.core import validate
 
     assert validate.text("买米\x00和油\x07\n第二行", "description") == "买米和油\n第二行"
     assert validate.key(" #2026-0001 ") == "2026-0001"

@@ -17,11 +17,17 @@ from typing import Any, Awaitable, Callable
 import pytest
 from sqlalchemy import func, select
 
-from bot import texts
-from bot.activity_notices import ActivityNotices
-from bot.services import activities, certificates, disputes, ledger, people, requests, shop
-from bot.shop_ui import ShopNoticesImpl
-from scheduling.calendar import CIVIC_KEYS
+from bot.ui import texts
+from bot.activities.notices import ActivityNotices
+from bot.activities import service as activities
+from bot.certificates import service as certificates
+from bot.ledger import disputes
+from bot.ledger import service as ledger
+from bot.people import service as people
+from bot.requests import service as requests
+from bot.shop import service as shop
+from bot.shop.ui import ShopNoticesImpl
+from scheduling.holidays import CIVIC_KEYS
 from storage.models import (Activity, ActivitySignup, Certificate, CustomText, Dispute, LedgerEntry, Occurrence,
                             Redemption, Request, RequestEvent, Service, ShopItem, Skill, StationSetting, Team,
                             TeamChat, TeamMember, User, Volunteer)

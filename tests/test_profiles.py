@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select
 
-from bot.services import people
+from bot.people import service as people
 from storage.models import Request, Service, Team, TeamMember, Volunteer
 from tests.fakegram import FakeUser
 from tests.helpers import Station, is_en

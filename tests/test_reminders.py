@@ -7,8 +7,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.services import requests
-from scheduling.reminders import before_night
+from bot.requests import service as requests
+from bot.requests.reminders import before_night
 from storage.db import Database
 from storage.models import Request, RequestEvent, User
 from tests.test_bad_input import assert_error, forge, seed_volunteer, set_now, world  # noqa: F401  (fixture)

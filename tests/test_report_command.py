@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from bot.services.reports import HOUR_KINDS, month_of, week_of
+from bot.reports.service import HOUR_KINDS, month_of, week_of
 from storage.models import LedgerEntry, Team, TeamMember, Volunteer
 from tests import report_data as data
 from tests.test_bad_input import assert_error

@@ -5,7 +5,7 @@ import asyncio
 
 import pytest
 
-from scheduling.reports import due_reports
+from bot.reports.jobs import due_reports
 from tests import report_data as data
 from tests.test_scheduler import (
     EN_COORDINATOR,

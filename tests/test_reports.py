@@ -7,11 +7,11 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from bot.errors import DomainError
-from bot.i18n import make_i18n
-from bot.report_xlsx import workbook
-from bot.services import reports
-from bot.services.reports import build_report, ledger_lines, month_of, parse_period, week_of
+from bot.core.errors import DomainError
+from bot.core.i18n import make_i18n
+from bot.reports.xlsx import workbook
+from bot.reports import service as reports
+from bot.reports.service import build_report, ledger_lines, month_of, parse_period, week_of
 from storage.db import Database
 from storage.migrate import upgrade
 from tests import report_data as data

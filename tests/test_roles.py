@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot import texts
+from bot.ui import texts
 from storage.models import Request, Service, StationSetting, Team, TeamChat, TeamMember, User, Volunteer
 from tests.fakegram import FakeGroup, FakeTelegram, FakeUser
 from tests.helpers import Station

@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from bot.__main__ import main
 from bot.app import App
 from bot.settings import Settings
-from bot.services import requests
+from bot.requests import service as requests
 from storage.db import Database
 from storage.models import OutboxMessage, Team, User
 from tests.conftest import TOKEN, Running, make_settings

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from bot.i18n import make_i18n
+from bot.core.i18n import make_i18n
 from bot.settings import Settings
-from scheduling.calendar import scheduled_posts
+from scheduling.holidays import scheduled_posts
 from scheduling.occurrences import claim
-from scheduling.posts import occurrence_key
+from bot.calendar.posts import occurrence_key
 from scheduling.scheduler import Scheduler
 from scheduling.themes import default_theme
 from storage.db import Database

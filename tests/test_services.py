@@ -5,8 +5,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select
 
-from bot.errors import DomainError
-from bot.services import ledger, menu, people, requests
+from bot.core.errors import DomainError
+from bot.ledger import service as ledger
+from bot.menu import service as menu
+from bot.people import service as people
+from bot.requests import service as requests
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import LedgerEntry, Request, RequestEvent, User

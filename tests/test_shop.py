@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
-from bot.services import people
+from bot.people import service as people
 from storage.models import LedgerEntry, Redemption, ShopItem, User
 from tests.helpers import Station
 

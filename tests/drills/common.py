@@ -11,7 +11,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from sqlalchemy import select
 
-from bot.services import people, requests
+from bot.people import service as people
+from bot.requests import service as requests
 from storage.models import Request, Service, TeamChat, User
 
 SERVICE_ID = 1  # the seeded menu's first service, served by team 1

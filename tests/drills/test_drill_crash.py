@@ -184,7 +184,7 @@ async def test_kill_the_bot_at_random_moments_loses_nothing(tmp_path):
         bot.start()
         try:
             await fake.wait_polling(timeout=60)
-            from bot.clock import Clock
+            from bot.core.clock import Clock
             from storage.db import Database
 
             database = Database(f"sqlite+aiosqlite:///{db_path}")

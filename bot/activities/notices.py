@@ -1,0 +1,125 @@
+"""What the bot owes people about activities, written to the outbox in the caller's transaction.
+
+The card is posted with ref `act:<id>` (bot.outbox records its message id in ActivityCard) and edited by
+that ref; edits to one chat go out in the order they were written, so the last edit shows the last count.
+"""
+from __future__ import annotations
+
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.activities import texts as at
+from bot.ui import texts
+from bot.ui.keyboards import inline
+from bot.requests.notices import Notices
+from bot.activities import service as activities
+from bot.ledger import service as ledger
+from storage.models import Activity, ActivitySignup, OutboxMessage, Team, Volunteer
+
+
+class ActivityNotices:
+    def __init__(self, base: Notices):
+        self.base = base
+        self.tz = base.tz
+
+    async def star_reached(self, s, volunteer, level: int, chats: list[int]) -> None:
+        # activity hours count towards star levels like any other approved hours
+        await self.base.star_reached(s, volunteer, level, chats)
+
+    async def _team_name(self, s: AsyncSession, act: Activity) -> str | None:
+        team = await s.get(Team, act.team_id) if act.team_id else None
+        return team.name if team else None
+
+    async def _card(self, s: AsyncSession, act: Activity):
+        signed, waiting = await activities.counts(s, act.id)
+        with self.base._in(self.base.default_locale):
+            return (at.card_text(act, self.tz, await self._team_name(s, act), signed, waiting),
+                    at.card_keyboard(act))
+
+    async def card_chats(self, s: AsyncSession, act: Activity) -> list[int]:
+        rows = await s.execute(select(OutboxMessage.chat_id).where(
+            OutboxMessage.ref == f"act:{act.id}", OutboxMessage.method == "send").distinct())
+        return list(rows.scalars())
+
+    def _when(self, act: Activity) -> str:
+        return texts.fmt_window(act.starts_at, act.ends_at, self.tz)
+
+    async def published(self, s: AsyncSession, act: Activity, chats: list[int]) -> None:
+        text, kb = await self._card(s, act)
+        for chat_id in chats:
+            self.base._put(s, chat_id, text, kb, ref=f"act:{act.id}")
+
+        async def render():
+            lines = at.details(act, self.tz, await self._team_name(s, act))
+            lines.insert(0, _("✅ Activity {number} is published to {count} group(s).").format(
+                number=act.number, count=len(chats)) if chats else
+                _("⚠️ Activity {number} is saved, but no group is bound to its team, so nobody saw it. "
+                  "Bind one with /bind in the group.").format(number=act.number))
+            lines.append(_("Check-in code: {code} (volunteers send /checkin {code} in a private chat with me "
+                           "during the activity).").format(code=act.checkin_code))
+            return "\n".join(lines), at.organiser_keyboard(act)
+        await self.base._to_user(s, act.created_by, render)
+
+    async def card_changed(self, s: AsyncSession, act: Activity) -> None:
+        text, kb = await self._card(s, act)
+        for chat_id in await self.card_chats(s, act):
+            self.base._put(s, chat_id, text, kb, method="edit", ref=f"act:{act.id}")
+
+    async def promoted(self, s: AsyncSession, act: Activity, user_id: int) -> None:
+        await self.base._to_user(s, user_id, lambda: _(
+            "🎉 A place has freed up: you are now signed up for “{title}” ({number}), {when}, at {place}.").format(
+            title=act.title, number=act.number, when=self._when(act), place=act.place))
+
+    async def activity_cancelled(self, s: AsyncSession, act: Activity, user_ids: list[int]) -> None:
+        for user_id in user_ids:
+            await self.base._to_user(s, user_id, lambda: _(
+                "❌ The activity “{title}” ({number}), {when}, has been cancelled. No need to come.").format(
+                title=act.title, number=act.number, when=self._when(act)))
+
+    async def reminder(self, s: AsyncSession, act: Activity, user_id: int, hours_before: int) -> None:
+        await self.base._to_user(s, user_id, lambda: (_(
+            "⏰ Reminder: the activity “{title}” ({number}) is tomorrow, {when}, at {place}.") if hours_before >= 24
+            else _("⏰ Reminder: the activity “{title}” ({number}) starts in an hour, {when}, at {place}. "
+                   "When you arrive, send /checkin with the code the leader gives you.")).format(
+            title=act.title, number=act.number, when=self._when(act), place=act.place))
+
+    async def approval_text(self, s: AsyncSession, act: Activity):
+        """The list of volunteers with their proposed hours, and a button per volunteer; in the current locale."""
+        lines = [_("🕒 Hours of activity {number} “{title}”:").format(number=act.number, title=act.title)]
+        rows = []
+        for signup in await activities.signups(s, act.id, activities.SIGNED):
+            volunteer = await s.get(Volunteer, signup.user_id)
+            name = volunteer.name if volunteer else str(signup.user_id)
+            if signup.no_show:
+                lines.append(_("• {name}: did not check in (no-show)").format(name=name))
+            elif signup.approved_minutes is not None:
+                lines.append(_("• {name}: {hours} h approved").format(
+                    name=name, hours=texts.hours(signup.approved_minutes)))
+            else:
+                lines.append(_("• {name}: {start}–{end}, proposed {hours} h").format(
+                    name=name, start=f"{signup.checked_in_at.astimezone(self.tz):%H:%M}",
+                    end=f"{signup.checked_out_at.astimezone(self.tz):%H:%M}",
+                    hours=texts.hours(signup.proposed_minutes)))
+                rows.append([(_("✅ {name} {hours} h").format(name=name, hours=texts.hours(signup.proposed_minutes)),
+                              at.HoursOkCb(action="ok", aid=act.id, uid=signup.user_id)),
+                             (_("✏️ Adjust {name}").format(name=name),
+                              at.HoursOkCb(action="fix", aid=act.id, uid=signup.user_id))])
+        if rows:
+            rows.append([(_("✅ Approve all"), at.HoursOkCb(action="all", aid=act.id))])
+        else:
+            lines.append(_("Nothing left to approve."))
+        return "\n".join(lines), inline(rows) if rows else None
+
+    async def to_approve(self, s: AsyncSession, act: Activity, approver_id: int) -> None:
+        async def render():
+            return await self.approval_text(s, act)
+        await self.base._to_user(s, approver_id, render)
+
+    async def hours_approved(self, s: AsyncSession, act: Activity, signup: ActivitySignup) -> None:
+        total = await ledger.totals(s, signup.user_id)
+        points = ledger.points_for(signup.approved_minutes, self.base.points_per_hour)
+        await self.base._to_user(s, signup.user_id, lambda: "\n".join([
+            _("🎉 Your {hours} h at the activity “{title}” ({number}) are approved: +{points} points.").format(
+                hours=texts.hours(signup.approved_minutes), title=act.title, number=act.number, points=points),
+            _("In all: {hours} h, {points} points.").format(hours=texts.hours(total.minutes), points=total.points)]))

@@ -1,0 +1,74 @@
+"""Checks of what people type: lengths, phone numbers, hours."""
+from __future__ import annotations
+
+import math
+import re
+
+from bot.core.errors import DomainError
+
+PHONE_CN_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+PHONE_CN_LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")
+PHONE_INTL = re.compile(r"^\+\d{7,15}$")
+# Control characters other than tab and newline: never meant, and PostgreSQL refuses NUL in text.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+KEY = re.compile(r"^[A-Za-z0-9-]{1,32}$")  # request and activity numbers, pick-up codes
+
+LIMITS = {"description": 500, "area": 64, "address": 128, "name": 32, "team": 40, "reason": 300,
+          "comment": 500, "service": 40}
+MAX_MINUTES = 12 * 60
+HOURS_CEILING = 10_000  # typed hours beyond this are clamped: every caller rejects them as out of range
+MAX_ID = 2**31 - 1  # row ids (Integer keys: int32 on PostgreSQL)
+MAX_BIG_ID = 2**63 - 1  # Telegram's user and chat ids (BigInteger)
+
+
+def fits_id(value: int, big: bool = False) -> bool:
+    """Whether a number typed or carried in callback data can be an id at all (`big`: a Telegram user's);
+    bigger ones would overflow the database driver instead of simply not being found."""
+    limit = MAX_BIG_ID if big else MAX_ID
+    return -limit - 1 <= value <= limit
+
+
+def text(value: str | None, field: str, *, required: bool = True) -> str | None:
+    value = CONTROL.sub("", value or "").strip()
+    if not value:
+        if required:
+            raise DomainError("empty", field=field)
+        return None
+    if len(value) > LIMITS[field]:
+        raise DomainError("too_long", field=field, limit=LIMITS[field], length=len(value))
+    return value
+
+
+def key(value: str | None) -> str | None:
+    """A number or code typed to look something up ("#2026-0001", "ab12cd"): None when it cannot be one,
+    so that no query runs on arbitrary text."""
+    value = (value or "").strip().lstrip("#")
+    return value if KEY.match(value) else None
+
+
+def phone(value: str) -> str:
+    """Mainland mobile (1xxxxxxxxxx, with or without +86), landline with area code, or +international."""
+    raw = re.sub(r"[\s\-()（）]", "", value or "")
+    if raw.startswith("+86"):
+        raw = raw[3:]
+    elif raw.startswith("0086"):
+        raw = raw[4:]
+    if PHONE_CN_MOBILE.match(raw) or PHONE_CN_LANDLINE.match(raw) or PHONE_INTL.match(raw):
+        return raw
+    raise DomainError("bad_phone")
+
+
+def hours_to_minutes(value: str) -> int:
+    """'1.5', '2', '1,5', '1.5小时', '2h' → minutes; in steps of half an hour."""
+    raw = (value or "").strip().lower().replace(",", ".")
+    raw = re.sub(r"(小时|个小时|hours?|hrs?|h)$", "", raw).strip()
+    try:
+        hours = float(raw)
+    except ValueError:
+        raise DomainError("bad_hours") from None
+    if not math.isfinite(hours) or hours <= 0:  # NaN, infinite or not positive
+        raise DomainError("bad_hours")
+    minutes = round(min(hours, HOURS_CEILING) * 60)  # "1e307" must not overflow
+    if minutes % 30:
+        raise DomainError("hours_step")
+    return minutes

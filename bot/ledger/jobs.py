@@ -1,0 +1,58 @@
+"""最美志愿者: on the 1st of each month at the theme post hour, every coordinator gets last month's shortlist.
+
+Claimed once as `recognition:YYYY-MM` (the month it is sent in) in the transaction that queues the messages.
+Missed by more than the catch-up grace (the bot was down), it is not sent (nothing is recorded).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from aiogram.utils.i18n import I18n
+
+from bot.requests.notices import Notices
+from bot.ledger import ranking
+from bot.ledger import recognition
+from bot.settings import Settings
+from scheduling.occurrences import QUEUED, claim_in
+from storage.db import Database
+from storage.models import Occurrence
+
+log = logging.getLogger(__name__)
+
+
+class _At:
+    def __init__(self, now: dt.datetime):
+        self._now = now
+
+    def now(self) -> dt.datetime:
+        return self._now
+
+
+def due_at(month_start: dt.date, settings: Settings) -> dt.datetime:
+    local = dt.datetime.combine(month_start, dt.time(settings.theme_post_hour), tzinfo=settings.tz)
+    return local.astimezone(dt.timezone.utc)
+
+
+async def run_recognition(db: Database, i18n: I18n, settings: Settings, *, now: dt.datetime,
+                          claimed_by: str) -> list[str]:
+    today = now.astimezone(settings.tz).date()
+    this_month = today.replace(day=1)
+    key, due = recognition.shortlist_key(this_month), due_at(this_month, settings)
+    if now < due:
+        return []
+    async with db.read() as s:  # the common case, every minute: already done, no write
+        if await s.get(Occurrence, key) is not None:
+            return []
+    if now - due > dt.timedelta(hours=settings.catchup_grace_hours):
+        return []
+    last = recognition.previous_month(this_month)
+    start, end = ranking.month_bounds(last.year, last.month, settings.tz)
+    notices = Notices(i18n, settings.tz, settings.default_locale, settings.points_per_hour, _At(now))
+    async with db.tx() as s:
+        if not await claim_in(s, key, due, now, status=QUEUED, claimed_by=claimed_by):
+            return []
+        await notices.shortlist(s, recognition.month_key(last), await ranking.shortlist(s, start, end),
+                                await recognition.teams_with_groups(s))
+    log.info("最美志愿者 shortlist %s queued", key)
+    return [key]

@@ -1,1 +1,0 @@
-"""Domain services: the station's rules, with no knowledge of Telegram."""

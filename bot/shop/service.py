@@ -1,0 +1,232 @@
+"""爱心超市: volunteers exchange points from approved hours for donated goods.
+
+The balance is always the sum of the volunteer's ledger points. A redemption is one transaction:
+the volunteer's row is locked (SELECT ... FOR UPDATE on PostgreSQL; SQLite serialises every
+transaction with BEGIN IMMEDIATE), the balance and monthly limit are checked, the stock is taken
+with a conditional UPDATE (stock > 0), and the points leave as a 'redeem' ledger entry.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, time
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.errors import DomainError
+from bot.ledger import service as ledger
+from bot.core import validate
+from bot.people.service import require_coordinator
+from storage.models import LedgerEntry, Redemption, ShopItem, User, Volunteer
+
+RESERVED, HANDED, CANCELLED = "reserved", "handed", "cancelled"
+NAME_LIMIT = 40  # ShopItem.name
+MAX_PRICE = 100_000
+MAX_STOCK = 100_000
+MAX_LIMIT = 100
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud at the counter
+CODE_LENGTH = 6
+
+
+class ShopNotices(Protocol):
+    async def redeemed(self, s: AsyncSession, r: Redemption, item: ShopItem, volunteer: Volunteer) -> None: ...
+    async def handed(self, s: AsyncSession, r: Redemption, item: ShopItem) -> None: ...
+    async def cancelled(self, s: AsyncSession, r: Redemption, item: ShopItem, volunteer: Volunteer) -> None: ...
+
+
+# Reading what coordinators type ----------------------------------------------------------------
+
+def parse_int(raw: str | None, *, low: int, high: int) -> int:
+    value = (raw or "").strip()
+    if not value.lstrip("-").isdecimal():
+        raise DomainError("shop_bad_number", value=value[:20])
+    number = int(value)
+    if not low <= number <= high:
+        raise DomainError("shop_out_of_range", low=low, high=high)
+    return number
+
+
+def parse_limit(raw: str | None) -> int | None:
+    """A monthly limit per volunteer; 0 or '-' or 'none' / '不限' means no limit."""
+    value = (raw or "").strip().lower()
+    if value in ("-", "none", "no", "不限", "无", "0"):
+        return None
+    return parse_int(value, low=1, high=MAX_LIMIT)
+
+
+def check_name(name: str | None) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("empty")
+    if len(name) > NAME_LIMIT:
+        raise DomainError("too_long", length=len(name), limit=NAME_LIMIT)
+    return name
+
+
+# The catalogue -------------------------------------------------------------------------------
+
+async def get_item(s: AsyncSession, item_id: int) -> ShopItem:
+    item = await s.get(ShopItem, item_id) if validate.fits_id(item_id) else None
+    if item is None:
+        raise DomainError("shop_no_item", ref=item_id)
+    return item
+
+
+async def add_item(s: AsyncSession, actor: User, *, name: str, price: int, stock: int, limit: int | None,
+                   now: datetime) -> ShopItem:
+    require_coordinator(actor)
+    item = ShopItem(name=check_name(name), price=price, stock=stock, monthly_limit=limit, active=True,
+                    created_at=now)
+    s.add(item)
+    await s.flush()
+    return item
+
+
+async def change_item(s: AsyncSession, actor: User, item_id: int, **values) -> ShopItem:
+    """price / stock / monthly_limit / active; the values are checked by the caller's parsing."""
+    require_coordinator(actor)
+    item = await get_item(s, item_id)
+    for key, value in values.items():
+        setattr(item, key, value)
+    await s.flush()
+    return item
+
+
+async def items(s: AsyncSession, *, only_active: bool) -> list[ShopItem]:
+    query = select(ShopItem).order_by(ShopItem.id)
+    if only_active:
+        query = query.where(ShopItem.active.is_(True))
+    return list((await s.execute(query)).scalars())
+
+
+async def balance(s: AsyncSession, volunteer_id: int) -> int:
+    return (await ledger.totals(s, volunteer_id)).points
+
+
+def month_start(now: datetime, tz: ZoneInfo) -> datetime:
+    """The first moment of the station's current calendar month, as aware UTC."""
+    local = now.astimezone(tz)
+    return datetime.combine(local.date().replace(day=1), time(0), tzinfo=tz).astimezone(ZoneInfo("UTC"))
+
+
+async def used_this_month(s: AsyncSession, volunteer_id: int, item_id: int, now: datetime, tz: ZoneInfo) -> int:
+    return (await s.execute(select(func.count()).select_from(Redemption).where(
+        Redemption.volunteer_id == volunteer_id, Redemption.item_id == item_id,
+        Redemption.status != CANCELLED, Redemption.created_at >= month_start(now, tz)))).scalar()
+
+
+async def _lock_volunteer(s: AsyncSession, user_id: int) -> Volunteer:
+    """Serialises one volunteer's redemptions: FOR UPDATE on PostgreSQL (SQLite's BEGIN IMMEDIATE
+    already serialises, and SQLAlchemy leaves FOR UPDATE out there)."""
+    volunteer = (await s.execute(select(Volunteer).where(Volunteer.user_id == user_id)
+                                 .with_for_update())).scalars().first()
+    if volunteer is None:
+        raise DomainError("shop_not_volunteer")
+    return volunteer
+
+
+async def _new_code(s: AsyncSession) -> str:
+    for _attempt in range(10):
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if (await s.execute(select(Redemption.id).where(Redemption.code == code))).first() is None:
+            return code
+    raise RuntimeError("could not find a free pick-up code")  # 32**6 codes: practically unreachable
+
+
+async def redeem(s: AsyncSession, notices: ShopNotices, *, user: User, item_id: int, price: int, now: datetime,
+                 tz: ZoneInfo) -> Redemption:
+    """Exchange points for one item. `price` is the price the volunteer confirmed."""
+    volunteer = await _lock_volunteer(s, user.id)
+    item = await get_item(s, item_id)
+    if not item.active:
+        raise DomainError("shop_withdrawn", name=item.name)
+    if item.price != price:
+        raise DomainError("shop_price_changed", name=item.name, price=item.price)
+    have = await balance(s, user.id)
+    if have < item.price:
+        raise DomainError("shop_not_enough", price=item.price, balance=have)
+    if item.monthly_limit is not None and await used_this_month(s, user.id, item.id, now, tz) >= item.monthly_limit:
+        raise DomainError("shop_limit_reached", name=item.name, limit=item.monthly_limit)
+    taken = await s.execute(
+        update(ShopItem).where(ShopItem.id == item.id, ShopItem.stock > 0, ShopItem.active.is_(True),
+                               ShopItem.price == price)
+        .values(stock=ShopItem.stock - 1).returning(ShopItem.id).execution_options(synchronize_session=False))
+    if taken.scalar() is None:
+        raise DomainError("shop_sold_out", name=item.name)
+    await s.refresh(item)
+    entry = LedgerEntry(volunteer_id=user.id, minutes=0, points=-item.price, kind="redeem",
+                        reason=item.name[:300], created_at=now)
+    s.add(entry)
+    await s.flush()
+    redemption = Redemption(item_id=item.id, volunteer_id=user.id, price=item.price, code=await _new_code(s),
+                            status=RESERVED, entry_id=entry.id, created_at=now)
+    s.add(redemption)
+    await s.flush()
+    await notices.redeemed(s, redemption, item, volunteer)
+    return redemption
+
+
+async def get_redemption(s: AsyncSession, redemption_id: int) -> Redemption:
+    r = await s.get(Redemption, redemption_id) if validate.fits_id(redemption_id) else None
+    if r is None:
+        raise DomainError("shop_no_redemption")
+    return r
+
+
+async def by_code(s: AsyncSession, typed: str) -> Redemption:
+    code = (validate.key(typed) or "").upper()
+    r = (await s.execute(select(Redemption).where(Redemption.code == code))).scalars().first() if code else None
+    if r is None:
+        raise DomainError("shop_no_code", ref=validate.CONTROL.sub("", (typed or "").strip())[:12])
+    return r
+
+
+async def _move(s: AsyncSession, r: Redemption, now: datetime, **values) -> None:
+    """Out of 'reserved' once: whoever's UPDATE returns nothing was second."""
+    done = await s.execute(update(Redemption).where(Redemption.id == r.id, Redemption.status == RESERVED)
+                           .values(**values).returning(Redemption.id).execution_options(synchronize_session=False))
+    await s.refresh(r)
+    if done.scalar() is None:
+        raise DomainError("shop_already_handed" if r.status == HANDED else "shop_already_cancelled")
+
+
+async def cancel(s: AsyncSession, notices: ShopNotices, *, user: User, redemption_id: int,
+                 now: datetime) -> Redemption:
+    """The volunteer takes back an unhanded redemption: points return as a 'refund', stock returns."""
+    r = await get_redemption(s, redemption_id)
+    if r.volunteer_id != user.id:
+        raise DomainError("shop_not_yours")
+    await _move(s, r, now, status=CANCELLED, cancelled_at=now)
+    await s.execute(update(ShopItem).where(ShopItem.id == r.item_id).values(stock=ShopItem.stock + 1)
+                    .execution_options(synchronize_session=False))
+    s.add(LedgerEntry(volunteer_id=user.id, minutes=0, points=r.price, kind="refund",
+                      reason=r.code, created_at=now))
+    item = await s.get(ShopItem, r.item_id)
+    await s.refresh(item)
+    await notices.cancelled(s, r, item, await s.get(Volunteer, user.id))
+    return r
+
+
+async def hand_over(s: AsyncSession, notices: ShopNotices, *, actor: User, redemption: Redemption,
+                    now: datetime) -> Redemption:
+    require_coordinator(actor)
+    await _move(s, redemption, now, status=HANDED, handed_at=now, handed_by=actor.id)
+    await notices.handed(s, redemption, await s.get(ShopItem, redemption.item_id))
+    return redemption
+
+
+async def of_volunteer(s: AsyncSession, user_id: int, limit: int = 20) -> list[tuple[Redemption, ShopItem]]:
+    rows = await s.execute(select(Redemption, ShopItem).join(ShopItem, ShopItem.id == Redemption.item_id)
+                           .where(Redemption.volunteer_id == user_id).order_by(Redemption.id.desc()).limit(limit))
+    return [tuple(row) for row in rows.all()]
+
+
+async def pending(s: AsyncSession, actor: User, limit: int = 50) -> list[tuple[Redemption, ShopItem, Volunteer]]:
+    require_coordinator(actor)
+    rows = await s.execute(select(Redemption, ShopItem, Volunteer)
+                           .join(ShopItem, ShopItem.id == Redemption.item_id)
+                           .join(Volunteer, Volunteer.user_id == Redemption.volunteer_id)
+                           .where(Redemption.status == RESERVED).order_by(Redemption.id).limit(limit))
+    return [tuple(row) for row in rows.all()]

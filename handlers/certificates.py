@@ -1,0 +1,67 @@
+"""志愿服务证明: /certificate for a volunteer (a PDF), /verify NUMBER for coordinators."""
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.types import BufferedInputFile, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import lazy_gettext as __
+
+from bot.certificates import pdf as certificate_pdf
+from bot.ui import texts
+from bot.core.clock import Clock
+from bot.core.errors import DomainError
+from bot.certificates import service as certificates
+from bot.people.service import require_coordinator
+from bot.settings import Settings
+from bot.ui.texts import register_errors
+from storage.db import Database
+from storage.models import User
+
+router = Router(name="certificate")
+
+register_errors({
+    "cert_not_volunteer": __("Service certificates are issued to registered volunteers for their approved hours. "
+                             "Send /volunteer to register."),
+    "cert_no_hours": __("You have no approved service hours in that period yet, so there is nothing to certify. "
+                        "Hours count once a coordinator has approved them."),
+    "cert_bad_range": __("Please give the period as two dates, the first not after the second: "
+                         "/certificate 2026-01-01 2026-06-30"),
+    "cert_not_found": __("No certificate with the number “{number}” was issued by this station."),
+})
+
+
+@router.message(Command("certificate"))
+async def certificate(message: Message, command: CommandObject, db: Database, clock: Clock, settings: Settings,
+                      user: User) -> None:
+    if message.chat.type != "private":
+        raise DomainError("private_only")
+    now = clock.now()
+    today = now.astimezone(settings.tz).date()
+    start, end = certificates.parse_range(command.args, today)
+    async with db.tx() as s:
+        issued = await certificates.issue(s, user, date_from=start, date_to=end, now=now, tz=settings.tz)
+    pdf = certificate_pdf.render(issued, station=settings.station_name, issued_on=today)
+    number = issued.certificate.number
+    await message.answer_document(BufferedInputFile(pdf, filename=f"{number}.pdf"), caption=_(
+        "📄 Your volunteer service certificate: {hours} h. Verification number {number}.").format(
+        hours=texts.hours(issued.certificate.minutes), number=number))
+
+
+@router.message(Command("verify"))
+async def verify(message: Message, command: CommandObject, db: Database, settings: Settings, user: User) -> None:
+    require_coordinator(user)
+    if not command.args:
+        raise DomainError("usage", usage=_("/verify NUMBER, for example /verify ZYFW-2026-AB3CDE"))
+    async with db.read() as s:
+        cert, volunteer = await certificates.verify(s, user, command.args.split()[0])
+    issued = cert.issued_at.astimezone(settings.tz).date()
+    period = (_("{start} to {end}").format(start=cert.date_from.isoformat(), end=cert.date_to.isoformat())
+              if cert.date_from else _("all records up to {issued}").format(issued=issued.isoformat()))
+    await message.answer("\n".join([
+        _("✅ Certificate {number} was issued by this station.").format(number=cert.number),
+        _("Volunteer: {name}").format(name=volunteer.name if volunteer else "—"),
+        _("Period: {period}").format(period=period),
+        _("Hours: {hours} h in {count} service(s)").format(hours=texts.hours(cert.minutes), count=cert.entries),
+        _("Date of issue: {date}").format(date=issued.isoformat()),
+    ]))
