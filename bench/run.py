@@ -22,8 +22,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from aiogram import Bot, Dispatcher  # noqa: E402
-from aiogram.types import Message  # noqa: E402
 
 from bench import hooks  # noqa: E402
 from tests.fakegram import FakeTelegram  # noqa: E402

@@ -14,7 +14,7 @@ from bot.core.clock import Clock
 from bot.core.errors import DomainError
 from bot.core.i18n import pick_locale
 from bot.people import service as people
-from bot.ui.texts import error_text
+from bot.error_texts import error_text
 from storage.db import Database, DuplicateUpdate, UpdateMark, current_update
 from storage.models import ProcessedUpdate
 

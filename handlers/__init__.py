@@ -2,27 +2,18 @@
 from aiogram import Router
 from aiogram.dispatcher.event.handler import HandlerObject
 
-from handlers import calendar, common, fallback, menu, reports, shop
-from handlers.activities import signup as activities
+from handlers import calendar, certificates, common, fallback, menu, reports, shop
 from handlers.activities import publish as activity_publish
-from handlers import certificates as certificate
-from handlers.requests import claim
-from handlers.requests import closing
-from handlers.ledger import entries as ledger
-from handlers.requests import order
-from handlers.people import profile
-from handlers.requests import proxy
-from handlers.requests import review
-from handlers.people import roles
+from handlers.activities import signup as activity_signup
+from handlers.ledger import entries as ledger_entries
 from handlers.ledger import standing
-from handlers.people import teams
-from handlers.requests import views
-from handlers.people import volunteer
+from handlers.people import profile, roles, teams, volunteer
+from handlers.requests import claim, closing, order, proxy, reminders, review, views
 
 TEMPLATES = (common.router, roles.router, menu.router, volunteer.router, order.router, review.router,
              claim.router, closing.router, views.router, profile.router, teams.router, proxy.router,
-             calendar.router, reports.router, shop.router, certificate.router, ledger.router, standing.router,
-             activity_publish.router, activities.router, fallback.router)
+             calendar.router, reminders.router, reports.router, shop.router, certificates.router,
+             ledger_entries.router, standing.router, activity_publish.router, activity_signup.router, fallback.router)
 
 
 def _fresh(template: Router) -> Router:

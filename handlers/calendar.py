@@ -1,5 +1,5 @@
 """The station's calendar from chat: /theme (每月活动主题), /festival (customs of 我们的节日), /civic (days on or
-off), and the volunteer's answers to the reminders of a claimed request."""
+off)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -11,18 +11,14 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import lazy_gettext as __
 
 from bot.calendar import keyboards as calendar_ui
-from bot.calendar.keyboards import CivicCb, RemindCb, ThemeCb
+from bot.calendar.keyboards import CivicCb, ThemeCb
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
-from bot.requests.notices import Notices
 from bot.calendar import service as calendar
 from bot.people import service as people
 from bot.settings import Settings
-from handlers.requests import views
-from bot.requests import reminders
 from scheduling.holidays import CIVIC_KEYS, civic_days, festival_dates
 from storage.db import Database
 from storage.models import User
@@ -38,7 +34,6 @@ class ThemeEdit(StatesGroup):
     text = State()
     activities = State()
 
-views.EVENT_NAMES.update({"coming": __("confirmed coming"), "not_held": __("said it did not take place")})
 
 
 def _theme_text(t: calendar.ThemeText) -> str:
@@ -243,29 +238,3 @@ async def civic_toggle(query: CallbackQuery, callback_data: CivicCb, db: Databas
         await query.message.edit_text(text, reply_markup=markup)
     except TelegramBadRequest:  # a replayed tap: the list already shows this state
         pass
-
-
-# answers to reminders -------------------------------------------------------------------------------
-
-async def _markup(query: CallbackQuery, markup) -> None:
-    try:
-        await query.message.edit_reply_markup(reply_markup=markup)
-    except TelegramBadRequest:  # a repeated tap: the buttons are already as they should be
-        pass
-
-
-@router.callback_query(RemindCb.filter())
-async def reminder_answer(query: CallbackQuery, callback_data: RemindCb, db: Database, notices: Notices,
-                          clock: Clock, user: User) -> None:
-    if callback_data.action == "coming":
-        async with db.tx() as s:
-            await reminders.coming(s, notices, request_id=callback_data.rid, user=user, now=clock.now())
-        await query.answer(_("Thank you! I have told the resident you are coming."))
-        await _markup(query, calendar_ui.reminder_release(callback_data.rid))
-    elif callback_data.action == "missed":
-        async with db.tx() as s:
-            await reminders.not_held(s, notices, request_id=callback_data.rid, user=user, now=clock.now())
-        await query.answer(_("Thank you. I have told the coordinators."))
-        await _markup(query, None)
-    else:
-        raise DomainError("stale")

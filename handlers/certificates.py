@@ -5,7 +5,6 @@ from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import lazy_gettext as __
 
 from bot.certificates import pdf as certificate_pdf
 from bot.ui import texts
@@ -14,21 +13,10 @@ from bot.core.errors import DomainError
 from bot.certificates import service as certificates
 from bot.people.service import require_coordinator
 from bot.settings import Settings
-from bot.ui.texts import register_errors
 from storage.db import Database
 from storage.models import User
 
 router = Router(name="certificate")
-
-register_errors({
-    "cert_not_volunteer": __("Service certificates are issued to registered volunteers for their approved hours. "
-                             "Send /volunteer to register."),
-    "cert_no_hours": __("You have no approved service hours in that period yet, so there is nothing to certify. "
-                        "Hours count once a coordinator has approved them."),
-    "cert_bad_range": __("Please give the period as two dates, the first not after the second: "
-                         "/certificate 2026-01-01 2026-06-30"),
-    "cert_not_found": __("No certificate with the number “{number}” was issued by this station."),
-})
 
 
 @router.message(Command("certificate"))

@@ -7,7 +7,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.core.errors import DomainError
-from bot.ui.texts import ERRORS
+from bot.error_texts import ERRORS
 
 router = Router(name="fallback")
 

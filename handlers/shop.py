@@ -9,7 +9,9 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.shop import ui as shop_ui
+from bot.shop import notices as shop_notices
+from bot.shop import keyboards as shop_keyboards
+from bot.shop import texts as shop_texts
 from bot.ui import texts
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
@@ -17,7 +19,7 @@ from bot.requests.notices import Notices
 from bot.people import service as people
 from bot.shop import service as shop
 from bot.settings import Settings
-from bot.shop.ui import RedemptionCb, ShopCb
+from bot.shop.keyboards import RedemptionCb, ShopCb
 from storage.db import Database
 from storage.models import User, Volunteer
 
@@ -56,7 +58,7 @@ async def catalogue(message: Message, db: Database, user: User) -> None:
     people.require_coordinator(user)
     async with db.read() as s:
         items = await shop.items(s, only_active=False)
-    lines = [_("爱心超市 catalogue:")] + [shop_ui.catalogue_line(i) for i in items] if items else \
+    lines = [_("爱心超市 catalogue:")] + [shop_texts.catalogue_line(i) for i in items] if items else \
         [_("The 爱心超市 has no items yet.")]
     lines += ["", _("/shop_add NAME | PRICE | STOCK | MONTHLY LIMIT – add an item (the limit is optional)"),
               _("/shop_price ID POINTS, /shop_stock ID COUNT, /shop_limit ID COUNT|none – change an item"),
@@ -78,7 +80,7 @@ async def add(message: Message, command: CommandObject, db: Database, clock: Clo
     limit = shop.parse_limit(parts[3]) if len(parts) == 4 else None
     async with db.tx() as s:
         item = await shop.add_item(s, user, name=name, price=price, stock=stock, limit=limit, now=clock.now())
-    await message.answer(_("Added to the 爱心超市: {line}").format(line=shop_ui.catalogue_line(item)))
+    await message.answer(_("Added to the 爱心超市: {line}").format(line=shop_texts.catalogue_line(item)))
 
 
 CHANGES = {
@@ -97,7 +99,7 @@ async def change(message: Message, command: CommandObject, db: Database, user: U
     value = parse(raw)
     async with db.tx() as s:
         item = await shop.change_item(s, user, item_id, **{column: value})
-    await message.answer(_("Changed: {line}").format(line=shop_ui.catalogue_line(item)))
+    await message.answer(_("Changed: {line}").format(line=shop_texts.catalogue_line(item)))
 
 
 @router.message(Command("shop_off", "shop_on"))
@@ -130,12 +132,12 @@ async def browse(message: Message, db: Database, user: User) -> None:
         points = await shop.balance(s, user.id)
     lines = [_("🛒 爱心超市 – your points: {points}").format(points=points)]
     if items:
-        lines += [shop_ui.item_line(i) if i.stock > 0 else _("{name} – sold out").format(name=i.name)
+        lines += [shop_texts.item_line(i) if i.stock > 0 else _("{name} – sold out").format(name=i.name)
                   for i in items]
         lines += ["", _("Tap an item to redeem it. /redemptions shows what you have redeemed.")]
     else:
         lines.append(_("There is nothing in the 爱心超市 at the moment."))
-    await message.answer("\n".join(lines), reply_markup=shop_ui.shop_keyboard(items))
+    await message.answer("\n".join(lines), reply_markup=shop_keyboards.shop_keyboard(items))
 
 
 @router.callback_query(ShopCb.filter(F.action == "ask"))
@@ -158,14 +160,14 @@ async def ask(query: CallbackQuery, callback_data: ShopCb, db: Database, clock: 
     await query.answer()
     await query.message.answer(_("Redeem “{name}” for {price} points? You have {points}; {left} will be left.")
                                .format(name=item.name, price=item.price, points=points, left=points - item.price),
-                               reply_markup=shop_ui.confirm_keyboard(item))
+                               reply_markup=shop_keyboards.confirm_keyboard(item))
 
 
 @router.callback_query(ShopCb.filter(F.action == "yes"))
 async def confirm(query: CallbackQuery, callback_data: ShopCb, db: Database, notices: Notices, clock: Clock,
                   settings: Settings, user: User) -> None:
     async with db.tx() as s:
-        r = await shop.redeem(s, shop_ui.ShopNoticesImpl(notices), user=user, item_id=callback_data.item,
+        r = await shop.redeem(s, shop_notices.ShopNotices(notices), user=user, item_id=callback_data.item,
                               price=callback_data.price, now=clock.now(), tz=settings.tz)
         item = await shop.get_item(s, r.item_id)
         left = await shop.balance(s, user.id)
@@ -198,7 +200,7 @@ async def redemptions(message: Message, db: Database, settings: Settings, user: 
         for r, item, volunteer in waiting:
             await message.answer(_("{code} · {item} · {name} · {when}").format(
                 code=r.code, item=item.name, name=volunteer.name, when=texts.fmt_time(r.created_at, settings.tz)),
-                reply_markup=shop_ui.hand_button(r.id))
+                reply_markup=shop_keyboards.hand_button(r.id))
     if not is_volunteer:
         return
     if not mine:
@@ -207,8 +209,8 @@ async def redemptions(message: Message, db: Database, settings: Settings, user: 
     await message.answer(_("Your redemptions:"))
     for r, item in mine:
         await message.answer(_("{code} · {item} · {price} points · {status}").format(
-            code=r.code, item=item.name, price=r.price, status=shop_ui.status_name(r.status)),
-            reply_markup=shop_ui.cancel_ask(r.id) if r.status == shop.RESERVED else None)
+            code=r.code, item=item.name, price=r.price, status=shop_texts.status_name(r.status)),
+            reply_markup=shop_keyboards.cancel_ask(r.id) if r.status == shop.RESERVED else None)
 
 
 @router.callback_query(RedemptionCb.filter(F.action == "ask"))
@@ -218,14 +220,14 @@ async def cancel_ask(query: CallbackQuery, callback_data: RedemptionCb, db: Data
     if r.volunteer_id != user.id:
         raise DomainError("shop_not_yours")
     await query.answer()
-    await _edit(query, markup=shop_ui.cancel_confirm(r.id))
+    await _edit(query, markup=shop_keyboards.cancel_confirm(r.id))
 
 
 @router.callback_query(RedemptionCb.filter(F.action == "yes"))
 async def cancel_yes(query: CallbackQuery, callback_data: RedemptionCb, db: Database, notices: Notices,
                      clock: Clock, user: User) -> None:
     async with db.tx() as s:
-        r = await shop.cancel(s, shop_ui.ShopNoticesImpl(notices), user=user, redemption_id=callback_data.rid,
+        r = await shop.cancel(s, shop_notices.ShopNotices(notices), user=user, redemption_id=callback_data.rid,
                               now=clock.now())
     await query.answer(_("Cancelled: {points} points are back.").format(points=r.price))
     await _edit(query, _("{code} · cancelled, {points} points returned").format(code=r.code, points=r.price))
@@ -242,7 +244,7 @@ async def _hand(db: Database, notices: Notices, clock: Clock, user: User, *, rid
     people.require_coordinator(user)
     async with db.tx() as s:
         r = await shop.get_redemption(s, rid) if rid is not None else await shop.by_code(s, code)
-        await shop.hand_over(s, shop_ui.ShopNoticesImpl(notices), actor=user, redemption=r, now=clock.now())
+        await shop.hand_over(s, shop_notices.ShopNotices(notices), actor=user, redemption=r, now=clock.now())
         item = await shop.get_item(s, r.item_id)
     return r, item
 

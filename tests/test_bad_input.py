@@ -10,7 +10,7 @@ import pytest
 from aiogram.fsm.storage.base import StorageKey
 from sqlalchemy import func, select
 
-from bot.ui import texts
+from bot import error_texts
 from bot.people import service as people
 from storage.models import Base, LedgerEntry, OutboxMessage, Request, User, Volunteer
 from tests.fakegram import FakeGroup, FakeTelegram, FakeUser
@@ -26,7 +26,7 @@ ACCEPT = "🙋"  # the card's button; cards are in the station's default languag
 def render(app, key: str, locale: str, **params) -> str:
     """An error text as the bot's own catalogue renders it in `locale`."""
     with app.i18n.context(), app.i18n.use_locale(locale):
-        return str(texts.ERRORS[key]).format(**params)
+        return str(error_texts.ERRORS[key]).format(**params)
 
 
 def locale_of(user: FakeUser) -> str:

@@ -17,7 +17,7 @@ from typing import Any, Awaitable, Callable
 import pytest
 from sqlalchemy import func, select
 
-from bot.ui import texts
+from bot import error_texts
 from bot.activities.notices import ActivityNotices
 from bot.activities import service as activities
 from bot.certificates import service as certificates
@@ -26,7 +26,7 @@ from bot.ledger import service as ledger
 from bot.people import service as people
 from bot.requests import service as requests
 from bot.shop import service as shop
-from bot.shop.ui import ShopNoticesImpl
+from bot.shop.notices import ShopNotices
 from scheduling.holidays import CIVIC_KEYS
 from storage.models import (Activity, ActivitySignup, Certificate, CustomText, Dispute, LedgerEntry, Occurrence,
                             Redemption, Request, RequestEvent, Service, ShopItem, Skill, StationSetting, Team,
@@ -278,7 +278,7 @@ async def spare_dispute(w, user) -> Dispute:
 
 async def redemption(w, owner) -> Redemption:
     async with w.app.db.tx() as s:
-        return await shop.redeem(s, ShopNoticesImpl(w.app.notices), user=await s.get(User, owner.id), item_id=1,
+        return await shop.redeem(s, ShopNotices(w.app.notices), user=await s.get(User, owner.id), item_id=1,
                                  price=5, now=w.app.clock.now(), tz=w.app.settings.tz)
 
 
@@ -556,7 +556,7 @@ ACTIONS: dict[str, Action | list[Action]] = {
 def refusals(app, user: FakeUser) -> set[str]:
     """Every parameterless error text, in the user's language."""
     out = set()
-    for key in texts.ERRORS:
+    for key in error_texts.ERRORS:
         try:
             out.add(render(app, key, locale_of(user)))
         except (KeyError, IndexError):

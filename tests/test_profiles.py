@@ -125,7 +125,7 @@ async def test_leader_of_another_team_forged_and_stale_join_buttons(world):
             assert answer.show_alert
             assert_error(w.app, answer.text, "not_team_leader", user)
         # Unknown teams, huge ids, someone who never asked: nothing to answer.
-        for data in ("j1:ok:99:1", f"j1:ok:99999999999999999999:{w.vol.id}", f"j1:ok:1:99999999999999999999",
+        for data in ("j1:ok:99:1", f"j1:ok:99999999999999999999:{w.vol.id}", "j1:ok:1:99999999999999999999",
                      f"j1:ok:1:{w.res.id}"):
             answer = await forge(fake, w.admin, fake.bot_messages(w.admin)[-1], data)
             assert_error(w.app, answer.text, "join_decided", w.admin)

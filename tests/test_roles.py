@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.ui import texts
+from bot import error_texts
 from storage.models import Request, Service, StationSetting, Team, TeamChat, TeamMember, User, Volunteer
 from tests.fakegram import FakeGroup, FakeTelegram, FakeUser
 from tests.helpers import Station
@@ -37,7 +37,7 @@ async def tap(fake: FakeTelegram, user: FakeUser, message, button: str):
 
 def error(app, key: str, **params) -> str:
     with app.i18n.context(), app.i18n.use_locale("en"):
-        return str(texts.ERRORS[key]).format(**params)
+        return str(error_texts.ERRORS[key]).format(**params)
 
 
 def mentions(fake: FakeTelegram, chat, *needles: str) -> list[str]:

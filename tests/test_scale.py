@@ -8,7 +8,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from bot.__main__ import main
@@ -19,7 +19,6 @@ from storage.db import Database
 from storage.models import OutboxMessage, Team, User
 from tests.conftest import TOKEN, Running, make_settings
 from tests.fakegram import FakeTelegram
-from tests.helpers import Station
 from tests.test_services import NOW, RecordingNotices, draft, world  # noqa: F401  (world is a fixture)
 
 HOOK = "https://bot.example.org/tg/hook"

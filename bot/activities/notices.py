@@ -9,6 +9,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.activities import keyboards as activity_keyboards
 from bot.activities import texts as at
 from bot.ui import texts
 from bot.ui.keyboards import inline
@@ -35,7 +36,7 @@ class ActivityNotices:
         signed, waiting = await activities.counts(s, act.id)
         with self.base._in(self.base.default_locale):
             return (at.card_text(act, self.tz, await self._team_name(s, act), signed, waiting),
-                    at.card_keyboard(act))
+                    activity_keyboards.card_keyboard(act))
 
     async def card_chats(self, s: AsyncSession, act: Activity) -> list[int]:
         rows = await s.execute(select(OutboxMessage.chat_id).where(
@@ -58,7 +59,7 @@ class ActivityNotices:
                   "Bind one with /bind in the group.").format(number=act.number))
             lines.append(_("Check-in code: {code} (volunteers send /checkin {code} in a private chat with me "
                            "during the activity).").format(code=act.checkin_code))
-            return "\n".join(lines), at.organiser_keyboard(act)
+            return "\n".join(lines), activity_keyboards.organiser_keyboard(act)
         await self.base._to_user(s, act.created_by, render)
 
     async def card_changed(self, s: AsyncSession, act: Activity) -> None:
@@ -102,11 +103,11 @@ class ActivityNotices:
                     end=f"{signup.checked_out_at.astimezone(self.tz):%H:%M}",
                     hours=texts.hours(signup.proposed_minutes)))
                 rows.append([(_("✅ {name} {hours} h").format(name=name, hours=texts.hours(signup.proposed_minutes)),
-                              at.HoursOkCb(action="ok", aid=act.id, uid=signup.user_id)),
+                              activity_keyboards.HoursOkCb(action="ok", aid=act.id, uid=signup.user_id)),
                              (_("✏️ Adjust {name}").format(name=name),
-                              at.HoursOkCb(action="fix", aid=act.id, uid=signup.user_id))])
+                              activity_keyboards.HoursOkCb(action="fix", aid=act.id, uid=signup.user_id))])
         if rows:
-            rows.append([(_("✅ Approve all"), at.HoursOkCb(action="all", aid=act.id))])
+            rows.append([(_("✅ Approve all"), activity_keyboards.HoursOkCb(action="all", aid=act.id))])
         else:
             lines.append(_("Nothing left to approve."))
         return "\n".join(lines), inline(rows) if rows else None

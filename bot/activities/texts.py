@@ -3,17 +3,13 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
 from bot.ui import texts
-from bot.ui.keyboards import inline
-from bot.ui.texts import register_errors
 from storage.models import Activity
 
-register_errors({
+ERRORS = {
     "act_missing": __("This activity does not exist."),
     "act_not_publisher": __("Only a coordinator, or a team leader for his own team, can publish an activity."),
     "act_not_manager": __("Only the activity's organiser, its team leader or a coordinator can do this."),
@@ -41,30 +37,7 @@ register_errors({
     "act_not_closed": __("Hours can be approved once the activity is closed."),
     "act_nothing_to_approve": __("There are no hours left to approve here."),
     "act_zero_hours": __("No hours were recorded for this volunteer; use “Adjust” to enter them."),
-})
-
-
-class SignCb(CallbackData, prefix="ac1"):
-    """Sign up / cancel sign-up on a group card."""
-    action: str  # in | out
-    aid: int
-
-
-class PublishCb(CallbackData, prefix="ak1"):
-    """Steps of the publishing conversation, and the organiser's cancel button."""
-    action: str
-    value: str = ""
-
-
-class CheckinCb(CallbackData, prefix="ci1"):
-    action: str  # post | in | out
-    aid: int
-
-
-class HoursOkCb(CallbackData, prefix="ah1"):
-    action: str  # close | ok | all | fix
-    aid: int
-    uid: int = 0
+}
 
 
 def who(team_name: str | None) -> str:
@@ -95,19 +68,3 @@ def card_text(act: Activity, tz: ZoneInfo, team_name: str | None, signed: int, w
     return "\n".join(lines)
 
 
-def card_keyboard(act: Activity) -> InlineKeyboardMarkup | None:
-    if act.status != "published":
-        return None
-    return inline([[(_("🙋 Sign up"), SignCb(action="in", aid=act.id)),
-                    (_("Cancel sign-up"), SignCb(action="out", aid=act.id))]])
-
-
-def organiser_keyboard(act: Activity) -> InlineKeyboardMarkup:
-    return inline([[(_("📍 Post check-in buttons"), CheckinCb(action="post", aid=act.id))],
-                   [(_("🏁 Close and approve hours"), HoursOkCb(action="close", aid=act.id))],
-                   [(_("❌ Cancel the activity"), PublishCb(action="cancel", value=str(act.id)))]])
-
-
-def checkin_keyboard(act: Activity) -> InlineKeyboardMarkup:
-    return inline([[(_("✅ Check in"), CheckinCb(action="in", aid=act.id)),
-                    (_("👋 Check out"), CheckinCb(action="out", aid=act.id))]])

@@ -7,7 +7,6 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
 from bot.ui import texts
-from bot.ui.texts import register_errors
 from storage.models import LedgerEntry
 
 STAR_NAMES = {1: __("1-star volunteer"), 2: __("2-star volunteer"), 3: __("3-star volunteer"),
@@ -16,7 +15,7 @@ STAR_NAMES = {1: __("1-star volunteer"), 2: __("2-star volunteer"), 3: __("3-sta
 KIND_NAMES = {"service": __("service hours"), "reversal": __("reversal"), "correction": __("correction"),
               "redeem": __("points exchanged"), "refund": __("points refunded")}
 
-register_errors({
+ERRORS = {
     "ledger_no_entry": __("This ledger entry does not exist."),
     "ledger_not_your_entry": __("This is not one of your ledger entries."),
     "ledger_not_disputable": __("Only entries with service hours can be disputed."),
@@ -30,7 +29,7 @@ register_errors({
     "vote_too_few": __("Fewer than two volunteers can be named publicly; a vote needs at least two."),
     "vote_already_open": __("The vote for this month has already been opened in that group."),
     "vote_no_group": __("This team has no bound group."),
-})
+}
 
 
 def star_name(level: int) -> str:

@@ -51,3 +51,8 @@ def profile() -> InlineKeyboardMarkup:
 def archive_confirm(team_id: int) -> InlineKeyboardMarkup:
     return inline([[(_("Yes, archive it"), TeamAdminCb(action="archive", team=team_id)),
                     (_("No, keep it"), TeamAdminCb(action="keep", team=team_id))]])
+
+
+class TeamPickCb(CallbackData, prefix="p1"):
+    """Team choice during volunteer registration."""
+    team: int

@@ -1,9 +1,8 @@
 """Error texts of profiles, teams, roles and 帮办 ordering."""
 from aiogram.utils.i18n import lazy_gettext as __
 
-from bot.ui.texts import register_errors
 
-register_errors({
+ERRORS = {
     "not_team_leader": __("Only a coordinator or the leader of this team can do this."),
     "not_registered": __("You are not registered as a volunteer yet. Send /volunteer to register."),
     "join_pending": __("You have already asked to join “{team}”; its leader or a coordinator will answer soon."),
@@ -14,4 +13,4 @@ register_errors({
     "skill_exists": __("The skill “{name}” is already on the list."),
     "leader_not_volunteer": __("Only a registered volunteer can lead a team. They must send /volunteer first."),
     "not_leader": __("They are not a leader of team “{team}”."),
-})
+}

@@ -8,9 +8,9 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
 from bot.reports.service import WEEK, Period, Report
-from bot.ui.texts import hours, register_errors
+from bot.ui.texts import hours
 
-register_errors({
+ERRORS = {
     "report_usage": __("Usage: /report week [a day of the week, e.g. 2026-11-16] or /report month "
                        "[e.g. 2026-10]. Without a date: the current week or month so far. For coordinators, "
                        "and for team leaders (their own team)."),
@@ -18,7 +18,7 @@ register_errors({
     "report_bad_week": __("“{value}” is not a date I can read. Please write any day of the week like 2026-11-16."),
     "report_future": __("{label} has not begun yet, so there is nothing to report."),
     "report_not_allowed": __("Only coordinators, and team leaders for their own team, can see reports."),
-})
+}
 
 KINDS = {"service": __("approved service"), "correction": __("correction"), "reversal": __("reversal of an entry")}
 

@@ -15,7 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.ui import keyboards
+from bot.requests import keyboards as request_keyboards
 from bot.ui import texts
 from bot.core.clock import Clock
 from bot.ledger import service as ledger
@@ -122,14 +122,14 @@ class Notices:
     async def review_needed(self, s: AsyncSession, req: Request) -> None:
         async def render():
             return "\n".join([_("📥 New request to review:"), await self.summary(s, req, private=True)]), \
-                keyboards.review(req.id)
+                request_keyboards.review(req.id)
         await self._to_coordinators(s, render)
 
     async def dispatched(self, s: AsyncSession, req: Request, chats: list[int]) -> None:
         for chat_id in chats:
             with self._in(self.default_locale):
                 text = await self._card_text(s, req, _("Status: waiting for a volunteer"))
-                kb = keyboards.card(req.id)
+                kb = request_keyboards.card(req.id)
             self._put(s, chat_id, text, kb, ref=f"card:{req.id}")
         if not chats:
             team = await s.get(Team, req.team_id) if req.team_id else None
@@ -157,13 +157,13 @@ class Notices:
                               await self.summary(s, req, private=True),
                               _("Please keep the address and phone to yourself. When the service is done, "
                                 "tap “Service done”.")])
-            kb = keyboards.task(req.id)
+            kb = request_keyboards.task(req.id)
         self._put(s, volunteer.user_id, text, kb)
 
     async def released(self, s: AsyncSession, req: Request, volunteer: Volunteer) -> None:
         with self._in(self.default_locale):
             line = _("Status: waiting for a volunteer (released by {name})").format(name=volunteer.name)
-        await self._edit_cards(s, req, line, markup=lambda: keyboards.card(req.id))
+        await self._edit_cards(s, req, line, markup=lambda: request_keyboards.card(req.id))
         await self._to_user(s, req.resident_id, lambda: _(
             "ℹ️ The volunteer can no longer come for request {number}. It is open again for other volunteers."
         ).format(number=texts.number(req)))
@@ -177,7 +177,7 @@ class Notices:
             "🧾 Volunteer {name} reports that request {number} is done ({hours} h). "
             "Please confirm and rate the service:").format(name=name, number=texts.number(req),
                                                          hours=texts.hours(req.reported_minutes)),
-            keyboards.rate(req.id)))
+            request_keyboards.rate(req.id)))
         await self._to_user(s, req.claimer_id, lambda: _(
             "Thank you! I have asked the resident to confirm request {number}; "
             "a coordinator will then approve your {hours} h.").format(number=texts.number(req),
@@ -192,7 +192,7 @@ class Notices:
         await self._to_coordinators(s, lambda: (
             _("🕒 Hours to approve: request {number}, volunteer {name}, {hours} h, rated {stars} of 5.").format(
                 number=texts.number(req), name=name, hours=texts.hours(req.reported_minutes), stars=req.rating),
-            keyboards.approve(req.id)), skip=req.claimer_id)
+            request_keyboards.approve(req.id)), skip=req.claimer_id)
 
     async def approved(self, s: AsyncSession, req: Request, corrected: bool) -> None:
         total = await ledger.totals(s, req.claimer_id)
@@ -236,7 +236,7 @@ class Notices:
         for chat_id in chats:
             with self._in(self.default_locale):
                 text = await self._card_text(s, req, _("Status: still waiting for a volunteer (posted again)"))
-                kb = keyboards.card(req.id)
+                kb = request_keyboards.card(req.id)
             self._put(s, chat_id, text, kb, ref=f"card:{req.id}")
         await self._to_coordinators(s, lambda: (
             _("⏰ Request {number} has not been taken for {hours} h. I have posted it again to the team's groups.")
@@ -259,7 +259,7 @@ class Notices:
             _("🕒 Hours to approve: request {number}, volunteer {name}, {hours} h. "
               "The resident has not confirmed or rated it within 72 h.").format(
                 number=texts.number(req), name=name, hours=texts.hours(req.reported_minutes)),
-            keyboards.approve(req.id)), skip=req.claimer_id)
+            request_keyboards.approve(req.id)), skip=req.claimer_id)
 
     # ledger, disputes, star levels (bot/ledger_notices.py) ------------------------------------
 

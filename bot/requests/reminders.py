@@ -23,7 +23,7 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.calendar import keyboards as calendar_ui
+from bot.requests import keyboards as request_keyboards
 from bot.ui import texts
 from bot.core.errors import DomainError
 from bot.requests.notices import Notices
@@ -97,7 +97,7 @@ async def _remind(s: AsyncSession, notices: Notices, req: Request) -> None:
                 number=texts.number(req), window=texts.fmt_window(req.window_start, req.window_end, notices.tz)),
             await notices.summary(s, req, private=True),
             _("If you cannot come after all, tap “Release” so that another volunteer can take it.")]), \
-            calendar_ui.reminder(req.id)
+            request_keyboards.reminder(req.id)
     await notices._to_user(s, req.claimer_id, render)
 
 
@@ -108,7 +108,7 @@ async def _ask(s: AsyncSession, notices: Notices, req: Request) -> None:
                 number=texts.number(req), end=texts.fmt_time(req.window_end, notices.tz)),
             await notices.summary(s, req, private=False),
             _("If the service took place, tap “Service done”. If it did not, tell me and I will let the "
-              "coordinators know.")]), calendar_ui.overdue(req.id)
+              "coordinators know.")]), request_keyboards.overdue(req.id)
     await notices._to_user(s, req.claimer_id, render)
 
 

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
-from bot.core.errors import DomainError
 from storage.models import Request, Service
 
 STATUS = {
@@ -78,19 +77,6 @@ ERRORS = {
     "private_only": __("Please use this command in a private chat with me."),
     "usage": __("Usage: {usage}"),
 }
-
-
-def register_errors(more: dict) -> None:
-    """A feature's own error texts (kept in its texts module), by DomainError code."""
-    clash = set(more) & set(ERRORS)
-    if clash - {k for k in clash if ERRORS[k] is more[k]}:
-        raise ValueError(f"error codes defined twice: {sorted(clash)}")
-    ERRORS.update(more)
-
-
-def error_text(exc: DomainError) -> str:
-    template = ERRORS.get(exc.code, ERRORS["bad_state"])
-    return str(template).format(**exc.params)
 
 
 def local(dt: datetime, tz: ZoneInfo) -> datetime:

@@ -15,7 +15,7 @@ from aiogram.utils.i18n import lazy_gettext as __
 from bot.ui import texts
 from bot.core import dates as when
 from bot.activities.notices import ActivityNotices
-from bot.activities.texts import PublishCb
+from bot.activities.keyboards import PublishCb
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
 from bot.ui.keyboards import field_picker, inline

@@ -10,7 +10,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.ui import texts
 from bot.activities.notices import ActivityNotices
-from bot.activities.texts import CheckinCb, HoursOkCb, PublishCb, SignCb, checkin_keyboard
+from bot.activities.keyboards import CheckinCb, HoursOkCb, PublishCb, SignCb, checkin_keyboard
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
 from bot.ui.keyboards import inline

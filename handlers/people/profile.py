@@ -8,9 +8,8 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
 
-from bot.ui import keyboards  # noqa: F401 (profile_texts: error texts)
+from bot.ui import keyboards
 from bot.people import keyboards as profile_keyboards
-from bot.people import texts as profile_texts
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
 from bot.ui.keyboards import inline

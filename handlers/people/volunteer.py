@@ -13,7 +13,8 @@ from bot.ui import keyboards
 from bot.people import keyboards as profile_keyboards
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
-from bot.ui.keyboards import TeamPickCb, inline
+from bot.ui.keyboards import inline
+from bot.people.keyboards import TeamPickCb
 from bot.requests.notices import Notices
 from bot.people.keyboards import SkillCb
 from bot.people.notices import ProfileNotices

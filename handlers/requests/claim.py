@@ -8,7 +8,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.ui import texts
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
-from bot.ui.keyboards import CardCb, TaskCb
+from bot.requests.keyboards import CardCb, TaskCb
 from bot.core.locks import KeyedLocks
 from bot.requests.notices import Notices
 from bot.requests import service as requests

@@ -8,11 +8,11 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.ui import keyboards
+from bot.requests import keyboards as request_keyboards
 from bot.ui import texts
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
-from bot.ui.keyboards import ApproveCb, HoursCb, RateCb, TaskCb
+from bot.requests.keyboards import ApproveCb, HoursCb, RateCb, TaskCb
 from bot.requests.notices import Notices
 from bot.people import service as people
 from bot.requests import service as requests
@@ -56,7 +56,7 @@ async def ask_hours(query: CallbackQuery, callback_data: TaskCb, state: FSMConte
     await query.answer()
     await query.message.answer(_("How many hours did the service of request {number} take? Tap or type a number "
                                  "(in half hours, at most {max_hours:g}).").format(
-        number=texts.number(req), max_hours=limit / 60), reply_markup=keyboards.hours(req.id, limit))
+        number=texts.number(req), max_hours=limit / 60), reply_markup=request_keyboards.hours(req.id, limit))
 
 
 async def _report(rid: int, minutes: int, db: Database, notices: Notices, clock: Clock, user: User):

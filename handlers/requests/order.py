@@ -16,7 +16,8 @@ from bot.ui import texts
 from bot.core import dates as when
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
-from bot.ui.keyboards import OrderCb, field_picker, inline
+from bot.ui.keyboards import field_picker, inline
+from bot.requests.keyboards import OrderCb
 from bot.requests.notices import Notices
 from bot.menu import service as menu
 from bot.requests import service as requests

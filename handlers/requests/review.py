@@ -9,7 +9,8 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.ui import texts
 from bot.core.clock import Clock
-from bot.ui.keyboards import ReviewCb, inline
+from bot.ui.keyboards import inline
+from bot.requests.keyboards import ReviewCb
 from bot.requests.notices import Notices
 from bot.people import service as people
 from bot.requests import service as requests

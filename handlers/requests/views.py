@@ -9,11 +9,11 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from sqlalchemy import select
 
-from bot.ui import keyboards
+from bot.requests import keyboards as request_keyboards
 from bot.ui import texts
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
-from bot.ui.keyboards import CancelCb
+from bot.requests.keyboards import CancelCb
 from bot.requests.notices import Notices
 from bot.outbox import delivery
 from bot.ledger import service as ledger
@@ -41,7 +41,7 @@ async def my_requests(message: Message, db: Database, settings: Settings, user: 
         return
     await message.answer(_("Your requests:"))
     for req in mine:
-        kb = keyboards.cancel_ask(req.id) if req.status in requests.ACTIVE else None
+        kb = request_keyboards.cancel_ask(req.id) if req.status in requests.ACTIVE else None
         await message.answer(_line(req, settings), reply_markup=kb)
 
 
@@ -136,12 +136,12 @@ async def cancel_by_number(message: Message, command: CommandObject, db: Databas
     if req.resident_id != user.id:
         people.require_coordinator(user)
     await message.answer(_("Cancel request {number}? Everyone involved will be told.").format(
-        number=texts.number(req)), reply_markup=keyboards.cancel_confirm(req.id))
+        number=texts.number(req)), reply_markup=request_keyboards.cancel_confirm(req.id))
 
 
 @router.callback_query(CancelCb.filter(F.action == "ask"))
 async def cancel_ask(query: CallbackQuery, callback_data: CancelCb) -> None:
-    await query.message.edit_reply_markup(reply_markup=keyboards.cancel_confirm(callback_data.rid))
+    await query.message.edit_reply_markup(reply_markup=request_keyboards.cancel_confirm(callback_data.rid))
     await query.answer()
 
 

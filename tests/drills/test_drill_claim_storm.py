@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import random
 
-import pytest
 from sqlalchemy import func, select
 
 from storage.models import Request, RequestEvent

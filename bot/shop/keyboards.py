@@ -1,0 +1,44 @@
+"""爱心超市 buttons."""
+from __future__ import annotations
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+
+from bot.ui.keyboards import inline
+from storage.models import ShopItem
+
+
+class ShopCb(CallbackData, prefix="s1"):
+    action: str  # ask | yes | no
+    item: int
+    price: int = 0
+
+
+class RedemptionCb(CallbackData, prefix="rd1"):
+    action: str  # ask | yes | no | hand
+    rid: int
+
+
+def shop_keyboard(items: list[ShopItem]) -> InlineKeyboardMarkup | None:
+    rows = [[(f"🎁 {item.name} · {item.price}", ShopCb(action="ask", item=item.id))]
+            for item in items if item.stock > 0]
+    return inline(rows) if rows else None
+
+
+def confirm_keyboard(item: ShopItem) -> InlineKeyboardMarkup:
+    return inline([[(_("✅ Yes, redeem"), ShopCb(action="yes", item=item.id, price=item.price)),
+                    (_("✖️ No"), ShopCb(action="no", item=item.id))]])
+
+
+def cancel_ask(rid: int) -> InlineKeyboardMarkup:
+    return inline([[(_("Cancel redemption"), RedemptionCb(action="ask", rid=rid))]])
+
+
+def cancel_confirm(rid: int) -> InlineKeyboardMarkup:
+    return inline([[(_("Yes, cancel it"), RedemptionCb(action="yes", rid=rid)),
+                    (_("No, keep it"), RedemptionCb(action="no", rid=rid))]])
+
+
+def hand_button(rid: int) -> InlineKeyboardMarkup:
+    return inline([[(_("📦 Handed over"), RedemptionCb(action="hand", rid=rid))]])
