@@ -27,7 +27,7 @@ from bot.settings import Settings
 from scheduling import jobs
 from bot.calendar.service import civic_enabled
 from scheduling.occurrences import DISABLED, PROCESS_ID, QUEUED, SKIPPED, claim
-from bot.calendar.posts import Due, due_between, queue_post
+from bot.calendar.jobs import Due, due_between, queue_post
 from storage.db import Database
 from storage.models import Occurrence, StationSetting
 

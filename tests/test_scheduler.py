@@ -13,7 +13,7 @@ from bot.core.i18n import make_i18n
 from bot.settings import Settings
 from scheduling.holidays import scheduled_posts
 from scheduling.occurrences import claim
-from bot.calendar.posts import occurrence_key
+from bot.calendar.jobs import occurrence_key
 from scheduling.scheduler import Scheduler
 from scheduling.themes import default_theme
 from storage.db import Database
