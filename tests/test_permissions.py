@@ -1,8 +1,8 @@
-"""The README's “Roles and permissions” table, checked cell by cell through the fake Telegram.
+"""The “Roles and permissions” table of docs/commands.md, checked cell by cell through the fake Telegram.
 
 Each row of the table names an ACTION below; for every role (column) the action is run as a user of
 that role: ✅ must take effect (and not be a refusal), ❌ must be a polite refusal in the user's
-language and change nothing. Adding a row to the README without an action here fails the test.
+language and change nothing. Adding a row to the table without an action here fails the test.
 """
 from __future__ import annotations
 
@@ -35,12 +35,14 @@ from tests.fakegram import FakeUser
 from tests.helpers import Station
 from tests.test_bad_input import Unchanged, locale_of, render, settled
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+# The repository's root, wherever this file sits under tests/.
+ROOT = next(folder for folder in Path(__file__).resolve().parents if (folder / "pyproject.toml").is_file())
+COMMANDS_DOC = ROOT / "docs" / "commands.md"
 ROLES = ("resident", "volunteer", "team leader", "coordinator", "admin")
 
 
 def permission_table() -> dict[str, dict[str, bool]]:
-    text = README.read_text(encoding="utf-8").split("## Roles and permissions", 1)[1].split("\n## ", 1)[0]
+    text = COMMANDS_DOC.read_text(encoding="utf-8").split("\n## Roles and permissions\n", 1)[1].split("\n## ", 1)[0]
     rows = [line for line in text.splitlines() if line.startswith("|")]
     header = [c.strip() for c in re.split(r"(?<!\\)\|", rows[0])[1:-1]]
     assert tuple(header[1:]) == ROLES, header
