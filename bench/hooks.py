@@ -13,7 +13,7 @@ TZ = ZoneInfo("Asia/Shanghai")
 
 
 async def me_report(db: Database, user_id: int) -> object:
-    """`/me`: totals, this month and this year, in one aggregate (bot.services.ledger.summary)."""
+    """`/me`: totals, this month and this year, in one aggregate (bot.ledger.service.summary)."""
     today = datetime.now(TZ).date()
     month_start, _ = ranking.month_bounds(today.year, today.month, TZ)
     year_start, _ = ranking.year_bounds(today.year, TZ)
@@ -22,7 +22,7 @@ async def me_report(db: Database, user_id: int) -> object:
 
 
 async def month_report(db: Database, start: datetime, end: datetime) -> object:
-    """The 月小结 of the month `start` falls in (bot.services.reports.build_report), as `/report month` builds it."""
+    """The 月小结 of the month `start` falls in (bot.reports.service.build_report), as `/report month` builds it."""
     local = start.astimezone(TZ)
     period = reports.month_of(local.year, local.month)
     async with db.read() as s:

@@ -1,5 +1,5 @@
 """PostgreSQL's answer latency alone: the benchmark's paced mix (50 updates/s), several runs, each on a fresh
-database, with the slowest answers of each run and when they came (README "What bounds the misses").
+database, with the slowest answers of each run and when they came (docs/testing.md "What bounds the misses").
 
     TEST_DATABASE_URL=postgresql+asyncpg://... python -m bench.pg_latency [runs]
 """

@@ -2,7 +2,7 @@
 
     python -m bench.run            (or python bench/run.py; BENCH_QUICK=1 for a short run)
 
-Prints a table, then as its LAST LINE one JSON object (keys in README "## Benchmark"). PostgreSQL figures
+Prints a table, then as its LAST LINE one JSON object (keys in docs/testing.md "## Benchmark"). PostgreSQL figures
 (pg_*) when TEST_DATABASE_URL (or BENCH_DATABASE_URL) reaches a server. Not run by CI."""
 from __future__ import annotations
 
