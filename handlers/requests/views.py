@@ -98,6 +98,7 @@ EVENT_NAMES = {
     "claimed": __("taken"), "released": __("released"), "reported": __("reported done"),
     "confirmed": __("confirmed and rated"), "commented": __("commented"), "approved": __("hours approved"),
     "corrected": __("hours corrected and approved"), "cancelled": __("cancelled"),
+    "coming": __("confirmed coming"), "not_held": __("said it did not take place"),  # answers to reminders
 }
 
 
