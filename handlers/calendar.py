@@ -80,7 +80,8 @@ async def theme(message: Message, command: CommandObject, state: FSMContext, db:
         await state.set_state(ThemeEdit.title)
         await state.update_data({PENDING: None, "theme_month": month})
         await message.answer(_("Changing the theme of month {month} step by step (/cancel stops). "
-                               "Send the new title, or “-” to keep it:\n{title}").format(month=month, title=current.title))
+                               "Send the new title, or “-” to keep it:\n{title}").format(month=month,
+                                                                                        title=current.title))
         return
     await _preview(message, state, user, calendar.parse_theme(current, rest))
 

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import contextvars
 import sqlite3
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 import aiosqlite
 from aiosqlite.context import contextmanager
@@ -30,7 +31,7 @@ class Cursor(aiosqlite.Cursor):
         # RETURNING rows too: SQLite finishes such a statement only when its rows are read
         return self._cursor.fetchall() if self._cursor.description else []
 
-    async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> "Cursor":
+    async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> Cursor:
         self._rows = await self._execute(self._run, sql, [] if parameters is None else parameters)
         return self
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from contextlib import asynccontextmanager
-from typing import AsyncIterator, Hashable
+from collections.abc import AsyncIterator, Hashable
 
 
 class KeyedLocks:

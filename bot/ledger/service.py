@@ -103,7 +103,8 @@ async def all_totals(s: AsyncSession) -> dict[int, Totals]:
     return {vid: Totals(int(m), int(p)) for vid, m, p in rows.all()}
 
 
-async def page(s: AsyncSession, volunteer_id: int, page_no: int = 0, size: int = PAGE) -> tuple[list[LedgerEntry], bool]:
+async def page(s: AsyncSession, volunteer_id: int, page_no: int = 0,
+               size: int = PAGE) -> tuple[list[LedgerEntry], bool]:
     """One page of a volunteer's entries, newest first; and whether there is an older page."""
     rows = (await s.execute(select(LedgerEntry).where(LedgerEntry.volunteer_id == volunteer_id)
                             .order_by(LedgerEntry.id.desc()).offset(page_no * size).limit(size + 1))).scalars().all()

@@ -279,7 +279,8 @@ class OutboxSender:
     async def _retry(self, row: OutboxMessage, delay: float, error: str, count: bool = True,
                      quiet: bool = False) -> None:
         at = self.clock.now() + timedelta(seconds=delay)
-        (log.debug if quiet else log.warning)("outbox row %s to %s: retry in %.1fs (%s)", row.id, row.chat_id, delay, error)
+        (log.debug if quiet else log.warning)("outbox row %s to %s: retry in %.1fs (%s)",
+                                              row.id, row.chat_id, delay, error)
         async with self.db.tx() as s:
             await s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
                 next_attempt_at=at, locked_until=None, error=error[:300],

@@ -27,8 +27,8 @@ router = Router(name="views")
 
 
 def _line(req: Request, settings: Settings) -> str:
-    return f"{texts.number(req)} · {texts.fmt_window(req.window_start, req.window_end, settings.tz)} · " \
-           f"{req.area} · {texts.status_name(req.status)}"
+    return (f"{texts.number(req)} · {texts.fmt_window(req.window_start, req.window_end, settings.tz)} · "
+            f"{req.area} · {texts.status_name(req.status)}")
 
 
 @router.message(Command("my"))
@@ -120,8 +120,9 @@ async def history(message: Message, command: CommandObject, db: Database, settin
     for event in events:
         who = _("resident") if event.actor_id == req.resident_id else names.get(event.actor_id, str(event.actor_id))
         lines.append(f"{texts.fmt_time(event.created_at, settings.tz)} {EVENT_NAMES.get(event.kind, event.kind)} "
-                     f"({who})" + (f": {event.detail}" if event.kind in ("rejected", "approved", "corrected", "cancelled")
-                                   and event.detail else ""))
+                     f"({who})" + (f": {event.detail}"
+                                   if event.kind in ("rejected", "approved", "corrected", "cancelled") and event.detail
+                                   else ""))
     await answer_long(message, "\n".join(lines))
 
 
