@@ -88,7 +88,9 @@ async def correct(s: AsyncSession, notices: DisputeNotices, *, actor: User, disp
     _, fixed = await ledger.correct(s, entry_id=dispute.entry_id, minutes=minutes, reason=reason,
                                     actor_id=actor.id, points_per_hour=points_per_hour, now=now)
     await stars.after_credit(s, notices, dispute.volunteer_id, now)
-    await notices.dispute_resolved(s, dispute, await s.get(LedgerEntry, dispute.entry_id), fixed)
+    entry = await s.get(LedgerEntry, dispute.entry_id)
+    assert entry is not None  # ledger entries are never deleted
+    await notices.dispute_resolved(s, dispute, entry, fixed)
     return dispute
 
 
@@ -97,5 +99,7 @@ async def reject(s: AsyncSession, notices: DisputeNotices, *, actor: User, dispu
     dispute = await get_open(s, actor, dispute_id)
     reason = validate.text(reason, "reason")
     await _close(s, dispute, REJECTED, actor, reason, now)
-    await notices.dispute_resolved(s, dispute, await s.get(LedgerEntry, dispute.entry_id), None)
+    entry = await s.get(LedgerEntry, dispute.entry_id)
+    assert entry is not None  # ledger entries are never deleted
+    await notices.dispute_resolved(s, dispute, entry, None)
     return dispute
