@@ -86,7 +86,7 @@ def check_deadline(deadline: datetime | None, starts_at: datetime, now: datetime
         raise DomainError("act_bad_deadline")
 
 
-def capacity(value: str | int) -> int:
+def capacity(value: str | int | None) -> int:
     raw = str(value).strip()
     if not raw.isdecimal() or not 1 <= int(raw) <= MAX_CAPACITY:
         raise DomainError("act_bad_capacity", limit=MAX_CAPACITY)
@@ -353,7 +353,7 @@ def in_window(act: Activity, now: datetime) -> bool:
     return act.starts_at - CHECKIN_EARLY <= now <= act.ends_at
 
 
-async def by_code(s: AsyncSession, code: str) -> Activity:
+async def by_code(s: AsyncSession, code: str | None) -> Activity:
     code = (code or "").strip()
     act = (await s.execute(select(Activity).where(Activity.checkin_code == code, Activity.status == PUBLISHED)
                            )).scalars().first() if code.isdecimal() else None

@@ -17,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.errors import DomainError
 from bot.people.service import require_coordinator
-from scheduling.holidays import CIVIC_KEYS, EVENT_NAMES
+from scheduling.holidays import CIVIC_KEYS
+from scheduling.holidays import EVENT_NAMES as EVENT_NAMES  # handlers list the festivals from here
 from scheduling.themes import FESTIVAL_ACTIVITIES, default_theme
 from storage.models import Activity, CustomText, StationSetting, User
 

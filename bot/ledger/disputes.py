@@ -37,7 +37,7 @@ async def own_entry(s: AsyncSession, user: User, entry_id: int) -> LedgerEntry:
     return entry
 
 
-async def open_dispute(s: AsyncSession, notices: DisputeNotices, *, user: User, entry_id: int, text: str,
+async def open_dispute(s: AsyncSession, notices: DisputeNotices, *, user: User, entry_id: int, text: str | None,
                        now: datetime) -> Dispute:
     if await s.get(Volunteer, user.id) is None:
         raise DomainError("not_volunteer")
@@ -81,7 +81,7 @@ async def _close(s: AsyncSession, dispute: Dispute, status: str, actor: User, re
 
 
 async def correct(s: AsyncSession, notices: DisputeNotices, *, actor: User, dispute_id: int, minutes: int,
-                  reason: str, points_per_hour: int, now: datetime) -> Dispute:
+                  reason: str | None, points_per_hour: int, now: datetime) -> Dispute:
     dispute = await get_open(s, actor, dispute_id)
     reason = validate.text(reason, "reason")
     await _close(s, dispute, CORRECTED, actor, reason, now)
@@ -94,7 +94,7 @@ async def correct(s: AsyncSession, notices: DisputeNotices, *, actor: User, disp
     return dispute
 
 
-async def reject(s: AsyncSession, notices: DisputeNotices, *, actor: User, dispute_id: int, reason: str,
+async def reject(s: AsyncSession, notices: DisputeNotices, *, actor: User, dispute_id: int, reason: str | None,
                  now: datetime) -> Dispute:
     dispute = await get_open(s, actor, dispute_id)
     reason = validate.text(reason, "reason")

@@ -180,7 +180,7 @@ async def dispatch(s: AsyncSession, notices: Notices, *, request_id: int, actor:
     return req
 
 
-async def reject(s: AsyncSession, notices: Notices, *, request_id: int, actor: User, reason: str,
+async def reject(s: AsyncSession, notices: Notices, *, request_id: int, actor: User, reason: str | None,
                  now: datetime) -> Request:
     require_coordinator(actor)
     reason = validate.text(reason, "reason")
@@ -281,7 +281,7 @@ async def confirm(s: AsyncSession, notices: Notices, *, request_id: int, user: U
     return req
 
 
-async def comment(s: AsyncSession, *, request_id: int, user: User, text: str, now: datetime) -> Request:
+async def comment(s: AsyncSession, *, request_id: int, user: User, text: str | None, now: datetime) -> Request:
     req = await get(s, request_id)
     if req.resident_id != user.id:
         raise DomainError("not_your_request")

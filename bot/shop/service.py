@@ -175,7 +175,7 @@ async def get_redemption(s: AsyncSession, redemption_id: int) -> Redemption:
     return r
 
 
-async def by_code(s: AsyncSession, typed: str) -> Redemption:
+async def by_code(s: AsyncSession, typed: str | None) -> Redemption:
     code = (validate.key(typed) or "").upper()
     r = (await s.execute(select(Redemption).where(Redemption.code == code))).scalars().first() if code else None
     if r is None:

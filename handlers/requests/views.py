@@ -20,6 +20,7 @@ from bot.ledger import service as ledger
 from bot.people import service as people
 from bot.requests import service as requests
 from bot.settings import Settings
+from bot.ui.tapped import editable
 from storage.db import Database
 from storage.models import Request, User, Volunteer
 
@@ -113,7 +114,8 @@ async def history(message: Message, command: CommandObject, db: Database, settin
         events = await requests.history(s, req)
         summary = await notices.summary(s, req, private=people.is_coordinator(user) or user.id == req.resident_id)
         actors = {e.actor_id for e in events}
-        names = {u.id: u.full_name for u in (await s.execute(select(User).where(User.id.in_(actors)))).scalars()}
+        names: dict[int | None, str] = {
+            u.id: u.full_name for u in (await s.execute(select(User).where(User.id.in_(actors)))).scalars()}
         names |= {v.user_id: v.name for v in (await s.execute(
             select(Volunteer).where(Volunteer.user_id.in_(actors)))).scalars()}
     lines = [summary, "", _("History:")]
@@ -142,7 +144,7 @@ async def cancel_by_number(message: Message, command: CommandObject, db: Databas
 
 @router.callback_query(CancelCb.filter(F.action == "ask"))
 async def cancel_ask(query: CallbackQuery, callback_data: CancelCb) -> None:
-    await query.message.edit_reply_markup(reply_markup=request_keyboards.cancel_confirm(callback_data.rid))
+    await editable(query).edit_reply_markup(reply_markup=request_keyboards.cancel_confirm(callback_data.rid))
     await query.answer()
 
 
@@ -152,10 +154,10 @@ async def cancel_yes(query: CallbackQuery, callback_data: CancelCb, db: Database
     async with db.tx() as s:
         req = await requests.cancel(s, notices, request_id=callback_data.rid, user=user, now=clock.now())
     await query.answer(_("Request {number} cancelled.").format(number=texts.number(req)))
-    await query.message.edit_reply_markup(reply_markup=None)
+    await editable(query).edit_reply_markup(reply_markup=None)
 
 
 @router.callback_query(CancelCb.filter(F.action == "no"))
 async def cancel_no(query: CallbackQuery) -> None:
     await query.answer(_("Nothing was changed."))
-    await query.message.edit_reply_markup(reply_markup=None)
+    await editable(query).edit_reply_markup(reply_markup=None)
