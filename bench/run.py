@@ -35,7 +35,7 @@ def pct(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
 class BotProcess:
@@ -46,7 +46,7 @@ class BotProcess:
         self.argv, self.env = argv, env
         self.proc: subprocess.Popen | None = None
 
-    async def start(self, fake: FakeTelegram) -> "BotProcess":
+    async def start(self, fake: FakeTelegram) -> BotProcess:
         # a bot started before (the in-process set-up) must have let go of its long poll
         await fake.pulse.wait_until(lambda: fake.updates.waiting == 0, 30)
         env = dict(os.environ, BOT_TOKEN=TOKEN, TELEGRAM_API_URL=fake.base_url, **self.env)

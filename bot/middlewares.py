@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Awaitable, Callable
+from typing import Any
+from collections.abc import Awaitable, Callable
 
 from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update
+from aiogram.types import User as TgUser
 from aiogram.utils.i18n import I18nMiddleware
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
@@ -16,7 +18,7 @@ from bot.core.i18n import pick_locale
 from bot.people import service as people
 from bot.error_texts import error_text
 from storage.db import Database, DuplicateUpdate, UpdateMark, current_update
-from storage.models import ProcessedUpdate
+from storage.models import ProcessedUpdate, User
 
 log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -30,7 +32,8 @@ class UpdateMiddleware(BaseMiddleware):
         self.db, self.clock, self.admin_ids, self.default_locale = db, clock, admin_ids, default_locale
         self.handling: set[int] = set()  # update ids being handled in this process right now
 
-    async def __call__(self, handler: Handler, event: Update, data: dict[str, Any]) -> Any:
+    # registered as an outer middleware of updates only (App.dispatcher), so its event is an Update
+    async def __call__(self, handler: Handler, event: Update, data: dict[str, Any]) -> Any:  # type: ignore[override]
         # A copy that arrives while the first is still being handled is not yet in processed_updates;
         # without this it would run too (a second prompt, a spurious "already taken" answer).
         if event.update_id in self.handling:
@@ -43,13 +46,13 @@ class UpdateMiddleware(BaseMiddleware):
             self.handling.discard(event.update_id)
 
     async def _handle(self, handler: Handler, event: Update, data: dict[str, Any]) -> Any:
-        tg_user = data.get("event_from_user")
-        acting = tg_user is not None and not tg_user.is_bot
-        seen, known = await self._first_look(event.update_id, tg_user.id if acting else None)
+        from_user: TgUser | None = data.get("event_from_user")
+        tg_user = from_user if from_user is not None and not from_user.is_bot else None  # a person acting
+        seen, known = await self._first_look(event.update_id, tg_user.id if tg_user is not None else None)
         if seen:
             log.info("update %s already processed; skipped", event.update_id)
             return None
-        if acting:
+        if tg_user is not None:
             data["user"] = await self._user(tg_user, known)
         mark = UpdateMark(event.update_id)
         data["update_mark"] = mark  # the error handler reads it: was the change already saved?
@@ -63,13 +66,13 @@ class UpdateMiddleware(BaseMiddleware):
             current_update.reset(token)
             await self.db.mark_processed(mark)
 
-    async def _first_look(self, update_id: int, user_id: int | None) -> tuple[bool, people.User | None]:
+    async def _first_look(self, update_id: int, user_id: int | None) -> tuple[bool, User | None]:
         """Was this update handled already, and the acting user's row: one statement for a known user
         (nearly every update), run on every update, so it is kept to a single round trip."""
         seen = exists().where(ProcessedUpdate.update_id == update_id)
         if user_id is not None:
             async with self.db.read(single=True) as s:
-                row = (await s.execute(select(people.User, seen).where(people.User.id == user_id))).first()
+                row = (await s.execute(select(User, seen).where(User.id == user_id))).first()
             if row is not None:
                 return bool(row[1]), row[0]
         async with self.db.read(single=True) as s:

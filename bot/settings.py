@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
@@ -12,7 +13,7 @@ from typing import Annotated
 TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
 
 
-def remind_days(value: object) -> tuple[int, ...]:
+def remind_days(value: str | int | Iterable[int | str]) -> tuple[int, ...]:
     """FESTIVAL_REMIND_DAYS: "7,1" (or "7 1", or empty for the day itself only) -> (7, 1); each 1 to 60."""
     if isinstance(value, str):
         parts = [p for p in re.split(r"[,\s]+", value.strip()) if p]
@@ -96,7 +97,7 @@ class Settings(BaseSettings):
 
     @field_validator("festival_remind_days", mode="before")
     @classmethod
-    def _split_days(cls, value: object) -> object:
+    def _split_days(cls, value: str | int | Iterable[int | str]) -> tuple[int, ...]:
         return remind_days(value)
 
     @property

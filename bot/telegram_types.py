@@ -9,14 +9,17 @@ from __future__ import annotations
 from typing import Any
 
 from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram import Bot
 from aiogram.client.session.base import Response
+from aiogram.methods.base import TelegramMethod, TelegramType
 
 _PINNED: dict[Any, type] = {}
 
 
 class Session(AiohttpSession):
-    def check_response(self, bot, method, status_code, content):  # type: ignore[override]
+    def check_response(self, bot: Bot, method: TelegramMethod[TelegramType], status_code: int,
+                       content: str) -> Response[TelegramType]:
         returning = method.__returning__
         if returning not in _PINNED:
-            _PINNED[returning] = Response[returning]  # type: ignore[index]
+            _PINNED[returning] = Response[returning]  # type: ignore[valid-type]  # a type known only at run time
         return super().check_response(bot, method, status_code, content)

@@ -19,6 +19,7 @@ from bot.core.errors import DomainError
 from bot.calendar import service as calendar
 from bot.people import service as people
 from bot.settings import Settings
+from bot.ui.tapped import editable
 from scheduling.holidays import CIVIC_KEYS, civic_days, festival_dates
 from storage.db import Database
 from storage.models import User
@@ -80,7 +81,8 @@ async def theme(message: Message, command: CommandObject, state: FSMContext, db:
         await state.set_state(ThemeEdit.title)
         await state.update_data({PENDING: None, "theme_month": month})
         await message.answer(_("Changing the theme of month {month} step by step (/cancel stops). "
-                               "Send the new title, or “-” to keep it:\n{title}").format(month=month, title=current.title))
+                               "Send the new title, or “-” to keep it:\n{title}").format(month=month,
+                                                                                        title=current.title))
         return
     await _preview(message, state, user, calendar.parse_theme(current, rest))
 
@@ -106,6 +108,7 @@ async def _step_theme(state: FSMContext, db: Database, user: User) -> calendar.T
 async def theme_step_title(message: Message, state: FSMContext, db: Database, user: User) -> None:
     people.require_coordinator(user)
     current = await _step_theme(state, db, user)
+    assert message.text is not None  # F.text
     keep = message.text.strip() in KEEP
     await state.update_data(theme_title=None if keep else calendar.check_title(message.text))
     await state.set_state(ThemeEdit.text)
@@ -116,6 +119,7 @@ async def theme_step_title(message: Message, state: FSMContext, db: Database, us
 async def theme_step_text(message: Message, state: FSMContext, db: Database, user: User) -> None:
     people.require_coordinator(user)
     current = await _step_theme(state, db, user)
+    assert message.text is not None  # F.text
     keep = message.text.strip() in KEEP
     await state.update_data(theme_text=None if keep else calendar.check_text(message.text))
     await state.set_state(ThemeEdit.activities)
@@ -127,6 +131,7 @@ async def theme_step_text(message: Message, state: FSMContext, db: Database, use
 async def theme_step_activities(message: Message, state: FSMContext, db: Database, user: User) -> None:
     people.require_coordinator(user)
     current = await _step_theme(state, db, user)
+    assert message.text is not None  # F.text
     keep = message.text.strip() in KEEP
     activities = current.activities if keep else calendar.check_activities(message.text)
     await state.set_state(None)
@@ -145,13 +150,13 @@ async def theme_answer(query: CallbackQuery, callback_data: ThemeCb, state: FSMC
     await state.update_data({PENDING: None})
     if callback_data.action != "save":
         await query.answer()
-        await query.message.edit_text(_("Not saved; the theme is unchanged."))
+        await editable(query).edit_text(_("Not saved; the theme is unchanged."))
         return
     new = calendar.ThemeText(pending["month"], pending["title"], pending["text"], tuple(pending["activities"]))
     async with db.tx() as s:
         await calendar.save_theme(s, user, new, pending["locale"], clock.now())
     await query.answer(_("Saved."))
-    await query.message.edit_text("\n".join([
+    await editable(query).edit_text("\n".join([
         _("✅ Saved. The post on the 1st of month {month} will read:").format(month=new.month), "", _theme_text(new)]))
 
 
@@ -235,6 +240,6 @@ async def civic_toggle(query: CallbackQuery, callback_data: CivicCb, db: Databas
     await query.answer((_("{name}: on") if callback_data.on else _("{name}: off")).format(name=name))
     text, markup = await _civic_view(db, clock, settings, user)
     try:
-        await query.message.edit_text(text, reply_markup=markup)
+        await editable(query).edit_text(text, reply_markup=markup)
     except TelegramBadRequest:  # a replayed tap: the list already shows this state
         pass

@@ -45,7 +45,7 @@ async def verify(message: Message, command: CommandObject, db: Database, setting
         cert, volunteer = await certificates.verify(s, user, command.args.split()[0])
     issued = cert.issued_at.astimezone(settings.tz).date()
     period = (_("{start} to {end}").format(start=cert.date_from.isoformat(), end=cert.date_to.isoformat())
-              if cert.date_from else _("all records up to {issued}").format(issued=issued.isoformat()))
+              if cert.date_from and cert.date_to else _("all records up to {issued}").format(issued=issued.isoformat()))
     await message.answer("\n".join([
         _("✅ Certificate {number} was issued by this station.").format(number=cert.number),
         _("Volunteer: {name}").format(name=volunteer.name if volunteer else "—"),

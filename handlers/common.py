@@ -65,6 +65,7 @@ def help_text(user: User | None) -> str:
 @router.message(CommandStart(), F.chat.type == "private")
 async def start(message: Message, state: FSMContext, user: User) -> None:
     await state.clear()
+    assert message.from_user is not None  # a private chat's message has its sender
     await message.answer(_("Hello, {name}! 👋").format(name=message.from_user.full_name) + "\n\n" + help_text(user),
                          reply_markup=keyboards.main_menu())
 

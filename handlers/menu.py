@@ -33,7 +33,7 @@ def _names(rest: str) -> tuple[str, str | None]:
 async def services(message: Message, db: Database, user: User) -> None:
     people.require_coordinator(user)
     async with db.read() as s:
-        teams = {t.id: t.name for t in await people.list_teams(s)}
+        teams: dict[int | None, str] = {t.id: t.name for t in await people.list_teams(s)}
         rows = [_("{id}. {name} – team: {team}{off}").format(
             id=sv.id, name=texts.service_name(sv, user.locale), team=teams.get(sv.team_id, "—"),
             off="" if sv.active else _(" (off)")) for sv in await menu.all_services(s)]

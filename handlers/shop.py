@@ -20,6 +20,7 @@ from bot.people import service as people
 from bot.shop import service as shop
 from bot.settings import Settings
 from bot.shop.keyboards import RedemptionCb, ShopCb
+from bot.ui.tapped import editable, origin
 from storage.db import Database
 from storage.models import User, Volunteer
 
@@ -35,9 +36,9 @@ async def _edit(query: CallbackQuery, text: str | None = None, markup=None) -> N
     """Edit the tapped message; a message that is already so (a repeated tap) is fine."""
     with suppress(TelegramBadRequest):
         if text is None:
-            await query.message.edit_reply_markup(reply_markup=markup)
+            await editable(query).edit_reply_markup(reply_markup=markup)
         else:
-            await query.message.edit_text(text, reply_markup=markup)
+            await editable(query).edit_text(text, reply_markup=markup)
 
 
 def _id_and_value(command: CommandObject, usage: str) -> tuple[int, str]:
@@ -158,7 +159,7 @@ async def ask(query: CallbackQuery, callback_data: ShopCb, db: Database, clock: 
     if item.monthly_limit is not None and used >= item.monthly_limit:
         raise DomainError("shop_limit_reached", name=item.name, limit=item.monthly_limit)
     await query.answer()
-    await query.message.answer(_("Redeem “{name}” for {price} points? You have {points}; {left} will be left.")
+    await origin(query).answer(_("Redeem “{name}” for {price} points? You have {points}; {left} will be left.")
                                .format(name=item.name, price=item.price, points=points, left=points - item.price),
                                reply_markup=shop_keyboards.confirm_keyboard(item))
 

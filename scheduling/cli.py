@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 
@@ -27,7 +28,7 @@ class CalendarSettings(BaseSettings):
 
     @field_validator("festival_remind_days", mode="before")
     @classmethod
-    def _split_days(cls, value: object) -> object:
+    def _split_days(cls, value: str | int | Iterable[int | str]) -> tuple[int, ...]:
         return remind_days(value)
 
 

@@ -138,11 +138,13 @@ def default_theme(month: int) -> Theme:
 FESTIVAL_ACTIVITIES: dict[str, dict[str, str]] = {
     "chuxi": {
         "zh": "除夕辞旧岁：为独居老人送年夜饭，提醒安全燃放烟花爆竹。",
-        "en": "New Year's Eve: bring reunion dinners to elderly people living alone; remind everyone of firework safety.",
+        "en": "New Year's Eve: bring reunion dinners to elderly people living alone; "
+              "remind everyone of firework safety.",
     },
     "chunjie": {
         "zh": "春节贴春联、拜大年：组织义写春联、送福字，走访慰问独居老人和困难家庭。",
-        "en": "Spring Festival couplets and New Year visits: write couplets (写春联) and 福 characters, visit those living alone and families in difficulty.",
+        "en": "Spring Festival couplets and New Year visits: write couplets (写春联) and 福 characters, "
+              "visit those living alone and families in difficulty.",
     },
     "yuanxiao": {
         "zh": "元宵赏花灯、吃元宵：举办猜灯谜、包汤圆活动，邀请邻里共度佳节。",
@@ -154,7 +156,8 @@ FESTIVAL_ACTIVITIES: dict[str, dict[str, str]] = {
     },
     "duanwu": {
         "zh": "端午包粽子、系五彩绳：为老年邻居包粽子、送粽子，给孩子们编五彩绳。",
-        "en": "Dragon Boat Festival: make zongzi (包粽子) for elderly neighbours and weave five-colour threads (五彩绳) for children.",
+        "en": "Dragon Boat Festival: make zongzi (包粽子) for elderly neighbours "
+              "and weave five-colour threads (五彩绳) for children.",
     },
     "qixi": {
         "zh": "七夕乞巧：讲述七夕习俗，倡导家庭美德和婚事新办，开展家风家教活动。",
@@ -162,7 +165,8 @@ FESTIVAL_ACTIVITIES: dict[str, dict[str, str]] = {
     },
     "zhongqiu": {
         "zh": "中秋赏月团圆：为困难群众、空巢老人送月饼，举办邻里中秋联欢。",
-        "en": "Mid-Autumn: bring moon cakes to those in need and to elderly people living alone; hold a neighbourhood gathering.",
+        "en": "Mid-Autumn: bring moon cakes to those in need and to elderly people living alone; "
+              "hold a neighbourhood gathering.",
     },
     "chongyang": {
         "zh": "重阳登高敬老：开展孝老爱亲走访，为老年人义诊、测血压。",

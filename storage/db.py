@@ -7,14 +7,17 @@ from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any, cast
 
-from sqlalchemy import delete, event
+from sqlalchemy import CursorResult, Insert, delete, event
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from storage import sqlite_driver
-from storage.models import ProcessedUpdate
+from storage.models import Base, ProcessedUpdate
 
 
 class DuplicateUpdate(Exception):
@@ -43,12 +46,12 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _insert_ignoring(dialect: str, model):
+def _insert_ignoring(dialect: str, model: type[Base]) -> Insert:
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model).on_conflict_do_nothing()
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        return pg_insert(model).on_conflict_do_nothing()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+    return sqlite_insert(model).on_conflict_do_nothing()
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -70,7 +73,7 @@ def _sqlite_immediate(engine: AsyncEngine) -> None:
     """
 
     @event.listens_for(engine.sync_engine, "connect")
-    def _connect(dbapi_connection, _record):
+    def _connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:  # the driver's own connection
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -80,7 +83,7 @@ def _sqlite_immediate(engine: AsyncEngine) -> None:
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
-    def _begin(conn):
+    def _begin(conn: Connection) -> None:
         mode = _reading.get()
         if mode != "single":
             conn.exec_driver_sql("BEGIN" if mode else "BEGIN IMMEDIATE")
@@ -93,8 +96,8 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.on_outbox: Callable[[], None] | None = None  # wakes the outbox sender after a commit
         self._write_lock = asyncio.Lock()
-        self._marks: list[tuple[int, asyncio.Future]] = []
-        self._mark_writer: asyncio.Task | None = None
+        self._marks: list[tuple[int, asyncio.Future[None]]] = []
+        self._mark_writer: asyncio.Task[None] | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -155,17 +158,18 @@ class Database:
         """A read-only session (no dedup mark). `single`: it runs one statement only. `long`: a report's
         scan, run off the event loop's thread on SQLite."""
         token = _reading.set("single" if single else "deferred")
+        pending: contextvars.Token[str] | None = token  # not reset yet
         try:
             with self._inline(not long):
                 async with self.sessions() as session:
                     async with session.begin():
                         await session.connection()  # begin now, while the flag is set
                         _reading.reset(token)
-                        token = None
+                        pending = None
                         yield session
         finally:
-            if token is not None:
-                _reading.reset(token)
+            if pending is not None:
+                _reading.reset(pending)
 
     async def mark_processed(self, mark: UpdateMark) -> None:
         """Record an update that changed nothing in the database (e.g. an FSM step).
@@ -204,7 +208,7 @@ class Database:
         """Forget old update ids: Telegram never redelivers an update after a day."""
         async with self._write_turn(), self.sessions() as session, session.begin():
             result = await session.execute(delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < before))
-            return result.rowcount
+            return cast("CursorResult[Any]", result).rowcount  # a DML statement's result is a CursorResult
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import contextvars
 import sqlite3
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Callable, Iterable
 
 import aiosqlite
 from aiosqlite.context import contextmanager
@@ -26,12 +27,14 @@ class Cursor(aiosqlite.Cursor):
         self._rows: list[Any] = []
 
     def _run(self, sql: str, parameters: Iterable[Any]) -> list[Any]:
-        self._cursor.execute(sql, parameters)
+        # aiosqlite's signature says Iterable; what SQLAlchemy passes is the sequence or mapping sqlite3 wants
+        self._cursor.execute(sql, parameters)  # type: ignore[arg-type]
         # RETURNING rows too: SQLite finishes such a statement only when its rows are read
         return self._cursor.fetchall() if self._cursor.description else []
 
-    async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> "Cursor":
-        self._rows = await self._execute(self._run, sql, [] if parameters is None else parameters)
+    async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> Cursor:
+        self._rows = await self._execute(  # type: ignore[no-untyped-call]  # unannotated in aiosqlite
+            self._run, sql, [] if parameters is None else parameters)
         return self
 
     async def fetchone(self) -> Any:
@@ -54,18 +57,18 @@ class Cursor(aiosqlite.Cursor):
 inline: contextvars.ContextVar[bool] = contextvars.ContextVar("sqlite_inline", default=False)
 
 
-def _may_wait(fn: Any, args: tuple) -> bool:
+def _may_wait(fn: Any, args: tuple[Any, ...]) -> bool:
     return bool(args) and isinstance(args[0], str) and args[0].lstrip().upper().startswith("BEGIN IMMEDIATE")
 
 
 class Connection(aiosqlite.Connection):
-    async def _execute(self, fn, *args, **kwargs):
+    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if inline.get() and self._connection is not None and not _may_wait(fn, args):
             return fn(*args, **kwargs)
-        return await super()._execute(fn, *args, **kwargs)
+        return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]  # unannotated there
 
     @contextmanager
-    async def cursor(self) -> Cursor:
+    async def cursor(self) -> aiosqlite.Cursor:  # this module's Cursor
         return Cursor(self, self._conn.cursor())
 
 
@@ -74,7 +77,9 @@ def connect(path: str, **kwargs: Any) -> Connection:
     never at the same time as from aiosqlite's thread (one statement at a time per connection)."""
 
     def connector() -> sqlite3.Connection:
-        return sqlite3.connect(path, check_same_thread=False, uri=path.startswith("file:"), **kwargs)
+        conn: sqlite3.Connection = sqlite3.connect(path, check_same_thread=False, uri=path.startswith("file:"),
+                                                   **kwargs)
+        return conn
 
     conn = Connection(connector, 64)
     conn._thread.daemon = True  # as SQLAlchemy does for aiosqlite's own connections

@@ -51,7 +51,7 @@ async def seed(db: Database) -> Ids:
             s.add(User(id=uid, full_name=name, locale="zh_Hans", is_admin=False, is_coordinator=uid == COORD,
                        blocked_bot=False, created_at=made))
         await s.flush()
-        for (uid, name), phone in zip(VOLUNTEER_NAMES.items(), PHONES):
+        for (uid, name), phone in zip(VOLUNTEER_NAMES.items(), PHONES, strict=True):
             s.add(Volunteer(user_id=uid, name=name, phone=phone, registered_at=made))
         activity = Activity(number="A-0001", title="重阳敬老", place="活动室", starts_at=at(21, 9), ends_at=at(21, 12),
                             capacity=10, team_id=t1.id, created_by=COORD, status="finished", checkin_code="1234",

@@ -232,7 +232,7 @@ async def test_ten_volunteers_race_for_three_places(fake, start_app):
     signed = [a for a in answers if "You are signed up" in (a.text or "")]
     waiting = sorted(a.text for a in answers if "waiting list" in (a.text or ""))
     assert len(signed) == 3 and len(waiting) == 7, [a.text for a in answers]
-    assert [f"number {n} on" in text for n, text in zip(range(1, 8), waiting)] == [True] * 7
+    assert [f"number {n} on" in text for n, text in zip(range(1, 8), waiting, strict=True)] == [True] * 7
     await fake.wait_idle()
     rows = await signups(app, act.id)
     assert sorted(x.status for x in rows.values()) == ["signed"] * 3 + ["waiting"] * 7

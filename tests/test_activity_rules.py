@@ -62,7 +62,7 @@ def test_calendar_flags_in_the_summary(day, locale, expected):
 async def db(station_db):  # noqa: F811
     now = local(2026, 3, 1)
     async with station_db.tx() as s:
-        for uid, locale in zip(VOLUNTEERS, ("zh_Hans", "en", "zh_Hans")):
+        for uid, locale in zip(VOLUNTEERS, ("zh_Hans", "en", "zh_Hans"), strict=True):
             s.add(User(id=uid, full_name=f"V{uid}", locale=locale, is_admin=False, is_coordinator=False,
                        blocked_bot=False, created_at=now))
         await s.flush()

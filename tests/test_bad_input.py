@@ -169,7 +169,7 @@ class World:
 
     async def hello(self, *users: FakeUser) -> None:
         for user in users:
-            await step(self.fake, user, lambda: user.send("/start"))
+            await step(self.fake, user, lambda: user.send("/start"))  # noqa: B023  (awaited here)
 
     async def place(self, resident: FakeUser | None = None, need: str = "Carry rice upstairs") -> Request:
         number = await self.st.place(resident or self.res, SERVICE_EN, need, "Xingfu compound",

@@ -48,7 +48,7 @@ async def test_twenty_volunteers_tap_at_once_one_wins(fake, start_app):
         claims = (await s.execute(select(func.count()).select_from(RequestEvent)
                                   .where(RequestEvent.request_id == req.id, RequestEvent.kind == "claimed"))).scalar()
     assert req.status == "claimed" and claims == 1
-    winner = next(v for v, a in zip(vols, answers) if "You took" in (a.text or ""))
+    winner = next(v for v, a in zip(vols, answers, strict=True) if "You took" in (a.text or ""))
     assert req.claimer_id == winner.id
     # The card was edited exactly once, to name the winner, and lost its button.
     [card_now] = [m for m in fake.bot_messages(group) if m.message_id == card.message_id]

@@ -234,7 +234,7 @@ async def test_html_is_rendered_and_validated(fake, bot, alice):
     assert fake.bot_messages(alice)[0].text == "订单 <3 链接"
     with pytest.raises(TelegramBadRequest, match=r"can't parse entities: Unsupported start tag \"3\""):
         await bot.send_message(alice.id, "I <3 you", parse_mode="HTML")
-    with pytest.raises(TelegramBadRequest, match="Character '.' is reserved"):
+    with pytest.raises(TelegramBadRequest, match=r"Character '\.' is reserved"):
         await bot.send_message(alice.id, "Done.", parse_mode="MarkdownV2")
 
 

@@ -92,7 +92,6 @@ async def test_two_coordinators_deciding_one_dispute_at_once_change_it_once(db):
 
 
 async def test_disputes_refuse_points_entries_and_own_decisions(db):
-    rec = Recorder()
     async with db.tx() as s:
         debit = ledger.add_points(s, volunteer_id=VOL, points=-30, kind="redeem", approved_by=None, now=NOW)
         entry = ledger.add_service(s, volunteer_id=VOL, minutes=60, points_per_hour=10, request_id=None,

@@ -77,7 +77,8 @@ async def test_chinese_lifecycle_with_release_correction_and_views(fake, start_a
         req = (await s.execute(select(Request).where(Request.number == number))).scalar_one()
         entries = (await s.execute(select(LedgerEntry))).scalars().all()
     assert req.status == "approved" and req.rating == 5 and req.rating_comment == "张华很热心，谢谢！"
-    assert [(e.volunteer_id, e.minutes, e.points, e.reason) for e in entries] == [(vol2.id, 90, 15, "实际服务一个半小时")]
+    assert [(e.volunteer_id, e.minutes, e.points, e.reason) for e in entries] == [
+        (vol2.id, 90, 15, "实际服务一个半小时")]
 
     # Views.
     mine = await st.say(res, "/my", number)

@@ -220,7 +220,7 @@ async def test_bot_api_down_while_a_request_is_placed_loses_nothing(fake, start_
         tried = len(fake.calls_to("sendMessage"))
         clock.advance(seconds=61)
         s.app.sender.wake.set()
-        assert await fake.pulse.wait_until(lambda: len(fake.calls_to("sendMessage")) >= tried + 2, 3), \
+        assert await fake.pulse.wait_until(lambda tried=tried: len(fake.calls_to("sendMessage")) >= tried + 2, 3), \
             f"the sender stopped retrying within a minute: {describe(await outbox(s.app))}"
     await fake.wait_idle(quiet=0.1)
     assert containing(fake, s.res, number) == [] and containing(fake, s.group, number) == []

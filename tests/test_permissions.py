@@ -12,7 +12,8 @@ from datetime import timedelta
 from itertools import count
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Awaitable, Callable
+from typing import Any
+from collections.abc import Awaitable, Callable
 
 import pytest
 from sqlalchemy import func, select
@@ -50,7 +51,7 @@ def permission_table() -> dict[str, dict[str, bool]]:
     for line in rows[2:]:
         cells = [c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]]
         assert all(c in ("✅", "❌") for c in cells[1:]), line
-        table[cells[0]] = dict(zip(ROLES, (c == "✅" for c in cells[1:])))
+        table[cells[0]] = dict(zip(ROLES, (c == "✅" for c in cells[1:]), strict=True))
     return table
 
 
@@ -406,7 +407,8 @@ ACTIONS: dict[str, Action | list[Action]] = {
     "`/bind TEAM` (in the group)": Action(say("/bind 1", chat="scratch"), query(select(TeamChat.chat_id))),
     "`/unbind` (in the group)": Action(say("/unbind", chat="bound"), query(select(TeamChat.chat_id))),
     "`/services`": Action(say("/services")),
-    "`/service_add 中文名 \\| English`": Action(say("/service_add 修车 | Bikes"), query(select(func.count(Service.id)))),
+    "`/service_add 中文名 \\| English`": Action(say("/service_add 修车 | Bikes"),
+                                              query(select(func.count(Service.id)))),
     "`/service_team ID TEAM`": Action(say("/service_team 2 2"), query(select(Service.team_id))),
     "`/service_rename ID 中文名 \\| English`": Action(say("/service_rename 3 保健 | Health"),
                                                       query(select(Service.name_zh))),
@@ -441,8 +443,8 @@ ACTIONS: dict[str, Action | list[Action]] = {
                                             query(select(Dispute.volunteer_id, Dispute.entry_id))),
     "`/dispute` button on someone else's entry": Action(tap("d1:pick:{ctx.id}:0"), prepare=spare_entry),
     "“更正” / “不予受理” on a volunteer's dispute": [
-        Action(chain(tap("d1:fix:{ctx.id}:0"), say("2"), say("签到记录显示两小时")), ctx_row(Dispute.id, Dispute.status),
-               spare_dispute),
+        Action(chain(tap("d1:fix:{ctx.id}:0"), say("2"), say("签到记录显示两小时")),
+               ctx_row(Dispute.id, Dispute.status), spare_dispute),
         Action(chain(tap("d1:no:{ctx.id}:0"), say("记录无误")), ctx_row(Dispute.id, Dispute.status), spare_dispute),
     ],
     "`/rank`, `/rank year` and their buttons": [
@@ -461,7 +463,8 @@ ACTIONS: dict[str, Action | list[Action]] = {
     "`/shop`": Action(say("/shop")),
     "“兑换” buttons in `/shop`": [
         Action(tap("s1:ask:1:0")),
-        Action(tap("s1:yes:1:5"), query_of(lambda w: select(Redemption.id).where(Redemption.volunteer_id == w.user.id))),
+        Action(tap("s1:yes:1:5"),
+               query_of(lambda w: select(Redemption.id).where(Redemption.volunteer_id == w.user.id))),
     ],
     "`/redemptions`": Action(say("/redemptions")),
     "“取消兑换” on one's own redemption": [

@@ -19,7 +19,7 @@ from tests.test_scheduler import station_db  # noqa: F401  (fixture)
 REMIND, ASK, TELL = "followup:remind:{}", "followup:overdue:{}:1", "followup:overdue:{}:2"
 
 
-async def said(db, chat_id: int, req: Request) -> list:
+async def said(db, chat_id: int, req: Request) -> list:  # noqa: F811
     return [m for m in await outbox(db, chat_id) if req.number in m.text and m.ref is None]
 
 

@@ -3,7 +3,7 @@ totals match the ledger, and polite refusals (wrong role, bad or future dates, a
 from __future__ import annotations
 
 import io
-from datetime import datetime, timedelta
+from datetime import date, timedelta
 
 from openpyxl import load_workbook
 from sqlalchemy import func, select
@@ -61,14 +61,15 @@ async def test_weekly_ledger_in_chinese(fake, start_app):
     assert document.document.filename == "station-week-2026-W47.xlsx"
     assert "周台账 2026-W47" in document.caption and "8 条台账明细" in document.caption
 
-    count, minutes, points = await ledger_sum(app, week_of(datetime(2026, 11, 18).date()))
+    count, minutes, points = await ledger_sum(app, week_of(date(2026, 11, 18)))
     summary_rows, rows = sheet_rows(document)
     assert rows[0][:5] == ("日期", "志愿者", "服务队", "服务项目或活动", "时长（小时）")
     body, total = rows[1:-1], rows[-1]
     assert len(body) == count == 8
     assert total[0] == "合计" and total[4] == minutes / 60 == 7.5 and total[5] == points == 75
     assert sum(r[4] for r in body) == total[4] and sum(r[5] for r in body) == total[5]
-    assert ("2026-11-19 10:00", "张华", "环保服务队", "清扫", -1, -10, "冲销", "周站长", "实际1.5小时", "2026-0002") in body
+    assert ("2026-11-19 10:00", "张华", "环保服务队", "清扫", -1, -10, "冲销", "周站长", "实际1.5小时",
+            "2026-0002") in body
     assert ("点单", 9) in summary_rows and ("受众人次", 4) in summary_rows
     everything = " ".join(str(c) for row in rows + summary_rows for c in row if c is not None)
     assert all(phone not in everything for phone in data.PHONES)

@@ -175,7 +175,7 @@ async def test_healthz_in_polling_mode_reports_backlog_then_503(fake, db_url, cl
 
 # services on one database from two processes --------------------------------------------------------
 
-async def test_two_processes_place_the_years_first_requests_at_once(world, db_url):
+async def test_two_processes_place_the_years_first_requests_at_once(world, db_url):  # noqa: F811
     """Numbers come from one upsert: the first requests of a year placed at once by two processes all succeed."""
     other = Database(db_url)  # a second process: its own engine and connections
     try:

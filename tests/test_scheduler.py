@@ -169,7 +169,7 @@ async def test_two_schedulers_on_one_database_send_each_post_once(station_db, db
                 ra, rb = await asyncio.gather(a.run_due(at), b.run_due(at))
                 assert not set(ra.queued) & set(rb.queued)
                 queued += ra.queued + rb.queued
-        first_half = [k for k, p in zip(expected_keys(2026), scheduled_posts(2026)) if p.date.month <= 6]
+        first_half = [k for k, p in zip(expected_keys(2026), scheduled_posts(2026), strict=True) if p.date.month <= 6]
         assert sorted(queued) == sorted(first_half)
         refs = [m.ref for m in await outbox(station_db, GROUP)]
         assert sorted(refs) == sorted(f"post:{k}" for k in first_half)  # no post twice

@@ -344,8 +344,8 @@ async def test_forged_callbacks_change_nothing(en):
         (en.vol2, f"rd1:hand:{r.id}", "Only a coordinator of the station can do this."),
         (en.vol2, "rd1:yes:999", "This redemption does not exist."),
         (en.vol2, "rd1:yes:99999999999999999999999", "This redemption does not exist."),
-        (en.vol2, f"s1:yes:{item}:1", "The price of “Rice” has just changed to 50 points. "
-                                     "Please open /shop again and confirm the new price."),
+        (en.vol2, f"s1:yes:{item}:1", ("The price of “Rice” has just changed to 50 points. "
+                                      "Please open /shop again and confirm the new price.")),
         (en.vol2, "s1:yes:77:50", "There is no item 77 in the 爱心超市. /shop_items lists them."),
         (en.res, f"s1:yes:{item}:50", "The 爱心超市 is for registered volunteers. Send /volunteer to register."),
         (en.vol2, "s9:yes:1:50", "This button is out of date. Please use the latest message."),

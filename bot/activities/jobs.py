@@ -14,6 +14,7 @@ import logging
 
 from aiogram.utils.i18n import I18n
 
+from bot.core.clock import Clock
 from bot.activities.notices import ActivityNotices
 from bot.requests.notices import Notices
 from bot.activities import service as activities
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 REMINDERS = (("1d", dt.timedelta(days=1)), ("1h", dt.timedelta(hours=1)))
 
 
-class _At:
+class _At(Clock):
     """A clock stopped at the run's `now`, so queued messages carry the time the run was driven with."""
 
     def __init__(self, now: dt.datetime):

@@ -98,6 +98,7 @@ class ActivityNotices:
                 lines.append(_("• {name}: {hours} h approved").format(
                     name=name, hours=texts.hours(signup.approved_minutes)))
             else:
+                assert signup.checked_in_at is not None and signup.checked_out_at is not None  # closed: both set
                 lines.append(_("• {name}: {start}–{end}, proposed {hours} h").format(
                     name=name, start=f"{signup.checked_in_at.astimezone(self.tz):%H:%M}",
                     end=f"{signup.checked_out_at.astimezone(self.tz):%H:%M}",
@@ -118,6 +119,7 @@ class ActivityNotices:
         await self.base._to_user(s, approver_id, render)
 
     async def hours_approved(self, s: AsyncSession, act: Activity, signup: ActivitySignup) -> None:
+        assert signup.approved_minutes is not None  # just approved
         total = await ledger.totals(s, signup.user_id)
         points = ledger.points_for(signup.approved_minutes, self.base.points_per_hour)
         await self.base._to_user(s, signup.user_id, lambda: "\n".join([

@@ -20,7 +20,7 @@ from bot.ledger import service as ledger
 from bot.ledger import stars
 from bot.core import validate
 from bot.people.service import is_coordinator
-from storage.models import Activity, ActivitySignup, Counter, Request, Team, TeamMember, Volunteer
+from storage.models import Activity, ActivitySignup, Counter, Request, Team, TeamMember, User, Volunteer
 
 PUBLISHED, CANCELLED, FINISHED = "published", "cancelled", "finished"
 SIGNED, WAITING, LEFT = "signed", "waiting", "cancelled"
@@ -38,7 +38,7 @@ class Notices(Protocol):
     async def activity_cancelled(self, s: AsyncSession, act: Activity, user_ids: list[int]) -> None: ...
     async def to_approve(self, s: AsyncSession, act: Activity, approver_id: int) -> None: ...
     async def hours_approved(self, s: AsyncSession, act: Activity, signup: ActivitySignup) -> None: ...
-    async def star_reached(self, s: AsyncSession, volunteer, level: int, chats: list[int]) -> None: ...
+    async def star_reached(self, s: AsyncSession, volunteer: Volunteer, level: int, chats: list[int]) -> None: ...
 
 
 @dataclass
@@ -86,7 +86,7 @@ def check_deadline(deadline: datetime | None, starts_at: datetime, now: datetime
         raise DomainError("act_bad_deadline")
 
 
-def capacity(value: str | int) -> int:
+def capacity(value: str | int | None) -> int:
     raw = str(value).strip()
     if not raw.isdecimal() or not 1 <= int(raw) <= MAX_CAPACITY:
         raise DomainError("act_bad_capacity", limit=MAX_CAPACITY)
@@ -109,20 +109,20 @@ async def led_team_ids(s: AsyncSession, user_id: int) -> list[int]:
     return list(rows.scalars())
 
 
-async def may_publish(s: AsyncSession, user, team_id: int | None) -> bool:
+async def may_publish(s: AsyncSession, user: User, team_id: int | None) -> bool:
     if is_coordinator(user):
         return True
     return team_id is not None and team_id in await led_team_ids(s, user.id)
 
 
-async def may_manage(s: AsyncSession, user, act: Activity) -> bool:
+async def may_manage(s: AsyncSession, user: User, act: Activity) -> bool:
     """The creator, a coordinator, or a leader of the activity's team."""
     if user.id == act.created_by or is_coordinator(user):
         return True
     return act.team_id is not None and act.team_id in await led_team_ids(s, user.id)
 
 
-async def require_manager(s: AsyncSession, user, act: Activity) -> None:
+async def require_manager(s: AsyncSession, user: User, act: Activity) -> None:
     if not await may_manage(s, user, act):
         raise DomainError("act_not_manager")
 
@@ -168,7 +168,7 @@ async def waiting_position(s: AsyncSession, signup: ActivitySignup) -> int:
         ActivitySignup.activity_id == signup.activity_id, ActivitySignup.status == WAITING,
         (ActivitySignup.created_at < signup.created_at)
         | and_(ActivitySignup.created_at == signup.created_at, ActivitySignup.id < signup.id)))
-    return int(ahead.scalar()) + 1
+    return int(ahead.scalar_one()) + 1
 
 
 # publishing ------------------------------------------------------------------------------------------------
@@ -194,7 +194,7 @@ async def _new_code(s: AsyncSession) -> str:
             return code
 
 
-async def publish(s: AsyncSession, notices: Notices, *, actor, draft: Draft, chats: list[int], now: datetime,
+async def publish(s: AsyncSession, notices: Notices, *, actor: User, draft: Draft, chats: list[int], now: datetime,
                   year: int) -> Activity:
     if not await may_publish(s, actor, draft.team_id):
         raise DomainError("act_not_publisher")
@@ -287,7 +287,7 @@ async def sign_up(s: AsyncSession, notices: Notices, *, activity_id: int, user_i
     decided = case((places > signed_count, literal(SIGNED)), else_=literal(WAITING))
     now = await _queue_stamp(s, act.id, now)
     if mine is None:
-        row_id = (await s.execute(insert(ActivitySignup).values(
+        row_id: int | None = (await s.execute(insert(ActivitySignup).values(
             activity_id=act.id, user_id=user_id, status=decided, created_at=now, updated_at=now, no_show=False)
             .returning(ActivitySignup.id))).scalar_one()
     else:  # signed up before and cancelled: back at the end of the queue
@@ -333,7 +333,7 @@ async def leave(s: AsyncSession, notices: Notices, *, activity_id: int, user_id:
     return act
 
 
-async def cancel(s: AsyncSession, notices: Notices, *, activity_id: int, actor, now: datetime) -> Activity:
+async def cancel(s: AsyncSession, notices: Notices, *, activity_id: int, actor: User, now: datetime) -> Activity:
     act = await get(s, activity_id, lock=True)
     if not (actor.id == act.created_by or is_coordinator(actor)):
         raise DomainError("act_not_manager")
@@ -353,7 +353,7 @@ def in_window(act: Activity, now: datetime) -> bool:
     return act.starts_at - CHECKIN_EARLY <= now <= act.ends_at
 
 
-async def by_code(s: AsyncSession, code: str) -> Activity:
+async def by_code(s: AsyncSession, code: str | None) -> Activity:
     code = (code or "").strip()
     act = (await s.execute(select(Activity).where(Activity.checkin_code == code, Activity.status == PUBLISHED)
                            )).scalars().first() if code.isdecimal() else None
@@ -396,6 +396,7 @@ async def check_out(s: AsyncSession, *, user_id: int, now: datetime) -> tuple[Ac
 
 def proposed(act: Activity, signup: ActivitySignup) -> int:
     """Rounded time between check-in and check-out, counted within the activity's window."""
+    assert signup.checked_in_at is not None  # only a volunteer who checked in is proposed hours
     start = max(signup.checked_in_at, act.starts_at)
     end = min(signup.checked_out_at or act.ends_at, act.ends_at)
     return round_minutes(max(0, int((end - start).total_seconds() // 60)))
@@ -403,7 +404,7 @@ def proposed(act: Activity, signup: ActivitySignup) -> int:
 
 # closing and approval --------------------------------------------------------------------------------------
 
-async def close(s: AsyncSession, notices: Notices, *, activity_id: int, actor, now: datetime,
+async def close(s: AsyncSession, notices: Notices, *, activity_id: int, actor: User | None, now: datetime,
                 approver_id: int | None = None) -> Activity:
     """After the start: check everyone out at the end, record no-shows, and ask for approval.
 
@@ -435,7 +436,7 @@ async def close(s: AsyncSession, notices: Notices, *, activity_id: int, actor, n
     return act
 
 
-async def approve(s: AsyncSession, notices: Notices, *, activity_id: int, actor, user_id: int | None,
+async def approve(s: AsyncSession, notices: Notices, *, activity_id: int, actor: User, user_id: int | None,
                   minutes: int | None, points_per_hour: int, now: datetime) -> list[ActivitySignup]:
     """Approve one volunteer's hours (minutes None: as proposed) or, user_id None, everyone's proposed hours.
 

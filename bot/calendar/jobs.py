@@ -84,7 +84,7 @@ class Extras:
     tz: ZoneInfo | None = None
 
 
-def _activity_line(a: Activity, tz: ZoneInfo) -> str:
+def _activity_line(a: Activity, tz: dt.tzinfo) -> str:
     start = a.starts_at.astimezone(tz)
     return f"• {texts.fmt_day(start.date())} {start:%H:%M} {a.title} – {a.place}"
 

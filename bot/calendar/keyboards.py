@@ -27,6 +27,7 @@ def theme_confirm(month: int) -> InlineKeyboardMarkup:
 
 def civic_toggles(rows: list[tuple[str, str, bool]]) -> InlineKeyboardMarkup:
     """rows: (key, label, on) -> one button per day showing its state; a tap flips it."""
-    return inline([[(("✅ " if on else "⬜ ") + label, CivicCb(key=key, on=0 if on else 1))] for key, label, on in rows])
+    return inline([[(("✅ " if on else "⬜ ") + label, CivicCb(key=key, on=0 if on else 1))]
+                   for key, label, on in rows])
 
 

@@ -9,14 +9,16 @@ import datetime as dt
 import json
 import re
 from dataclasses import dataclass
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.errors import DomainError
 from bot.people.service import require_coordinator
-from scheduling.holidays import CIVIC_KEYS, EVENT_NAMES
+from scheduling.holidays import CIVIC_KEYS
+from scheduling.holidays import EVENT_NAMES as EVENT_NAMES  # handlers list the festivals from here
 from scheduling.themes import FESTIVAL_ACTIVITIES, default_theme
 from storage.models import Activity, CustomText, StationSetting, User
 
@@ -130,7 +132,7 @@ async def _put_text(s: AsyncSession, key: str, locale: str, text: str, actor: Us
 async def _drop_text(s: AsyncSession, key: str, locale: str) -> bool:
     result = await s.execute(delete(CustomText).where(CustomText.key == key,
                                                       CustomText.locale == stored_locale(locale)))
-    return bool(result.rowcount)
+    return bool(cast("CursorResult[Any]", result).rowcount)  # a DML statement's result is a CursorResult
 
 
 async def save_theme(s: AsyncSession, actor: User, new: ThemeText, locale: str, now: dt.datetime) -> None:

@@ -36,6 +36,7 @@ def _p(text: str, style: ParagraphStyle = BODY) -> Paragraph:
 def _range(start: date | None, end: date | None, issued: date) -> str:
     if start is None:
         return _("all records up to {issued}").format(issued=issued.isoformat())
+    assert end is not None  # a range has both ends or none (certificates.parse_range)
     return _("{start} to {end}").format(start=start.isoformat(), end=end.isoformat())
 
 

@@ -87,7 +87,8 @@ async def service_lines(s: AsyncSession, volunteer_id: int, date_from: date | No
             what = entry.reason or "—"
         if req is not None:
             what = f"{what} (#{req.number})"
-        lines.append(Line(day, what, entry.minutes, names.get(entry.approved_by, "—")))
+        approver = "—" if entry.approved_by is None else names.get(entry.approved_by, "—")
+        lines.append(Line(day, what, entry.minutes, approver))
     lines.sort(key=lambda line: line.day)
     return lines
 

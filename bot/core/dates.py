@@ -11,7 +11,7 @@ SLOTS = (("08:00", "10:00"), ("10:00", "12:00"), ("14:00", "16:00"), ("16:00", "
 RELATIVE = {"今天": 0, "today": 0, "明天": 1, "tomorrow": 1, "后天": 2}
 
 
-def parse_date(text: str, today: date) -> date:
+def parse_date(text: str | None, today: date) -> date:
     raw = (text or "").strip().lower()
     if raw in RELATIVE:
         return today + timedelta(days=RELATIVE[raw])
@@ -29,7 +29,7 @@ def parse_date(text: str, today: date) -> date:
     return day
 
 
-def parse_window(text: str) -> tuple[time, time]:
+def parse_window(text: str | None) -> tuple[time, time]:
     raw = (text or "").strip()
     for old, new in (("：", ":"), ("—", "-"), ("–", "-"), ("~", "-"), ("～", "-"), ("到", "-"), ("至", "-"),
                      ("点半", ":30"), ("点", ":00"), (" ", "")):

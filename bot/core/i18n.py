@@ -5,7 +5,7 @@ import gettext
 import io
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 from aiogram.utils.i18n import I18n
 from babel.messages.catalog import Catalog

@@ -7,17 +7,18 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from contextlib import asynccontextmanager
-from typing import AsyncIterator, Hashable
+from collections.abc import AsyncIterator, Hashable
+from typing import Any
 
 
 class KeyedLocks:
     def __init__(self) -> None:
         self._locks: dict[Hashable, asyncio.Lock] = {}
-        self._shared: dict[Hashable, dict] = {}
-        self._holders: Counter = Counter()
+        self._shared: dict[Hashable, dict[str, Any]] = {}
+        self._holders: Counter[Hashable] = Counter()
 
     @asynccontextmanager
-    async def hold(self, key: Hashable) -> AsyncIterator[dict]:
+    async def hold(self, key: Hashable) -> AsyncIterator[dict[str, Any]]:
         lock = self._locks.setdefault(key, asyncio.Lock())
         shared = self._shared.setdefault(key, {})
         self._holders[key] += 1

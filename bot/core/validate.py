@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import Literal, overload
 
 from bot.core.errors import DomainError
 
@@ -28,6 +29,10 @@ def fits_id(value: int, big: bool = False) -> bool:
     return -limit - 1 <= value <= limit
 
 
+@overload
+def text(value: str | None, field: str, *, required: Literal[True] = True) -> str: ...
+@overload
+def text(value: str | None, field: str, *, required: bool) -> str | None: ...
 def text(value: str | None, field: str, *, required: bool = True) -> str | None:
     value = CONTROL.sub("", value or "").strip()
     if not value:
@@ -46,7 +51,7 @@ def key(value: str | None) -> str | None:
     return value if KEY.match(value) else None
 
 
-def phone(value: str) -> str:
+def phone(value: str | None) -> str:
     """Mainland mobile (1xxxxxxxxxx, with or without +86), landline with area code, or +international."""
     raw = re.sub(r"[\s\-()（）]", "", value or "")
     if raw.startswith("+86"):
@@ -58,7 +63,7 @@ def phone(value: str) -> str:
     raise DomainError("bad_phone")
 
 
-def hours_to_minutes(value: str) -> int:
+def hours_to_minutes(value: str | None) -> int:
     """'1.5', '2', '1,5', '1.5小时', '2h' → minutes; in steps of half an hour."""
     raw = (value or "").strip().lower().replace(",", ".")
     raw = re.sub(r"(小时|个小时|hours?|hrs?|h)$", "", raw).strip()

@@ -37,7 +37,7 @@ async def own_entry(s: AsyncSession, user: User, entry_id: int) -> LedgerEntry:
     return entry
 
 
-async def open_dispute(s: AsyncSession, notices: DisputeNotices, *, user: User, entry_id: int, text: str,
+async def open_dispute(s: AsyncSession, notices: DisputeNotices, *, user: User, entry_id: int, text: str | None,
                        now: datetime) -> Dispute:
     if await s.get(Volunteer, user.id) is None:
         raise DomainError("not_volunteer")
@@ -81,21 +81,25 @@ async def _close(s: AsyncSession, dispute: Dispute, status: str, actor: User, re
 
 
 async def correct(s: AsyncSession, notices: DisputeNotices, *, actor: User, dispute_id: int, minutes: int,
-                  reason: str, points_per_hour: int, now: datetime) -> Dispute:
+                  reason: str | None, points_per_hour: int, now: datetime) -> Dispute:
     dispute = await get_open(s, actor, dispute_id)
     reason = validate.text(reason, "reason")
     await _close(s, dispute, CORRECTED, actor, reason, now)
     _, fixed = await ledger.correct(s, entry_id=dispute.entry_id, minutes=minutes, reason=reason,
                                     actor_id=actor.id, points_per_hour=points_per_hour, now=now)
     await stars.after_credit(s, notices, dispute.volunteer_id, now)
-    await notices.dispute_resolved(s, dispute, await s.get(LedgerEntry, dispute.entry_id), fixed)
+    entry = await s.get(LedgerEntry, dispute.entry_id)
+    assert entry is not None  # ledger entries are never deleted
+    await notices.dispute_resolved(s, dispute, entry, fixed)
     return dispute
 
 
-async def reject(s: AsyncSession, notices: DisputeNotices, *, actor: User, dispute_id: int, reason: str,
+async def reject(s: AsyncSession, notices: DisputeNotices, *, actor: User, dispute_id: int, reason: str | None,
                  now: datetime) -> Dispute:
     dispute = await get_open(s, actor, dispute_id)
     reason = validate.text(reason, "reason")
     await _close(s, dispute, REJECTED, actor, reason, now)
-    await notices.dispute_resolved(s, dispute, await s.get(LedgerEntry, dispute.entry_id), None)
+    entry = await s.get(LedgerEntry, dispute.entry_id)
+    assert entry is not None  # ledger entries are never deleted
+    await notices.dispute_resolved(s, dispute, entry, None)
     return dispute

@@ -10,6 +10,7 @@ import logging
 
 from aiogram.utils.i18n import I18n
 
+from bot.core.clock import Clock
 from bot.requests.notices import Notices
 from bot.ledger import ranking
 from bot.ledger import recognition
@@ -21,7 +22,7 @@ from storage.models import Occurrence
 log = logging.getLogger(__name__)
 
 
-class _At:
+class _At(Clock):
     def __init__(self, now: dt.datetime):
         self._now = now
 

@@ -58,7 +58,7 @@ async def shortlist(s: AsyncSession, start: datetime, end: datetime, limit: int 
     rows = await top(s, start, end, limit=limit * 3)
     if not rows:
         return []
-    ratings = dict((await s.execute(
+    ratings: dict[int | None, float] = dict((await s.execute(
         select(Request.claimer_id, func.avg(Request.rating))
         .where(Request.claimer_id.in_([r.volunteer_id for r in rows]), Request.approved_at >= start,
                Request.approved_at < end, Request.rating.is_not(None))

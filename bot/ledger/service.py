@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.errors import DomainError
@@ -103,7 +103,8 @@ async def all_totals(s: AsyncSession) -> dict[int, Totals]:
     return {vid: Totals(int(m), int(p)) for vid, m, p in rows.all()}
 
 
-async def page(s: AsyncSession, volunteer_id: int, page_no: int = 0, size: int = PAGE) -> tuple[list[LedgerEntry], bool]:
+async def page(s: AsyncSession, volunteer_id: int, page_no: int = 0,
+               size: int = PAGE) -> tuple[list[LedgerEntry], bool]:
     """One page of a volunteer's entries, newest first; and whether there is an older page."""
     rows = (await s.execute(select(LedgerEntry).where(LedgerEntry.volunteer_id == volunteer_id)
                             .order_by(LedgerEntry.id.desc()).offset(page_no * size).limit(size + 1))).scalars().all()
@@ -153,11 +154,12 @@ async def summary(s: AsyncSession, volunteer_id: int, month_start: datetime, yea
     return Summary(Totals(int(row[0]), int(row[1])), int(row[2]), int(row[3]), int(row[4]), int(row[5]))
 
 
-def summary_query(volunteer_id: int, month_start: datetime, year_start: datetime):
+def summary_query(volunteer_id: int, month_start: datetime,
+                  year_start: datetime) -> Select[int, int, int, int, int, int]:
     in_month, in_year = LedgerEntry.created_at >= month_start, LedgerEntry.created_at >= year_start
     is_service = LedgerEntry.kind == SERVICE
 
-    def total(cond, value):
+    def total(cond: ColumnElement[bool], value: SQLColumnExpression[int] | int) -> ColumnElement[int]:
         return func.coalesce(func.sum(case((cond, value), else_=0)), 0)
 
     return select(

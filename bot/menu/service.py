@@ -80,7 +80,7 @@ async def add_service(s: AsyncSession, actor: User, name_zh: str, name_en: str |
         team = await find_team(s, team_ref)
         if team is None:
             raise DomainError("no_team", ref=team_ref)
-    position = (await s.execute(select(func.coalesce(func.max(Service.position), 0)))).scalar() + 1
+    position = (await s.execute(select(func.coalesce(func.max(Service.position), 0)))).scalar_one() + 1
     service = Service(name_zh=name_zh, name_en=name_en, team_id=team.id if team else None, active=True,
                       position=position)
     s.add(service)

@@ -45,7 +45,8 @@ def skills(all_skills: list[tuple[int, str]], chosen: list[int]) -> InlineKeyboa
 def profile() -> InlineKeyboardMarkup:
     return inline([[(_("✏️ Name"), ProfileCb(action="name")), (_("✏️ Phone"), ProfileCb(action="phone")),
                     (_("✏️ Skills"), ProfileCb(action="skills"))],
-                   [(_("➕ Join a team"), ProfileCb(action="join")), (_("➖ Leave a team"), ProfileCb(action="leave"))]])
+                   [(_("➕ Join a team"), ProfileCb(action="join")),
+                    (_("➖ Leave a team"), ProfileCb(action="leave"))]])
 
 
 def archive_confirm(team_id: int) -> InlineKeyboardMarkup:

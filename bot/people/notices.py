@@ -19,7 +19,7 @@ class ProfileNotices:
         user = await s.get(User, member.user_id)
         handle = f" (@{user.username})" if user and user.username else ""
         for approver in approvers:
-            async def render():
+            async def render(approver=approver):
                 names = await profiles.skill_names(s, profiles.skill_ids(volunteer),
                                                    await self.notices._locale_of(s, approver))
                 return "\n".join([

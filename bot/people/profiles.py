@@ -62,7 +62,7 @@ async def add_skill(s: AsyncSession, actor: User, name_zh: str, name_en: str | N
     name_en = validate.text(name_en, "skill_en", required=False) or name_zh
     if any(k.name_zh == name_zh for k in await active_skills(s)):
         raise DomainError("skill_exists", name=name_zh)
-    position = (await s.execute(select(func.coalesce(func.max(Skill.position), 0)))).scalar() + 1
+    position = (await s.execute(select(func.coalesce(func.max(Skill.position), 0)))).scalar_one() + 1
     skill = Skill(name_zh=name_zh, name_en=name_en, active=True, position=position)
     s.add(skill)
     await s.flush()
@@ -225,7 +225,7 @@ async def pending_joins(s: AsyncSession, actor: User) -> list[tuple[TeamMember, 
     if not people.is_coordinator(actor):
         query = query.where(TeamMember.team_id.in_(await people.led_team_ids(s, actor.id)))
     rows = await s.execute(query.order_by(TeamMember.joined_at))
-    return [tuple(r) for r in rows.all()]
+    return [(member, team, volunteer) for member, team, volunteer in rows.all()]
 
 
 # Profile edits ------------------------------------------------------------------------------------
@@ -237,13 +237,13 @@ async def volunteer_of(s: AsyncSession, user: User) -> Volunteer:
     return volunteer
 
 
-async def set_name(s: AsyncSession, user: User, name: str) -> Volunteer:
+async def set_name(s: AsyncSession, user: User, name: str | None) -> Volunteer:
     volunteer = await volunteer_of(s, user)
     volunteer.name = validate.text(name, "name")
     return volunteer
 
 
-async def set_phone(s: AsyncSession, user: User, phone: str) -> Volunteer:
+async def set_phone(s: AsyncSession, user: User, phone: str | None) -> Volunteer:
     volunteer = await volunteer_of(s, user)
     volunteer.phone = validate.phone(phone)
     return volunteer
@@ -258,7 +258,7 @@ async def set_skills(s: AsyncSession, user: User, ids: list[int]) -> Volunteer:
 async def memberships(s: AsyncSession, user_id: int) -> list[tuple[TeamMember, Team]]:
     rows = await s.execute(select(TeamMember, Team).join(Team, Team.id == TeamMember.team_id)
                            .where(TeamMember.user_id == user_id, Team.archived.is_(False)).order_by(Team.id))
-    return [tuple(r) for r in rows.all()]
+    return [(member, team) for member, team in rows.all()]
 
 
 # Teams and leaders --------------------------------------------------------------------------------
@@ -293,6 +293,7 @@ async def archive_team(s: AsyncSession, actor: User, team_id: int) -> Team:
         raise DomainError("no_team", ref=team_id)
     await s.execute(update(Service).where(Service.team_id == team_id).values(team_id=None))
     team = await s.get(Team, team_id)
+    assert team is not None  # just archived
     await s.refresh(team)
     return team
 

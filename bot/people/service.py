@@ -36,7 +36,7 @@ async def touch_user(s: AsyncSession, *, user_id: int, full_name: str, username:
                     is_admin=is_admin, is_coordinator=False, blocked_bot=False, created_at=now)
         s.add(user)
         return user
-    fresh = dict(full_name=full_name[:128], username=username, locale=locale)
+    fresh: dict[str, str | bool | None] = dict(full_name=full_name[:128], username=username, locale=locale)
     if is_admin:
         fresh["is_admin"] = True
     for key, value in fresh.items():
@@ -100,8 +100,8 @@ async def list_teams(s: AsyncSession) -> list[Team]:
     return list(rows.scalars())
 
 
-async def team_chats(s: AsyncSession, team_id: int) -> list[int]:
-    """The groups that receive a team's cards; none once the team is archived."""
+async def team_chats(s: AsyncSession, team_id: int | None) -> list[int]:
+    """The groups that receive a team's cards; none once the team is archived (or without a team)."""
     rows = await s.execute(select(TeamChat.chat_id).join(Team, Team.id == TeamChat.team_id)
                            .where(TeamChat.team_id == team_id, Team.archived.is_(False)).order_by(TeamChat.chat_id))
     return list(rows.scalars())

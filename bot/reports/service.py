@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, select, true
+from sqlalchemy import ColumnElement, Label, SQLColumnExpression, and_, case, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -110,7 +111,7 @@ async def scopes(s: AsyncSession, user: User) -> list[int | None]:
                            .where(TeamMember.user_id == user.id, TeamMember.is_leader.is_(True),
                                   TeamMember.status == "active", Team.archived.is_(False))
                            .order_by(TeamMember.team_id))
-    teams = list(rows.scalars())
+    teams: list[int | None] = list(rows.scalars())
     if not teams:
         raise DomainError("report_not_allowed")
     return teams
@@ -186,20 +187,20 @@ class Report:
         return sum(n * c for n, c in self.ratings.items()) / count if count else None
 
 
-def _within(column, start: dt.datetime, end: dt.datetime):
+def _within(column: SQLColumnExpression[Any], start: dt.datetime, end: dt.datetime) -> ColumnElement[bool]:
     return and_(column >= start, column < end)
 
 
-def _of_team(r: Report):
+def _of_team(r: Report) -> ColumnElement[bool]:
     """The requests a report covers: all, or one team's."""
     return Request.team_id == r.team_id if r.team_id is not None else true()
 
 
-def _count(condition):
+def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _hour_entries():
+def _hour_entries() -> tuple[type[LedgerEntry], Label[int], Label[int]]:
     """Ledger entries with the request and activity they are about; a reversal inherits its original's."""
     original = aliased(LedgerEntry)
     request_id = func.coalesce(LedgerEntry.request_id, original.request_id).label("request_id")
@@ -246,7 +247,8 @@ async def _claim_median(s: AsyncSession, r: Report) -> None:
                                       RequestEvent.created_at <= Request.claimed_at))
         .where(_within(Request.claimed_at, r.start, r.end), _of_team(r))
         .group_by(Request.id, Request.claimed_at, Request.created_at))
-    waits = [(claimed - _aware(since)).total_seconds() / 60 for claimed, since in rows.all()]
+    waits = [(claimed - _aware(since)).total_seconds() / 60 for claimed, since in rows.all()
+             if claimed is not None]  # always: the query asks for claimed requests
     r.median_claim_minutes = statistics.median(waits) if waits else None
 
 
@@ -298,12 +300,12 @@ async def _hours(s: AsyncSession, r: Report) -> None:
         net[volunteer] = net.get(volunteer, 0) + minutes
         what = ("activity", activity) if activity is not None else \
             ("service", service) if service is not None else ("other", None)
-        for table, key in ((by_team, team), (by_what, what)):
-            table.setdefault(key, _Sum()).add(volunteer, minutes, points, count)
+        by_team.setdefault(team, _Sum()).add(volunteer, minutes, points, count)
+        by_what.setdefault(what, _Sum()).add(volunteer, minutes, points, count)
     r.volunteers_active = sum(1 for minutes in net.values() if minutes > 0)
     r.volunteers = len(net)
 
-    teams = {t.id: t.name for t in (await s.execute(
+    teams: dict[int | None, str] = {t.id: t.name for t in (await s.execute(
         select(Team).where(Team.id.in_({k for k in by_team if k is not None})))).scalars()}
     r.by_team = sorted((total.hours("team" if k in teams else "other", k, teams.get(k, "—"), teams.get(k, "—"))
                         for k, total in by_team.items()), key=lambda h: (-h.minutes, h.name_zh))

@@ -84,7 +84,8 @@ def summary(report: Report, locale: str, tz: ZoneInfo, now: dt.datetime | None =
     if r.activities:
         lines += ["", _("Activities held: {count}").format(count=len(r.activities))]
         lines += [_("  {title} ({date}): {volunteers} volunteer(s), {hours} h").format(
-            title=a.title, date=a.starts_at.astimezone(tz).date().isoformat(), volunteers=a.volunteers, hours=hours(a.minutes))
+            title=a.title, date=a.starts_at.astimezone(tz).date().isoformat(), volunteers=a.volunteers,
+            hours=hours(a.minutes))
             for a in r.activities]
     return "\n".join(lines)
 

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from aiogram.utils.i18n import I18n
 from sqlalchemy import func, select
 
+from bot.core.clock import Clock
 from bot.requests.notices import Notices
 from bot.people.service import team_chats
 from bot.requests.service import DONE, OPEN, UNRATED_AFTER, unrated_overdue
@@ -60,7 +61,7 @@ class _Due:
     since: dt.datetime  # when the request was (last) sent to the volunteers; for unrated: reported_at
 
 
-class _At:
+class _At(Clock):
     """A clock stopped at the run's `now`, so queued messages carry the time the run was driven with."""
 
     def __init__(self, now: dt.datetime):
@@ -102,7 +103,7 @@ async def _due(db: Database, period: dt.timedelta, tz: ZoneInfo, now: dt.datetim
         elif second not in claimed:  # a second period after the re-post went out
             out.append(_Due(second, not_at_night(claimed[first] + period, tz), rid, since))
     for rid, reported_at in unrated_rows:
-        if unrated_key(rid) not in claimed:
+        if reported_at is not None and unrated_key(rid) not in claimed:  # (it is: the query compares it)
             out.append(_Due(unrated_key(rid), reported_at + UNRATED_AFTER, rid, reported_at))
     return [d for d in out if d.due_at <= now]
 

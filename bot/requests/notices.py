@@ -169,6 +169,7 @@ class Notices:
         ).format(number=texts.number(req)))
 
     async def reported(self, s: AsyncSession, req: Request) -> None:
+        assert req.claimer_id is not None  # reported by its volunteer
         name = await self._volunteer_name(s, req.claimer_id)
         with self._in(self.default_locale):
             line = _("Status: ✔️ done by {name}").format(name=name)
@@ -184,6 +185,7 @@ class Notices:
                                                                     hours=texts.hours(req.reported_minutes)))
 
     async def confirmed(self, s: AsyncSession, req: Request) -> None:
+        assert req.claimer_id is not None  # a done request has its volunteer
         name = await self._volunteer_name(s, req.claimer_id)
         await self._to_user(s, req.claimer_id, lambda: _(
             "⭐ The resident confirmed request {number} and rated it {stars} of 5.").format(
@@ -195,6 +197,7 @@ class Notices:
             request_keyboards.approve(req.id)), skip=req.claimer_id)
 
     async def approved(self, s: AsyncSession, req: Request, corrected: bool) -> None:
+        assert req.claimer_id is not None and req.approved_minutes is not None  # approved: his hours are set
         total = await ledger.totals(s, req.claimer_id)
         points = ledger.points_for(req.approved_minutes, self.points_per_hour)
 

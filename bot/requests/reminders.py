@@ -91,6 +91,7 @@ async def _due(db: Database, tz: ZoneInfo, now: dt.datetime) -> list[_Due]:
 
 
 async def _remind(s: AsyncSession, notices: Notices, req: Request) -> None:
+    assert req.claimer_id is not None  # a reminder goes to the volunteer who took it
     async def render():
         return "\n".join([
             _("⏰ Reminder: you have taken request {number}; it is at {window}.").format(
@@ -102,6 +103,7 @@ async def _remind(s: AsyncSession, notices: Notices, req: Request) -> None:
 
 
 async def _ask(s: AsyncSession, notices: Notices, req: Request) -> None:
+    assert req.claimer_id is not None  # asked of the volunteer who took it
     async def render():
         return "\n".join([
             _("❓ Request {number} was due by {end}, but it has not been reported done.").format(

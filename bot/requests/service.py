@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -107,7 +107,7 @@ async def get(s: AsyncSession, request_id: int) -> Request:
     return req
 
 
-async def by_number(s: AsyncSession, number: str) -> Request:
+async def by_number(s: AsyncSession, number: str | None) -> Request:
     number = validate.key(number)
     req = (await s.execute(select(Request).where(Request.number == number))).scalars().first() if number else None
     if req is None:
@@ -115,7 +115,7 @@ async def by_number(s: AsyncSession, number: str) -> Request:
     return req
 
 
-async def _transition(s: AsyncSession, req: Request, expect: tuple[str, ...], now: datetime, **values) -> None:
+async def _transition(s: AsyncSession, req: Request, expect: tuple[str, ...], now: datetime, **values: Any) -> None:
     """Move req out of one of `expect` states; raise if someone else moved it first."""
     result = await s.execute(
         update(Request).where(Request.id == req.id, Request.status.in_(expect))
@@ -180,7 +180,7 @@ async def dispatch(s: AsyncSession, notices: Notices, *, request_id: int, actor:
     return req
 
 
-async def reject(s: AsyncSession, notices: Notices, *, request_id: int, actor: User, reason: str,
+async def reject(s: AsyncSession, notices: Notices, *, request_id: int, actor: User, reason: str | None,
                  now: datetime) -> Request:
     require_coordinator(actor)
     reason = validate.text(reason, "reason")
@@ -236,6 +236,7 @@ async def release(s: AsyncSession, notices: Notices, *, request_id: int, user: U
     if req.status == CLAIMED and now >= req.window_start:
         raise DomainError("too_late_to_release")
     volunteer = await s.get(Volunteer, user.id)
+    assert volunteer is not None  # only a volunteer claims
     await _transition(s, req, (CLAIMED,), now, status=OPEN, claimer_id=None, claimed_at=None)
     _event(s, req, user.id, "released", now)
     await notices.released(s, req, volunteer)
@@ -280,7 +281,7 @@ async def confirm(s: AsyncSession, notices: Notices, *, request_id: int, user: U
     return req
 
 
-async def comment(s: AsyncSession, *, request_id: int, user: User, text: str, now: datetime) -> Request:
+async def comment(s: AsyncSession, *, request_id: int, user: User, text: str | None, now: datetime) -> Request:
     req = await get(s, request_id)
     if req.resident_id != user.id:
         raise DomainError("not_your_request")
@@ -312,12 +313,13 @@ async def approve(s: AsyncSession, notices: Notices, *, request_id: int, actor: 
     if req.claimer_id == actor.id:
         raise DomainError("own_hours")
     check_approvable(req, now)
-    corrected = minutes is not None and minutes != req.reported_minutes
+    assert req.claimer_id is not None and req.reported_minutes is not None  # done: claimed, hours reported
+    final = req.reported_minutes if minutes is None else minutes
+    corrected = final != req.reported_minutes
     if corrected:
-        if not 0 < minutes <= validate.MAX_MINUTES:
+        if not 0 < final <= validate.MAX_MINUTES:
             raise DomainError("hours_out_of_range", max_hours=validate.MAX_MINUTES / 60)
         reason = validate.text(reason, "reason")
-    final = minutes if corrected else req.reported_minutes
     expect = (CONFIRMED, DONE) if req.status == DONE else (CONFIRMED,)  # DONE only when unrated for 72 h
     await _transition(s, req, expect, now, status=APPROVED, approved_minutes=final,
                       approved_by=actor.id, approved_at=now)

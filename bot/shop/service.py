@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, time
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
@@ -84,7 +84,7 @@ async def add_item(s: AsyncSession, actor: User, *, name: str, price: int, stock
     return item
 
 
-async def change_item(s: AsyncSession, actor: User, item_id: int, **values) -> ShopItem:
+async def change_item(s: AsyncSession, actor: User, item_id: int, **values: Any) -> ShopItem:
     """price / stock / monthly_limit / active; the values are checked by the caller's parsing."""
     require_coordinator(actor)
     item = await get_item(s, item_id)
@@ -114,7 +114,7 @@ def month_start(now: datetime, tz: ZoneInfo) -> datetime:
 async def used_this_month(s: AsyncSession, volunteer_id: int, item_id: int, now: datetime, tz: ZoneInfo) -> int:
     return (await s.execute(select(func.count()).select_from(Redemption).where(
         Redemption.volunteer_id == volunteer_id, Redemption.item_id == item_id,
-        Redemption.status != CANCELLED, Redemption.created_at >= month_start(now, tz)))).scalar()
+        Redemption.status != CANCELLED, Redemption.created_at >= month_start(now, tz)))).scalar_one()
 
 
 async def _lock_volunteer(s: AsyncSession, user_id: int) -> Volunteer:
@@ -175,7 +175,7 @@ async def get_redemption(s: AsyncSession, redemption_id: int) -> Redemption:
     return r
 
 
-async def by_code(s: AsyncSession, typed: str) -> Redemption:
+async def by_code(s: AsyncSession, typed: str | None) -> Redemption:
     code = (validate.key(typed) or "").upper()
     r = (await s.execute(select(Redemption).where(Redemption.code == code))).scalars().first() if code else None
     if r is None:
@@ -183,7 +183,7 @@ async def by_code(s: AsyncSession, typed: str) -> Redemption:
     return r
 
 
-async def _move(s: AsyncSession, r: Redemption, now: datetime, **values) -> None:
+async def _move(s: AsyncSession, r: Redemption, now: datetime, **values: Any) -> None:
     """Out of 'reserved' once: whoever's UPDATE returns nothing was second."""
     done = await s.execute(update(Redemption).where(Redemption.id == r.id, Redemption.status == RESERVED)
                            .values(**values).returning(Redemption.id).execution_options(synchronize_session=False))
@@ -204,8 +204,11 @@ async def cancel(s: AsyncSession, notices: ShopNotices, *, user: User, redemptio
     s.add(LedgerEntry(volunteer_id=user.id, minutes=0, points=r.price, kind="refund",
                       reason=r.code, created_at=now))
     item = await s.get(ShopItem, r.item_id)
+    assert item is not None  # a redemption's item stays
     await s.refresh(item)
-    await notices.cancelled(s, r, item, await s.get(Volunteer, user.id))
+    volunteer = await s.get(Volunteer, user.id)
+    assert volunteer is not None  # the redemption was his
+    await notices.cancelled(s, r, item, volunteer)
     return r
 
 
@@ -213,14 +216,16 @@ async def hand_over(s: AsyncSession, notices: ShopNotices, *, actor: User, redem
                     now: datetime) -> Redemption:
     require_coordinator(actor)
     await _move(s, redemption, now, status=HANDED, handed_at=now, handed_by=actor.id)
-    await notices.handed(s, redemption, await s.get(ShopItem, redemption.item_id))
+    item = await s.get(ShopItem, redemption.item_id)
+    assert item is not None  # a redemption's item stays
+    await notices.handed(s, redemption, item)
     return redemption
 
 
 async def of_volunteer(s: AsyncSession, user_id: int, limit: int = 20) -> list[tuple[Redemption, ShopItem]]:
     rows = await s.execute(select(Redemption, ShopItem).join(ShopItem, ShopItem.id == Redemption.item_id)
                            .where(Redemption.volunteer_id == user_id).order_by(Redemption.id.desc()).limit(limit))
-    return [tuple(row) for row in rows.all()]
+    return [(r, item) for r, item in rows.all()]
 
 
 async def pending(s: AsyncSession, actor: User, limit: int = 50) -> list[tuple[Redemption, ShopItem, Volunteer]]:
@@ -229,4 +234,4 @@ async def pending(s: AsyncSession, actor: User, limit: int = 50) -> list[tuple[R
                            .join(ShopItem, ShopItem.id == Redemption.item_id)
                            .join(Volunteer, Volunteer.user_id == Redemption.volunteer_id)
                            .where(Redemption.status == RESERVED).order_by(Redemption.id).limit(limit))
-    return [tuple(row) for row in rows.all()]
+    return [(r, item, volunteer) for r, item, volunteer in rows.all()]

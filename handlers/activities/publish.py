@@ -8,7 +8,7 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, MaybeInaccessibleMessageUnion, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
@@ -23,6 +23,7 @@ from bot.requests.notices import Notices
 from bot.activities import service as activities
 from bot.people import service as people
 from bot.settings import Settings
+from bot.ui.tapped import editable, origin
 from scheduling.holidays import CalendarUnknown, day_status
 from scheduling.themes import default_theme
 from storage.db import Database
@@ -66,8 +67,8 @@ async def _teams_for(db: Database, user: User) -> list[Team]:
     return [t for t in teams if t.id in led]
 
 
-async def _ask(step: str, message: Message, state: FSMContext, db: Database, settings: Settings, clock: Clock,
-               user: User) -> None:
+async def _ask(step: str, message: MaybeInaccessibleMessageUnion, state: FSMContext, db: Database,
+               settings: Settings, clock: Clock, user: User) -> None:
     await state.set_state(getattr(Publish, step))
     if step == "title":
         await message.answer(_("📣 New activity. What is its title (at most {limit} characters)? /cancel leaves."
@@ -109,7 +110,7 @@ def _deps(deps: dict) -> dict:
     return {key: deps[key] for key in ("db", "settings", "clock", "user")}
 
 
-async def _next(step: str, message: Message, state: FSMContext, deps: dict) -> None:
+async def _next(step: str, message: MaybeInaccessibleMessageUnion, state: FSMContext, deps: dict) -> None:
     data = await state.get_data()
     if data.get("editing") or step == STEPS[-1]:
         await _summary(message, state, deps)
@@ -151,7 +152,7 @@ def day_note(day: date, locale: str) -> str | None:
     return None
 
 
-async def _summary(message: Message, state: FSMContext, deps: dict) -> None:
+async def _summary(message: MaybeInaccessibleMessageUnion, state: FSMContext, deps: dict) -> None:
     db, settings = deps["db"], deps["settings"]
     data = await state.get_data()
     await state.update_data(editing=False)
@@ -201,8 +202,8 @@ async def got_theme_button(query: CallbackQuery, state: FSMContext, **deps) -> N
     deps = _deps(deps)
     await state.update_data(theme=_theme_title(_today(deps["settings"], deps["clock"]).month, deps["user"].locale))
     await query.answer()
-    await query.message.edit_reply_markup(reply_markup=None)
-    await _next("theme", query.message, state, deps)
+    await editable(query).edit_reply_markup(reply_markup=None)
+    await _next("theme", origin(query), state, deps)
 
 
 @router.message(Publish.theme, F.text)
@@ -211,7 +212,7 @@ async def got_theme(message: Message, state: FSMContext, **deps) -> None:
     await _next("theme", message, state, _deps(deps))
 
 
-async def _set_day(day: date, message: Message, state: FSMContext, deps: dict) -> None:
+async def _set_day(day: date, message: MaybeInaccessibleMessageUnion, state: FSMContext, deps: dict) -> None:
     if day < _today(deps["settings"], deps["clock"]):
         raise DomainError("past_time")
     await state.update_data(day=day.isoformat())
@@ -232,7 +233,7 @@ async def got_day_button(query: CallbackQuery, callback_data: PublishCb, state: 
         day = date.fromisoformat(callback_data.value)
     except ValueError:
         raise DomainError("stale") from None
-    await _set_day(day, query.message, state, _deps(deps))
+    await _set_day(day, origin(query), state, _deps(deps))
     await query.answer()
 
 
@@ -242,7 +243,8 @@ async def got_day_text(message: Message, state: FSMContext, **deps) -> None:
     await _set_day(when.parse_date(message.text, _today(deps["settings"], deps["clock"])), message, state, deps)
 
 
-async def _set_window(start: time, end: time, message: Message, state: FSMContext, deps: dict) -> None:
+async def _set_window(start: time, end: time, message: MaybeInaccessibleMessageUnion, state: FSMContext,
+                      deps: dict) -> None:
     data = await state.get_data()
     candidate = {**data, "start": start.isoformat("minutes"), "end": end.isoformat("minutes")}
     activities.check_times(*_times(candidate, deps["settings"]), deps["clock"].now())
@@ -254,7 +256,7 @@ async def _set_window(start: time, end: time, message: Message, state: FSMContex
 async def got_slot(query: CallbackQuery, callback_data: PublishCb, state: FSMContext, **deps) -> None:
     v = callback_data.value
     start, end = when.parse_window(f"{v[:2]}:{v[2:4]}-{v[5:7]}:{v[7:9]}" if len(v) == 9 else "")
-    await _set_window(start, end, query.message, state, _deps(deps))
+    await _set_window(start, end, origin(query), state, _deps(deps))
     await query.answer()
 
 
@@ -274,7 +276,7 @@ async def got_place(message: Message, state: FSMContext, **deps) -> None:
 async def got_capacity_button(query: CallbackQuery, callback_data: PublishCb, state: FSMContext, **deps) -> None:
     await state.update_data(capacity=activities.capacity(callback_data.value))
     await query.answer()
-    await _next("capacity", query.message, state, _deps(deps))
+    await _next("capacity", origin(query), state, _deps(deps))
 
 
 @router.message(Publish.capacity, F.text)
@@ -293,11 +295,11 @@ async def got_team(query: CallbackQuery, callback_data: PublishCb, state: FSMCon
         raise DomainError("act_not_publisher")
     await state.update_data(team=team_id or None)
     await query.answer()
-    await query.message.edit_reply_markup(reply_markup=None)
-    await _next("team", query.message, state, deps)
+    await editable(query).edit_reply_markup(reply_markup=None)
+    await _next("team", origin(query), state, deps)
 
 
-async def _set_deadline(value: str, message: Message, state: FSMContext, deps: dict) -> None:
+async def _set_deadline(value: str, message: MaybeInaccessibleMessageUnion, state: FSMContext, deps: dict) -> None:
     data = await state.get_data()
     start, _end = _times(data, deps["settings"])
     activities.check_deadline(_deadline({"deadline": value}, start), start, deps["clock"].now())
@@ -309,13 +311,14 @@ async def _set_deadline(value: str, message: Message, state: FSMContext, deps: d
 async def got_deadline_button(query: CallbackQuery, callback_data: PublishCb, state: FSMContext, **deps) -> None:
     if callback_data.value not in ("none", "1d", "2h"):
         raise DomainError("stale")
-    await _set_deadline(callback_data.value, query.message, state, _deps(deps))
+    await _set_deadline(callback_data.value, origin(query), state, _deps(deps))
     await query.answer()
 
 
 @router.message(Publish.deadline, F.text)
 async def got_deadline_text(message: Message, state: FSMContext, **deps) -> None:
     deps = _deps(deps)
+    assert message.text is not None  # F.text
     parts = message.text.split()
     if len(parts) != 2:
         raise DomainError("bad_date")
@@ -348,14 +351,14 @@ async def confirm(query: CallbackQuery, state: FSMContext, db: Database, setting
                                        year=now.astimezone(settings.tz).year)
     await state.clear()
     await query.answer(_("Activity {number} published.").format(number=act.number))
-    await query.message.edit_reply_markup(reply_markup=None)
+    await editable(query).edit_reply_markup(reply_markup=None)
 
 
 @router.callback_query(Publish.confirm, PublishCb.filter(F.action == "abort"))
 async def abort(query: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
     await query.answer()
-    await query.message.edit_text(_("Cancelled. Nothing was saved."))
+    await editable(query).edit_text(_("Cancelled. Nothing was saved."))
 
 
 FIELDS = (("title", __("Title")), ("theme", __("Theme")), ("day", __("Day")), ("window", __("Time")),
@@ -366,7 +369,7 @@ FIELDS = (("title", __("Title")), ("theme", __("Theme")), ("day", __("Day")), ("
 async def edit(query: CallbackQuery) -> None:
     await query.answer()
     picker = field_picker(FIELDS, lambda key: PublishCb(action="field", value=key))
-    await query.message.edit_reply_markup(reply_markup=picker)
+    await editable(query).edit_reply_markup(reply_markup=picker)
 
 
 @router.callback_query(Publish.confirm, PublishCb.filter(F.action == "field"))
@@ -375,8 +378,8 @@ async def edit_field(query: CallbackQuery, callback_data: PublishCb, state: FSMC
         raise DomainError("stale")
     await state.update_data(editing=True)
     await query.answer()
-    await query.message.edit_reply_markup(reply_markup=None)
-    await _ask(callback_data.value, query.message, state, **_deps(deps))
+    await editable(query).edit_reply_markup(reply_markup=None)
+    await _ask(callback_data.value, origin(query), state, **_deps(deps))
 
 
 @router.message(Publish.confirm)

@@ -5,7 +5,7 @@ from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, MaybeInaccessibleMessageUnion, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.ui import texts
@@ -19,6 +19,7 @@ from bot.activities import service as activities
 from bot.core import validate
 from bot.people.service import is_coordinator
 from bot.settings import Settings
+from bot.ui.tapped import editable, origin
 from storage.db import Database
 from storage.models import TeamChat, User
 
@@ -70,7 +71,7 @@ async def leave(query: CallbackQuery, callback_data: SignCb, db: Database, notic
 
 # cancelling the activity ----------------------------------------------------------------------------------
 
-async def _ask_cancel(target: Message, act, user: User) -> None:
+async def _ask_cancel(target: MaybeInaccessibleMessageUnion, act, user: User) -> None:
     if not (user.id == act.created_by or is_coordinator(user)):
         raise DomainError("act_not_manager")
     await target.answer(_("Cancel the activity {number} “{title}”? Everyone signed up will be told.").format(
@@ -89,7 +90,7 @@ def _aid(value: str) -> int:
 async def cancel_ask(query: CallbackQuery, callback_data: PublishCb, db: Database, user: User) -> None:
     async with db.read() as s:
         act = await activities.get(s, _aid(callback_data.value))
-    await _ask_cancel(query.message, act, user)
+    await _ask_cancel(origin(query), act, user)
     await query.answer()
 
 
@@ -108,14 +109,14 @@ async def cancel_yes(query: CallbackQuery, callback_data: PublishCb, db: Databas
         act = await activities.cancel(s, ActivityNotices(notices), activity_id=_aid(callback_data.value),
                                       actor=user, now=clock.now())
     await query.answer()
-    await query.message.edit_text(_("❌ Activity {number} is cancelled; those signed up are being told.").format(
+    await editable(query).edit_text(_("❌ Activity {number} is cancelled; those signed up are being told.").format(
         number=act.number))
 
 
 @router.callback_query(PublishCb.filter(F.action == "cancel_no"))
 async def cancel_no(query: CallbackQuery) -> None:
     await query.answer()
-    await query.message.edit_text(_("Nothing was changed."))
+    await editable(query).edit_text(_("Nothing was changed."))
 
 
 # the check-in code and check-in/out ---------------------------------------------------------------------------
@@ -234,7 +235,7 @@ async def approve_button(query: CallbackQuery, callback_data: HoursOkCb, db: Dat
     uid = callback_data.uid if callback_data.action == "ok" else None
     done, text, kb = await _approve(callback_data.aid, uid, None, db, notices, clock, settings, user)
     await query.answer(_("Approved for {count} volunteer(s).").format(count=len(done)))
-    await query.message.edit_text(text, reply_markup=kb)
+    await editable(query).edit_text(text, reply_markup=kb)
 
 
 @router.callback_query(HoursOkCb.filter(F.action == "fix"))
@@ -248,7 +249,7 @@ async def adjust_ask(query: CallbackQuery, callback_data: HoursOkCb, state: FSMC
     await state.set_state(Adjust.hours)
     await state.update_data(aid=act.id, uid=callback_data.uid)
     await query.answer()
-    await query.message.answer(_("How many hours should be approved for this volunteer? (in half hours, "
+    await origin(query).answer(_("How many hours should be approved for this volunteer? (in half hours, "
                                  "/cancel to go back)"))
 
 

@@ -21,6 +21,7 @@ from bot.ledger import service as ledger
 from bot.people import service as people
 from bot.core import validate
 from bot.settings import Settings
+from bot.ui.tapped import editable, origin
 from storage.db import Database
 from storage.models import LedgerEntry, Request, User, Volunteer
 
@@ -90,7 +91,7 @@ async def ledger_page(query: CallbackQuery, callback_data: DisputeCb, db: Databa
         raise DomainError("stale")
     text, kb = await _ledger_view(db, settings, user, callback_data.id, callback_data.page)
     await query.answer()
-    await query.message.edit_text(text, reply_markup=kb)
+    await editable(query).edit_text(text, reply_markup=kb)
 
 
 # /dispute: the volunteer -----------------------------------------------------------------------------
@@ -122,7 +123,7 @@ async def dispute_pick(query: CallbackQuery, callback_data: DisputeCb, state: FS
     await state.set_state(DisputeText.text)
     await state.update_data(entry=entry.id)
     await query.answer()
-    await query.message.answer(_("Entry №{id}: please write what is wrong (at most {limit} characters), "
+    await origin(query).answer(_("Entry №{id}: please write what is wrong (at most {limit} characters), "
                                  "or /cancel.").format(id=entry.id, limit=disputes.TEXT_LIMIT))
 
 
@@ -146,16 +147,18 @@ async def fix_ask(query: CallbackQuery, callback_data: DisputeCb, state: FSMCont
     async with db.read() as s:
         dispute = await disputes.get_open(s, user, callback_data.id)
         entry = await s.get(LedgerEntry, dispute.entry_id)
+    assert entry is not None  # ledger entries are never deleted
     await state.set_state(DisputeFix.hours)
     await state.update_data(dispute=dispute.id)
     await query.answer()
-    await query.message.answer(_("Dispute {id}: the entry has {hours} h. How many hours are right? "
+    await origin(query).answer(_("Dispute {id}: the entry has {hours} h. How many hours are right? "
                                  "(0 if the service did not take place; /cancel to go back)").format(
         id=dispute.id, hours=texts.hours(entry.minutes)))
 
 
 @router.message(DisputeFix.hours, F.text)
 async def fix_hours(message: Message, state: FSMContext) -> None:
+    assert message.text is not None  # F.text
     minutes = 0 if message.text.strip() in ("0", "0.0", "0h") else validate.hours_to_minutes(message.text)
     if minutes > validate.MAX_MINUTES:
         raise DomainError("hours_out_of_range", max_hours=validate.MAX_MINUTES / 60)
@@ -185,7 +188,7 @@ async def reject_ask(query: CallbackQuery, callback_data: DisputeCb, state: FSMC
     await state.set_state(DisputeReject.reason)
     await state.update_data(dispute=dispute.id)
     await query.answer()
-    await query.message.answer(_("Dispute {id}: why is it rejected? The volunteer will see your reason "
+    await origin(query).answer(_("Dispute {id}: why is it rejected? The volunteer will see your reason "
                                  "(/cancel to go back).").format(id=dispute.id))
 
 

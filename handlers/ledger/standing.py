@@ -19,6 +19,7 @@ from bot.ledger import ranking
 from bot.ledger import recognition
 from bot.ledger import stars
 from bot.settings import Settings
+from bot.ui.tapped import editable
 from storage.db import Database
 from storage.models import Team, User, Volunteer
 
@@ -76,7 +77,7 @@ async def settings_toggle(query: CallbackQuery, callback_data: SettingsCb, db: D
         volunteer = await stars.toggle_preference(s, user.id, callback_data.key)
         rank, share = volunteer.show_in_rank, volunteer.share_stars
     await query.answer(_("Saved."))
-    await query.message.edit_text(_settings_text(), reply_markup=ledger_keyboards.settings(rank, share))
+    await editable(query).edit_text(_settings_text(), reply_markup=ledger_keyboards.settings(rank, share))
 
 
 # /rank ------------------------------------------------------------------------------------------------------
@@ -145,7 +146,7 @@ async def rank_switch(query: CallbackQuery, callback_data: RankCb, db: Database,
         raise DomainError("stale")
     text, kb = await _rank_view(db, settings, clock, callback_data.period, callback_data.team)
     await query.answer()
-    await query.message.edit_text(text, reply_markup=kb)
+    await editable(query).edit_text(text, reply_markup=kb)
 
 
 # 最美志愿者 -----------------------------------------------------------------------------------------------

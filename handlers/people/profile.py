@@ -19,6 +19,7 @@ from bot.people.notices import ProfileNotices
 from bot.people import service as people
 from bot.people import profiles
 from bot.core import validate
+from bot.ui.tapped import editable, origin
 from handlers.people.volunteer import skill_keyboard, toggle_skill
 from storage.db import Database
 from storage.models import Team, TeamMember, User
@@ -70,7 +71,7 @@ async def ask_name(query: CallbackQuery, state: FSMContext, db: Database, user: 
         await profiles.volunteer_of(s, user)
     await state.set_state(ProfileEdit.name)
     await query.answer()
-    await query.message.answer(_("Your new name? (/cancel keeps the old one)"))
+    await origin(query).answer(_("Your new name? (/cancel keeps the old one)"))
 
 
 @router.message(ProfileEdit.name, F.text)
@@ -88,7 +89,7 @@ async def ask_phone(query: CallbackQuery, state: FSMContext, db: Database, user:
         await profiles.volunteer_of(s, user)
     await state.set_state(ProfileEdit.phone)
     await query.answer()
-    await query.message.answer(_("Your new phone number? (/cancel keeps the old one)"),
+    await origin(query).answer(_("Your new phone number? (/cancel keeps the old one)"),
                                reply_markup=keyboards.share_phone())
 
 
@@ -111,7 +112,7 @@ async def ask_skills(query: CallbackQuery, state: FSMContext, db: Database, user
     await state.set_state(ProfileEdit.skills)
     await state.update_data(skills=chosen)
     await query.answer()
-    await query.message.answer(_("What can you offer? Tap your skills (any number), then “Done”."),
+    await origin(query).answer(_("What can you offer? Tap your skills (any number), then “Done”."),
                                reply_markup=await skill_keyboard(db, user, chosen))
 
 
@@ -125,7 +126,7 @@ async def skills_done(query: CallbackQuery, state: FSMContext, db: Database, use
         await profiles.set_skills(s, user, chosen)
     await state.clear()
     await query.answer(_("Saved."))
-    await query.message.edit_text(await profile_text(db, user), reply_markup=profile_keyboards.profile())
+    await editable(query).edit_text(await profile_text(db, user), reply_markup=profile_keyboards.profile())
 
 
 # teams ----------------------------------------------------------------------------------------------
@@ -138,9 +139,9 @@ async def choose_join(query: CallbackQuery, db: Database, user: User) -> None:
         teams = [t for t in await people.list_teams(s) if t.id not in mine]
     await query.answer()
     if not teams:
-        await query.message.answer(_("You are in every team already."))
+        await origin(query).answer(_("You are in every team already."))
         return
-    await query.message.answer(_("Which team do you want to join? Its leader or a coordinator will answer."),
+    await origin(query).answer(_("Which team do you want to join? Its leader or a coordinator will answer."),
                                reply_markup=inline([[(t.name, ProfileCb(action="jointo", team=t.id))] for t in teams]))
 
 
@@ -150,8 +151,9 @@ async def join(query: CallbackQuery, callback_data: ProfileCb, db: Database, use
     async with db.tx() as s:
         status = await profiles.request_join(s, ProfileNotices(notices), user, callback_data.team, clock.now())
         team = await s.get(Team, callback_data.team)
+    assert team is not None  # request_join found it
     await query.answer()
-    await query.message.edit_text(
+    await editable(query).edit_text(
         (_("You joined team “{team}”.") if status == "joined" else
          _("Your request to join team “{team}” has gone to its leader and the coordinators; I will tell you "
            "their answer.")).format(team=team.name))
@@ -164,9 +166,9 @@ async def choose_leave(query: CallbackQuery, db: Database, user: User) -> None:
         teams = [t for _m, t in await profiles.memberships(s, user.id)]
     await query.answer()
     if not teams:
-        await query.message.answer(_("You are not in any team."))
+        await origin(query).answer(_("You are not in any team."))
         return
-    await query.message.answer(_("Which team do you want to leave?"), reply_markup=inline(
+    await origin(query).answer(_("Which team do you want to leave?"), reply_markup=inline(
         [[(t.name, ProfileCb(action="leaveask", team=t.id))] for t in teams]))
 
 
@@ -179,7 +181,7 @@ async def confirm_leave(query: CallbackQuery, callback_data: ProfileCb, db: Data
     if team is None or team.archived:
         raise DomainError("stale")
     await query.answer()
-    await query.message.edit_text(_("Leave team “{team}”? You will no longer be able to accept its requests.")
+    await editable(query).edit_text(_("Leave team “{team}”? You will no longer be able to accept its requests.")
                                   .format(team=team.name), reply_markup=inline([[
                                       (_("Yes, leave"), ProfileCb(action="leaveyes", team=team.id)),
                                       (_("No, stay"), ProfileCb(action="leaveno", team=team.id))]]))
@@ -190,13 +192,13 @@ async def leave(query: CallbackQuery, callback_data: ProfileCb, db: Database, us
     async with db.tx() as s:
         team = await profiles.leave_team(s, user, callback_data.team)
     await query.answer()
-    await query.message.edit_text(_("You left team “{team}”.").format(team=team.name))
+    await editable(query).edit_text(_("You left team “{team}”.").format(team=team.name))
 
 
 @router.callback_query(ProfileCb.filter(F.action == "leaveno"))
 async def stay(query: CallbackQuery) -> None:
     await query.answer(_("Nothing was changed."))
-    await query.message.edit_reply_markup(reply_markup=None)
+    await editable(query).edit_reply_markup(reply_markup=None)
 
 
 # join requests ------------------------------------------------------------------------------------
@@ -212,7 +214,7 @@ async def decide(query: CallbackQuery, callback_data: JoinCb, db: Database, user
     text = (_("✅ {name} joined team “{team}”.") if approve else
             _("❌ You declined {name}'s request to join team “{team}”.")).format(name=name, team=team.name)
     await query.answer(text)
-    await query.message.edit_text(text)
+    await editable(query).edit_text(text)
 
 
 @router.message(Command("joins"))

@@ -21,6 +21,7 @@ from bot.people.notices import ProfileNotices
 from bot.people import service as people
 from bot.people import profiles
 from bot.core import validate
+from bot.ui.tapped import editable, origin
 from storage.db import Database
 from storage.models import User, Volunteer
 
@@ -85,7 +86,7 @@ async def toggle_skill(query: CallbackQuery, callback_data: SkillCb, state: FSMC
         raise DomainError("stale")
     chosen = set((await state.get_data()).get("skills", [])) ^ {callback_data.skill}
     await state.update_data(skills=sorted(chosen))
-    await query.message.edit_reply_markup(reply_markup=await skill_keyboard(db, user, sorted(chosen)))
+    await editable(query).edit_reply_markup(reply_markup=await skill_keyboard(db, user, sorted(chosen)))
     await query.answer()
 
 
@@ -95,10 +96,10 @@ router.callback_query.register(toggle_skill, Signup.skills, SkillCb.filter(F.ski
 @router.callback_query(Signup.skills, SkillCb.filter(F.skill == 0))
 async def skills_done(query: CallbackQuery, state: FSMContext, db: Database) -> None:
     await state.set_state(Signup.teams)
-    await query.message.edit_reply_markup(reply_markup=None)
+    await editable(query).edit_reply_markup(reply_markup=None)
     await query.answer()
     chosen = (await state.get_data()).get("teams", [])
-    await query.message.answer(_("Which teams do you join? Tap to choose, then “Done”."),
+    await origin(query).answer(_("Which teams do you join? Tap to choose, then “Done”."),
                                reply_markup=await _team_keyboard(db, chosen))
 
 
@@ -115,7 +116,7 @@ async def toggle_team(query: CallbackQuery, callback_data: TeamPickCb, state: FS
     chosen = set((await state.get_data()).get("teams", []))
     chosen ^= {callback_data.team}
     await state.update_data(teams=sorted(chosen))
-    await query.message.edit_reply_markup(reply_markup=await _team_keyboard(db, sorted(chosen)))
+    await editable(query).edit_reply_markup(reply_markup=await _team_keyboard(db, sorted(chosen)))
     await query.answer()
 
 
@@ -130,7 +131,7 @@ async def finish(query: CallbackQuery, state: FSMContext, db: Database, user: Us
         active = set(await people.volunteer_team_ids(s, user.id))
         teams = [t.name for t in await people.list_teams(s) if t.id in active]
     await state.clear()
-    await query.message.edit_reply_markup(reply_markup=None)
+    await editable(query).edit_reply_markup(reply_markup=None)
     await query.answer()
     lines = [_("🎉 You are registered, {name}. Teams: {teams}.").format(
         name=data["name"], teams="、".join(teams) or "—")]
@@ -139,4 +140,4 @@ async def finish(query: CallbackQuery, state: FSMContext, db: Database, user: Us
                        "I will tell you their answer.").format(teams="、".join(t.name for t in done.pending)))
     lines.append(_("When a request card appears in your team's group, tap “Accept” to take it. "
                    "/profile shows and changes your details."))
-    await query.message.answer("\n".join(lines), reply_markup=keyboards.main_menu())
+    await origin(query).answer("\n".join(lines), reply_markup=keyboards.main_menu())

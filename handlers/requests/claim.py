@@ -12,6 +12,7 @@ from bot.requests.keyboards import CardCb, TaskCb
 from bot.core.locks import KeyedLocks
 from bot.requests.notices import Notices
 from bot.requests import service as requests
+from bot.ui.tapped import editable
 from storage.db import Database
 from storage.models import TeamChat, User
 
@@ -45,5 +46,5 @@ async def release(query: CallbackQuery, callback_data: TaskCb, db: Database, not
     async with db.tx() as s:
         req = await requests.release(s, notices, request_id=callback_data.rid, user=user, now=clock.now())
     await query.answer()
-    await query.message.edit_text(_("You released request {number}; it is open again for other volunteers.")
+    await editable(query).edit_text(_("You released request {number}; it is open again for other volunteers.")
                                   .format(number=texts.number(req)))

@@ -18,6 +18,7 @@ from bot.people import service as people
 from bot.requests import service as requests
 from bot.core import validate
 from bot.settings import Settings
+from bot.ui.tapped import editable, origin
 from storage.db import Database
 from storage.models import User
 
@@ -54,7 +55,7 @@ async def ask_hours(query: CallbackQuery, callback_data: TaskCb, state: FSMConte
     await state.set_state(Report.hours)
     await state.update_data(rid=req.id)
     await query.answer()
-    await query.message.answer(_("How many hours did the service of request {number} take? Tap or type a number "
+    await origin(query).answer(_("How many hours did the service of request {number} take? Tap or type a number "
                                  "(in half hours, at most {max_hours:g}).").format(
         number=texts.number(req), max_hours=limit / 60), reply_markup=request_keyboards.hours(req.id, limit))
 
@@ -72,7 +73,7 @@ async def got_hours_button(query: CallbackQuery, callback_data: HoursCb, state: 
     await _report(callback_data.rid, callback_data.half * 30, db, notices, clock, user)
     await state.clear()
     await query.answer()
-    await query.message.edit_reply_markup(reply_markup=None)
+    await editable(query).edit_reply_markup(reply_markup=None)
 
 
 @router.message(Report.hours, F.text)
@@ -94,9 +95,10 @@ async def rate(query: CallbackQuery, callback_data: RateCb, state: FSMContext, d
     await state.set_state(Comment.text)
     await state.update_data(rid=req.id)
     await query.answer(_("Thank you for your rating!"))
-    await query.message.edit_text(_("You rated request {number}: {stars}").format(
+    assert req.rating is not None  # just rated
+    await editable(query).edit_text(_("You rated request {number}: {stars}").format(
         number=texts.number(req), stars="⭐" * req.rating))
-    await query.message.answer(_("Would you like to add a comment for the station? Send it now, or /skip."))
+    await origin(query).answer(_("Would you like to add a comment for the station? Send it now, or /skip."))
 
 
 @router.message(Comment.text, Command("skip"))
@@ -123,7 +125,7 @@ async def approve(query: CallbackQuery, callback_data: ApproveCb, db: Database, 
         req = await requests.approve(s, notices, request_id=callback_data.rid, actor=user, now=clock.now(),
                                      points_per_hour=settings.points_per_hour)
     await query.answer(_("Approved."))
-    await query.message.edit_text(_("✅ Approved: request {number}, {hours} h.").format(
+    await editable(query).edit_text(_("✅ Approved: request {number}, {hours} h.").format(
         number=texts.number(req), hours=texts.hours(req.approved_minutes)))
 
 
@@ -139,7 +141,7 @@ async def ask_correction(query: CallbackQuery, callback_data: ApproveCb, state: 
     await state.set_state(Correct.hours)
     await state.update_data(rid=req.id)
     await query.answer()
-    await query.message.answer(_("Request {number}: the volunteer reported {hours} h. How many hours should be "
+    await origin(query).answer(_("Request {number}: the volunteer reported {hours} h. How many hours should be "
                                  "approved? (/cancel to go back)").format(
         number=texts.number(req), hours=texts.hours(req.reported_minutes)))
 

@@ -1,13 +1,14 @@
 """点单: a resident's request, step by step, in private chat. /cancel leaves at any step."""
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
+from aiogram.types import CallbackQuery, MaybeInaccessibleMessageUnion, Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
@@ -23,6 +24,7 @@ from bot.menu import service as menu
 from bot.requests import service as requests
 from bot.core import validate
 from bot.settings import Settings
+from bot.ui.tapped import editable, origin
 from storage.db import Database
 from storage.models import Service, User
 
@@ -48,7 +50,7 @@ def _today(settings: Settings, clock: Clock) -> date:
     return clock.now().astimezone(settings.tz).date()
 
 
-async def _ask(step: str, message: Message, state: FSMContext, db: Database, settings: Settings,
+async def _ask(step: str, message: MaybeInaccessibleMessageUnion, state: FSMContext, db: Database, settings: Settings,
                clock: Clock, user: User) -> None:
     await state.set_state(getattr(Order, step))
     if step == "service":
@@ -83,7 +85,7 @@ async def _ask(step: str, message: Message, state: FSMContext, db: Database, set
                                "volunteer who takes the request will see it."), reply_markup=keyboards.share_phone())
 
 
-async def _next(step: str, message: Message, state: FSMContext, **deps) -> None:
+async def _next(step: str, message: MaybeInaccessibleMessageUnion, state: FSMContext, **deps) -> None:
     """After a step: back to the summary when editing, else on to the next step."""
     data = await state.get_data()
     typed_phone = data.get("proxy_for") and step == "address"  # 帮办: the phone came in the first step
@@ -93,7 +95,8 @@ async def _next(step: str, message: Message, state: FSMContext, **deps) -> None:
         await _ask(STEPS[STEPS.index(step) + 1], message, state, **deps)
 
 
-async def _summary(message: Message, state: FSMContext, db: Database, settings: Settings, user: User) -> None:
+async def _summary(message: MaybeInaccessibleMessageUnion, state: FSMContext, db: Database, settings: Settings,
+                   user: User) -> None:
     data = await state.get_data()
     await state.update_data(editing=False)
     await state.set_state(Order.confirm)
@@ -116,7 +119,7 @@ async def _summary(message: Message, state: FSMContext, db: Database, settings: 
          (_("✖️ Cancel"), OrderCb(action="abort"))]]))
 
 
-def _window(data: dict, settings: Settings):
+def _window(data: dict[str, Any], settings: Settings) -> tuple[datetime, datetime]:
     day = date.fromisoformat(data["day"])
     start = when.to_utc(day, time.fromisoformat(data["start"]), settings.tz)
     end = when.to_utc(day, time.fromisoformat(data["end"]), settings.tz)
@@ -143,8 +146,8 @@ async def got_service(query: CallbackQuery, callback_data: OrderCb, state: FSMCo
         raise DomainError("no_service", ref=callback_data.value)
     await state.update_data(service_id=service.id)
     await query.answer()
-    await query.message.edit_text(_("Service: {service}").format(service=texts.service_name(service, user.locale)))
-    await _next("service", query.message, state, db=db, settings=settings, clock=clock, user=user)
+    await editable(query).edit_text(_("Service: {service}").format(service=texts.service_name(service, user.locale)))
+    await _next("service", origin(query), state, db=db, settings=settings, clock=clock, user=user)
 
 
 @router.message(Order.description, F.text)
@@ -157,7 +160,7 @@ def _deps(deps: dict) -> dict:
     return {key: deps[key] for key in ("db", "settings", "clock", "user")}
 
 
-async def _set_day(day: date, message: Message, state: FSMContext, deps: dict) -> None:
+async def _set_day(day: date, message: MaybeInaccessibleMessageUnion, state: FSMContext, deps: dict) -> None:
     if day < _today(deps["settings"], deps["clock"]):
         raise DomainError("past_time")
     await state.update_data(day=day.isoformat())
@@ -178,7 +181,7 @@ async def got_day_button(query: CallbackQuery, callback_data: OrderCb, state: FS
         day = date.fromisoformat(callback_data.value)
     except ValueError:
         raise DomainError("stale") from None
-    await _set_day(day, query.message, state, _deps(deps))
+    await _set_day(day, origin(query), state, _deps(deps))
     await query.answer()
 
 
@@ -188,7 +191,8 @@ async def got_day_text(message: Message, state: FSMContext, **deps) -> None:
     await _set_day(when.parse_date(message.text, _today(deps["settings"], deps["clock"])), message, state, deps)
 
 
-async def _set_window(start: time, end: time, message: Message, state: FSMContext, deps: dict) -> None:
+async def _set_window(start: time, end: time, message: MaybeInaccessibleMessageUnion, state: FSMContext,
+                      deps: dict) -> None:
     data = await state.get_data()
     candidate = {**data, "start": start.isoformat("minutes"), "end": end.isoformat("minutes")}
     requests.check_window(*_window(candidate, deps["settings"]), deps["clock"].now())
@@ -200,7 +204,7 @@ async def _set_window(start: time, end: time, message: Message, state: FSMContex
 async def got_slot(query: CallbackQuery, callback_data: OrderCb, state: FSMContext, **deps) -> None:
     v = callback_data.value
     start, end = when.parse_window(f"{v[:2]}:{v[2:4]}-{v[5:7]}:{v[7:9]}" if len(v) == 9 else "")
-    await _set_window(start, end, query.message, state, _deps(deps))
+    await _set_window(start, end, origin(query), state, _deps(deps))
     await query.answer()
 
 
@@ -226,8 +230,8 @@ async def got_address(message: Message, state: FSMContext, **deps) -> None:
 async def skip_address(query: CallbackQuery, state: FSMContext, **deps) -> None:
     await state.update_data(address=None)
     await query.answer()
-    await query.message.edit_reply_markup(reply_markup=None)
-    await _next("address", query.message, state, **_deps(deps))
+    await editable(query).edit_reply_markup(reply_markup=None)
+    await _next("address", origin(query), state, **_deps(deps))
 
 
 @router.message(Order.phone, F.text == __("Skip"))
@@ -259,14 +263,14 @@ async def confirm(query: CallbackQuery, state: FSMContext, db: Database, setting
                                    year=now.astimezone(settings.tz).year)
     await state.clear()
     await query.answer(_("Request {number} placed.").format(number=texts.number(req)))
-    await query.message.edit_reply_markup(reply_markup=None)
+    await editable(query).edit_reply_markup(reply_markup=None)
 
 
 @router.callback_query(Order.confirm, OrderCb.filter(F.action == "abort"))
 async def abort(query: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
     await query.answer()
-    await query.message.edit_text(_("Cancelled. Nothing was saved."))
+    await editable(query).edit_text(_("Cancelled. Nothing was saved."))
 
 
 FIELDS = (("service", __("Service")), ("description", __("Need")), ("day", __("Day")),
@@ -277,7 +281,7 @@ FIELDS = (("service", __("Service")), ("description", __("Need")), ("day", __("D
 async def edit(query: CallbackQuery) -> None:
     await query.answer()
     picker = field_picker(FIELDS, lambda key: OrderCb(action="field", value=key))
-    await query.message.edit_reply_markup(reply_markup=picker)
+    await editable(query).edit_reply_markup(reply_markup=picker)
 
 
 @router.callback_query(Order.confirm, OrderCb.filter(F.action == "field"))
@@ -286,8 +290,8 @@ async def edit_field(query: CallbackQuery, callback_data: OrderCb, state: FSMCon
         raise DomainError("stale")
     await state.update_data(editing=True)
     await query.answer()
-    await query.message.edit_reply_markup(reply_markup=None)
-    await _ask(callback_data.value, query.message, state, **_deps(deps))
+    await editable(query).edit_reply_markup(reply_markup=None)
+    await _ask(callback_data.value, origin(query), state, **_deps(deps))
 
 
 @router.message(Order.confirm)

@@ -14,6 +14,7 @@ from bot.requests.keyboards import ReviewCb
 from bot.requests.notices import Notices
 from bot.people import service as people
 from bot.requests import service as requests
+from bot.ui.tapped import editable, origin
 from storage.db import Database
 from storage.models import User
 
@@ -31,7 +32,7 @@ async def dispatch(query: CallbackQuery, callback_data: ReviewCb, db: Database, 
         req = await requests.dispatch(s, notices, request_id=callback_data.rid, actor=user,
                                       team_id=callback_data.team or None, now=clock.now())
     await query.answer(_("Request {number} dispatched.").format(number=texts.number(req)))
-    await query.message.edit_reply_markup(reply_markup=None)
+    await editable(query).edit_reply_markup(reply_markup=None)
 
 
 @router.callback_query(ReviewCb.filter(F.action == "move"))
@@ -40,7 +41,7 @@ async def choose_team(query: CallbackQuery, callback_data: ReviewCb, db: Databas
     async with db.read() as s:
         teams = await people.list_teams(s)
     await query.answer()
-    await query.message.edit_reply_markup(reply_markup=inline(
+    await editable(query).edit_reply_markup(reply_markup=inline(
         [[(t.name, ReviewCb(action="to", rid=callback_data.rid, team=t.id))] for t in teams]))
 
 
@@ -56,7 +57,7 @@ async def ask_reason(query: CallbackQuery, callback_data: ReviewCb, state: FSMCo
     await state.set_state(Reject.reason)
     await state.update_data(rid=req.id)
     await query.answer()
-    await query.message.answer(_("Why is request {number} rejected? Only the resident will see your answer. "
+    await origin(query).answer(_("Why is request {number} rejected? Only the resident will see your answer. "
                                  "(/cancel to go back)").format(number=texts.number(req)))
 
 

@@ -20,6 +20,7 @@ from bot.ledger import service as ledger
 from bot.people import service as people
 from bot.requests import service as requests
 from bot.settings import Settings
+from bot.ui.tapped import editable
 from storage.db import Database
 from storage.models import Request, User, Volunteer
 
@@ -27,8 +28,8 @@ router = Router(name="views")
 
 
 def _line(req: Request, settings: Settings) -> str:
-    return f"{texts.number(req)} · {texts.fmt_window(req.window_start, req.window_end, settings.tz)} · " \
-           f"{req.area} · {texts.status_name(req.status)}"
+    return (f"{texts.number(req)} · {texts.fmt_window(req.window_start, req.window_end, settings.tz)} · "
+            f"{req.area} · {texts.status_name(req.status)}")
 
 
 @router.message(Command("my"))
@@ -114,15 +115,17 @@ async def history(message: Message, command: CommandObject, db: Database, settin
         events = await requests.history(s, req)
         summary = await notices.summary(s, req, private=people.is_coordinator(user) or user.id == req.resident_id)
         actors = {e.actor_id for e in events}
-        names = {u.id: u.full_name for u in (await s.execute(select(User).where(User.id.in_(actors)))).scalars()}
+        names: dict[int | None, str] = {
+            u.id: u.full_name for u in (await s.execute(select(User).where(User.id.in_(actors)))).scalars()}
         names |= {v.user_id: v.name for v in (await s.execute(
             select(Volunteer).where(Volunteer.user_id.in_(actors)))).scalars()}
     lines = [summary, "", _("History:")]
     for event in events:
         who = _("resident") if event.actor_id == req.resident_id else names.get(event.actor_id, str(event.actor_id))
         lines.append(f"{texts.fmt_time(event.created_at, settings.tz)} {EVENT_NAMES.get(event.kind, event.kind)} "
-                     f"({who})" + (f": {event.detail}" if event.kind in ("rejected", "approved", "corrected", "cancelled")
-                                   and event.detail else ""))
+                     f"({who})" + (f": {event.detail}"
+                                   if event.kind in ("rejected", "approved", "corrected", "cancelled") and event.detail
+                                   else ""))
     await answer_long(message, "\n".join(lines))
 
 
@@ -142,7 +145,7 @@ async def cancel_by_number(message: Message, command: CommandObject, db: Databas
 
 @router.callback_query(CancelCb.filter(F.action == "ask"))
 async def cancel_ask(query: CallbackQuery, callback_data: CancelCb) -> None:
-    await query.message.edit_reply_markup(reply_markup=request_keyboards.cancel_confirm(callback_data.rid))
+    await editable(query).edit_reply_markup(reply_markup=request_keyboards.cancel_confirm(callback_data.rid))
     await query.answer()
 
 
@@ -152,10 +155,10 @@ async def cancel_yes(query: CallbackQuery, callback_data: CancelCb, db: Database
     async with db.tx() as s:
         req = await requests.cancel(s, notices, request_id=callback_data.rid, user=user, now=clock.now())
     await query.answer(_("Request {number} cancelled.").format(number=texts.number(req)))
-    await query.message.edit_reply_markup(reply_markup=None)
+    await editable(query).edit_reply_markup(reply_markup=None)
 
 
 @router.callback_query(CancelCb.filter(F.action == "no"))
 async def cancel_no(query: CallbackQuery) -> None:
     await query.answer(_("Nothing was changed."))
-    await query.message.edit_reply_markup(reply_markup=None)
+    await editable(query).edit_reply_markup(reply_markup=None)

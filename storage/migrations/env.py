@@ -1,8 +1,11 @@
 """Alembic environment: async engines for SQLite and PostgreSQL alike."""
 import asyncio
 import os
+from typing import Any, Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from storage.models import Base
@@ -12,10 +15,12 @@ target_metadata = Base.metadata
 
 
 def _url() -> str:
-    return os.environ.get("DATABASE_URL") or config.get_main_option("sqlalchemy.url")
+    url = os.environ.get("DATABASE_URL") or config.get_main_option("sqlalchemy.url")
+    assert url is not None, "storage/alembic.ini sets sqlalchemy.url"
+    return url
 
 
-def _render_item(type_, obj, autogen_context):
+def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     # Migrations must not import model types: UTCDateTime is a plain DateTime in the schema.
     if type_ == "type" and type(obj).__name__ == "UTCDateTime":
         return "sa.DateTime()"
@@ -29,7 +34,7 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
-def _run(connection) -> None:
+def _run(connection: Connection) -> None:
     # render_as_batch: SQLite can only alter tables by copying them.
     context.configure(connection=connection, target_metadata=target_metadata,
                       render_as_batch=True, render_item=_render_item)

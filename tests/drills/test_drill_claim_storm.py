@@ -41,7 +41,7 @@ async def storm(fake, bots: Bots, apps, feed: bool) -> None:
             await asyncio.gather(*(bots.feed(apps[i % len(apps)], u) for i, u in enumerate(updates)))
         answers = await asyncio.gather(*(fake.answer(q, timeout=30) for q in queries))
         texts = [a.text or "" for a in answers]
-        winners = [v for v, t in zip(tappers, texts) if "You took" in t]
+        winners = [v for v, t in zip(tappers, texts, strict=True) if "You took" in t]
         losers = [t for t in texts if "already been taken" in t]
         assert len(winners) == 1 and len(losers) == VOLUNTEERS - 1, (round_no, sorted(set(texts)))
         await fake.wait_message(group, contains="Vol", after=card.message_id - 1, timeout=30)

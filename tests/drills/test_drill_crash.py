@@ -126,7 +126,7 @@ async def place(fake, db: Db, res, need: str) -> None:
             if confirm is not None:
                 # The confirmation is answered only after its commit (or as stale), unless a kill fell between
                 # the commit and the answer: then its copy is skipped as done, and only the request shows it.
-                await wait_for(lambda: confirm in fake.callback_answers or db.request(need), 120)
+                await wait_for(lambda: confirm in fake.callback_answers or db.request(need), 120)  # noqa: B023
             await wait_for(lambda: fake.updates.all_fetched and db.request(need), STEP_TIMEOUT)
 
 
@@ -155,7 +155,7 @@ async def carry(fake, db: Db, people, k: int) -> None:
         if os.environ.get("DRILL_DEBUG"):
             print(f"{k} {number} {status} kills={people.bot.kills}", file=sys.stderr)
         before = status
-        await wait_for(lambda: db.request(need)[2] != before, STEP_TIMEOUT)
+        await wait_for(lambda: db.request(need)[2] != before, STEP_TIMEOUT)  # noqa: B023  (awaited here)
         status = db.request(need)[2]
 
 
@@ -168,7 +168,7 @@ async def killer(fake, bot: BotProcess, rng: random.Random, stop: asyncio.Event)
             bot.kill()
             polls = len(fake.get_updates_calls)
             bot.start()
-            await fake.pulse.wait_until(lambda: len(fake.get_updates_calls) > polls, 60)
+            await fake.pulse.wait_until(lambda: len(fake.get_updates_calls) > polls, 60)  # noqa: B023  (awaited here)
 
 
 @pytest.mark.timeout(1800)  # 200 requests, dozens of restarts of a real process

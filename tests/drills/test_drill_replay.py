@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import random
 import re
+from itertools import pairwise
 
 from sqlalchemy import select
 
@@ -71,7 +72,7 @@ async def lifecycle(fake: FakeTelegram, clock: MovableClock, url: str, mode: str
             await fake.answer(await res.tap(summary, "✅"))
             return (await fake.wait_message(res, contains="#", after=before)).text.split("#", 1)[1].split()[0]
 
-        numbers = await asyncio.gather(*(place(r, n) for r, n in zip(residents, needs)))
+        numbers = await asyncio.gather(*(place(r, n) for r, n in zip(residents, needs, strict=True)))
 
         async def serve(vol, res, number, hours: str, stars: str):
             card = await fake.wait_message(group, contains=number)
@@ -79,7 +80,8 @@ async def lifecycle(fake: FakeTelegram, clock: MovableClock, url: str, mode: str
             details = await fake.wait_message(vol, contains="You have taken")
             return details
 
-        details = await asyncio.gather(*(serve(v, r, n, "", "") for v, r, n in zip(vols, residents, numbers)))
+        details = await asyncio.gather(*(serve(v, r, n, "", "")
+                                         for v, r, n in zip(vols, residents, numbers, strict=True)))
         clock.advance(days=1, hours=4)
 
         async def close(vol, res, number, detail, stars):
@@ -92,7 +94,7 @@ async def lifecycle(fake: FakeTelegram, clock: MovableClock, url: str, mode: str
             await st.say(res, "/skip", "")
 
         await asyncio.gather(*(close(v, r, n, d, s) for v, r, n, d, s in
-                               zip(vols, residents, numbers, details, ["⭐⭐⭐⭐⭐", "⭐⭐⭐⭐"])))
+                               zip(vols, residents, numbers, details, ["⭐⭐⭐⭐⭐", "⭐⭐⭐⭐"], strict=True)))
         for number in numbers:
             approve = await fake.wait_message(admin, contains=number)
             await st.tap(admin, approve, "Approve hours")
@@ -100,7 +102,7 @@ async def lifecycle(fake: FakeTelegram, clock: MovableClock, url: str, mode: str
             await fake.wait_message(vol, contains="+20")
         await fake.wait_idle(quiet=0.3, timeout=15)
         if mode == "shuffled":  # the drill drills something only if some updates did overtake others
-            assert any(a > b for a, b in zip(queued, queued[1:])), "no update was overtaken"
+            assert any(a > b for a, b in pairwise(queued)), "no update was overtaken"
         if mode == "twice":
             assert len(queued) > 30
         return await state(app), transcript(fake, [admin, *vols, *residents, group], ordered=[*vols, *residents])
