@@ -1,7 +1,7 @@
-"""The day and time-window steps of a conversation (点单, publishing an activity): buttons for the coming days and
-the usual slots, or a date or window typed as people write them (bot/core/dates.py). The answers are kept in the
-FSM data as "day" (ISO date) and "start", "end" ("HH:MM", station time); `check(start, end, now)` is the feature's
-rule for a window (in UTC), raising DomainError."""
+"""The day and time-window steps of a conversation (点单, publishing an activity), named "day" and "window": buttons
+for the coming days and the usual slots, or a date or window typed as people write them (bot/core/dates.py). The
+answers are kept in the FSM data as "day" (ISO date) and "start", "end" ("HH:MM", station time); `check(start, end,
+now)` is the feature's rule for a window (in UTC), raising DomainError."""
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -34,29 +34,13 @@ Question = tuple[str, Markup]
 Data = dict[str, Any]
 
 
-@dataclass
 class Turn:
     """One update inside a conversation: the chat to answer in, the conversation's FSM context, and what the
     middlewares gave the handler (db, settings, clock, user, notices, ...)."""
-    message: Message
-    state: FSMContext
-    deps: dict[str, Any]
 
-    @property
-    def db(self):
-        return self.deps["db"]
-
-    @property
-    def settings(self):
-        return self.deps["settings"]
-
-    @property
-    def clock(self):
-        return self.deps["clock"]
-
-    @property
-    def user(self):
-        return self.deps["user"]
+    def __init__(self, message: Message, state: FSMContext, deps: dict[str, Any]):
+        self.message, self.state, self.deps = message, state, deps
+        self.db, self.settings, self.clock, self.user = deps["db"], deps["settings"], deps["clock"], deps["user"]
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -82,13 +66,13 @@ class Button:
 @dataclass(frozen=True)
 class Step:
     """One question. ask(turn) -> (text, reply_markup); typed(turn, message) -> what to store, for a message that
-    passes `typed_filter` (default: a text message); buttons: callback action -> Button. label: its name in “edit which part”.
-    skip(data): passed over on the way forward. then(turn, data): after the answer is stored, the name of a step
-    to ask instead of going on (or None)."""
+    passes `typed_filter` (default: a text message); buttons: callback action -> Button; both are called sync or
+    async. label: its name in “edit which part” (None: not offered). skip(data): passed over on the way forward.
+    then(turn, data): after the answer is stored, the name of a step to ask instead of going on (or None)."""
     name: str
     ask: Callable[[Turn], Question | Awaitable[Question]]
     typed: Callable[[Turn, Message], Data | Awaitable[Data]] | None = None
-    typed_filter: MagicFilter | None = None  # None: text
+    typed_filter: MagicFilter | None = None
     buttons: Mapping[str, Button] = field(default_factory=dict)
     label: Any = None
     skip: Callable[[Data], Any] | None = None
