@@ -12,7 +12,8 @@ from bot.activities.notices import ActivityNotices
 from bot.core.errors import DomainError
 from bot.core.clock import Clock
 from bot.core.i18n import make_i18n
-from bot.requests.notices import Notices
+from bot.ledger.notices import LedgerNotices
+from bot.outbox import Outbox
 from bot.activities import service as activities
 from bot.ledger import service as ledger
 from handlers.activities.publish import day_note
@@ -73,7 +74,8 @@ async def db(station_db):  # noqa: F811
 
 
 def notices() -> ActivityNotices:
-    return ActivityNotices(Notices(make_i18n(), SHANGHAI, "zh_Hans", 10, Clock()))
+    outbox = Outbox(make_i18n(), SHANGHAI, "zh_Hans", Clock())
+    return ActivityNotices(outbox, LedgerNotices(outbox), 10)
 
 
 async def publish_with_signups(db, *, published_at, starts_at, capacity=2):

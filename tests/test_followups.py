@@ -10,7 +10,9 @@ from sqlalchemy import select
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
 from bot.core.i18n import make_i18n
-from bot.requests.notices import Notices
+from bot.ledger.notices import LedgerNotices
+from bot.outbox import Outbox
+from bot.requests.notices import RequestNotices
 from bot.outbox.sender import OutboxSender
 from bot.requests import service as requests
 from bot.requests.followups import not_at_night
@@ -53,8 +55,9 @@ async def db(station_db):  # noqa: F811
     return station_db
 
 
-def notices() -> Notices:
-    return Notices(make_i18n(), SHANGHAI, "zh_Hans", 10, Clock())
+def notices() -> RequestNotices:
+    outbox = Outbox(make_i18n(), SHANGHAI, "zh_Hans", Clock())
+    return RequestNotices(outbox, LedgerNotices(outbox), 10)
 
 
 async def place(db, at: datetime) -> Request:

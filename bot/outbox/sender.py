@@ -9,6 +9,7 @@ with a conditional update per row.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from typing import Any
@@ -110,7 +111,7 @@ class OutboxSender:
         """Lease and send continuously, each row in its own task, so that a card waiting for its group's
         turn never holds up a private answer leased with it. At most `batch` rows are in flight: all of
         them go out well within their lease."""
-        inflight: set[asyncio.Task] = set()
+        inflight: set[asyncio.Task[None]] = set()
         while not self.stopping:
             self.wake.clear()  # anything that sets it from here on makes the next round look again
             rows: list[OutboxMessage] = []
@@ -124,7 +125,7 @@ class OutboxSender:
                 task = asyncio.create_task(self._deliver(row))
                 inflight.add(task)
                 self.busy.add(row.id)
-                task.add_done_callback(lambda t, row_id=row.id: self._finished(t, inflight, row_id))
+                task.add_done_callback(functools.partial(self._finished, inflight=inflight, row_id=row.id))
             if not rows and not self.stopping:
                 try:
                     await asyncio.wait_for(self.wake.wait(), timeout=self.idle)
@@ -135,7 +136,7 @@ class OutboxSender:
         if inflight:
             await asyncio.gather(*inflight, return_exceptions=True)
 
-    def _finished(self, task: asyncio.Task, inflight: set[asyncio.Task], row_id: int) -> None:
+    def _finished(self, task: asyncio.Task[None], inflight: set[asyncio.Task[None]], row_id: int) -> None:
         inflight.discard(task)
         self.busy.discard(row_id)
         if not task.cancelled() and task.exception() is not None:
@@ -249,10 +250,12 @@ class OutboxSender:
             await self._retry(row, min(MAX_BACKOFF, 2.0 ** row.attempts), repr(exc))
 
     async def _card_message(self, row: OutboxMessage) -> int | None:
+        if row.ref is None:
+            raise ValueError("an edit without a ref")
         kind, ref_id = row.ref.split(":", 1)
-        model = ActivityCard if kind == "act" else RequestCard  # act:<activity id>, card:<request id>
-        async with self.db.read() as s:
-            card = await s.get(model, (int(ref_id), row.chat_id))
+        key = (int(ref_id), row.chat_id)
+        async with self.db.read() as s:  # act:<activity id>, card:<request id>
+            card = await s.get(ActivityCard, key) if kind == "act" else await s.get(RequestCard, key)
             return card.message_id if card else None
 
     async def _sent(self, row: OutboxMessage, message_id: int | None) -> None:
@@ -261,20 +264,22 @@ class OutboxSender:
             await s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
                 status="sent", sent_at=now, message_id=message_id, locked_until=None,
                 attempts=OutboxMessage.attempts + 1))
-            if row.method == "send" and row.ref and row.ref.startswith("card:"):
+            if row.method != "send" or not row.ref or message_id is None:  # a sent message has an id
+                return
+            if row.ref.startswith("card:"):
                 request_id = int(row.ref.split(":", 1)[1])
                 card = await s.get(RequestCard, (request_id, row.chat_id))
                 if card is None:
                     s.add(RequestCard(request_id=request_id, chat_id=row.chat_id, message_id=message_id))
                 else:  # the card was posted again (an unclaimed follow-up): later edits go to the new one
                     card.message_id = message_id
-            if row.method == "send" and row.ref and row.ref.startswith("act:"):
+            if row.ref.startswith("act:"):
                 activity_id = int(row.ref.split(":", 1)[1])
-                card = await s.get(ActivityCard, (activity_id, row.chat_id))
-                if card is None:
+                act_card = await s.get(ActivityCard, (activity_id, row.chat_id))
+                if act_card is None:
                     s.add(ActivityCard(activity_id=activity_id, chat_id=row.chat_id, message_id=message_id))
                 else:
-                    card.message_id = message_id
+                    act_card.message_id = message_id
 
     async def _retry(self, row: OutboxMessage, delay: float, error: str, count: bool = True,
                      quiet: bool = False) -> None:

@@ -21,7 +21,10 @@ from zoneinfo import ZoneInfo
 from aiogram.utils.i18n import I18n
 from sqlalchemy import func, select
 
-from bot.requests.notices import Notices
+from bot.core.clock import StoppedClock
+from bot.ledger.notices import LedgerNotices
+from bot.outbox import Outbox
+from bot.requests.notices import RequestNotices
 from bot.people.service import team_chats
 from bot.requests.service import DONE, OPEN, UNRATED_AFTER, unrated_overdue
 from bot.settings import Settings
@@ -58,16 +61,6 @@ class _Due:
     due_at: dt.datetime
     request_id: int
     since: dt.datetime  # when the request was (last) sent to the volunteers; for unrated: reported_at
-
-
-class _At:
-    """A clock stopped at the run's `now`, so queued messages carry the time the run was driven with."""
-
-    def __init__(self, now: dt.datetime):
-        self._now = now
-
-    def now(self) -> dt.datetime:
-        return self._now
 
 
 async def _due(db: Database, period: dt.timedelta, tz: ZoneInfo, now: dt.datetime) -> list[_Due]:
@@ -111,7 +104,8 @@ async def run_followups(db: Database, i18n: I18n, settings: Settings, *, now: dt
                         claimed_by: str) -> list[str]:
     """Claim and queue every follow-up due at `now`; returns the keys this call claimed."""
     tz, period = settings.tz, dt.timedelta(hours=settings.unclaimed_after_hours)
-    notices = Notices(i18n, tz, settings.default_locale, settings.points_per_hour, _At(now))
+    outbox = Outbox(i18n, tz, settings.default_locale, StoppedClock(now))  # what it queues carries `now`
+    notices = RequestNotices(outbox, LedgerNotices(outbox), settings.points_per_hour)
     done: list[str] = []
     for item in await _due(db, period, tz, now):
         async with db.tx() as s:

@@ -14,12 +14,11 @@ from aiogram.utils.i18n import lazy_gettext as __
 
 from bot.ui import texts
 from bot.core import dates as when
-from bot.activities.notices import ActivityNotices
 from bot.activities.keyboards import PublishCb
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
 from bot.ui.keyboards import field_picker, inline
-from bot.requests.notices import Notices
+from bot.notices import Notices
 from bot.activities import service as activities
 from bot.people import service as people
 from bot.settings import Settings
@@ -344,7 +343,7 @@ async def confirm(query: CallbackQuery, state: FSMContext, db: Database, setting
             chats = await people.team_chats(s, draft.team_id)
         else:
             chats = sorted({c for t in await people.list_teams(s) for c in await people.team_chats(s, t.id)})
-        act = await activities.publish(s, ActivityNotices(notices), actor=user, draft=draft, chats=chats, now=now,
+        act = await activities.publish(s, notices.activities, actor=user, draft=draft, chats=chats, now=now,
                                        year=now.astimezone(settings.tz).year)
     await state.clear()
     await query.answer(_("Activity {number} published.").format(number=act.number))

@@ -9,9 +9,8 @@ from aiogram.utils.i18n import gettext as _
 from bot.people import keyboards as profile_keyboards
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
-from bot.requests.notices import Notices
+from bot.notices import Notices
 from bot.people.keyboards import TeamAdminCb
-from bot.people.notices import ProfileNotices
 from bot.people import service as people
 from bot.people import profiles
 from storage.db import Database
@@ -74,7 +73,7 @@ async def leader(message: Message, command: CommandObject, db: Database, user: U
         if target is None:
             raise DomainError("no_user")
         team = await profiles.team_ref(s, ref)
-        await profiles.set_leader(s, ProfileNotices(notices), user, target, team, on, clock.now())
+        await profiles.set_leader(s, notices.people, user, target, team, on, clock.now())
         name = (await s.get(people.Volunteer, target.id)).name
     text = _("{name} now leads team “{team}”.") if on else _("{name} no longer leads team “{team}”.")
     await message.answer(text.format(name=name, team=team.name))

@@ -18,7 +18,7 @@ from bot.core.clock import Clock
 from bot.core.errors import DomainError
 from bot.ui.keyboards import field_picker, inline
 from bot.requests.keyboards import OrderCb
-from bot.requests.notices import Notices
+from bot.notices import Notices
 from bot.menu import service as menu
 from bot.requests import service as requests
 from bot.core import validate
@@ -255,7 +255,7 @@ async def confirm(query: CallbackQuery, state: FSMContext, db: Database, setting
                            proxy_for=data.get("proxy_for"))
     now = clock.now()
     async with db.tx() as s:
-        req = await requests.place(s, notices, resident=user, draft=draft, now=now,
+        req = await requests.place(s, notices.requests, resident=user, draft=draft, now=now,
                                    year=now.astimezone(settings.tz).year)
     await state.clear()
     await query.answer(_("Request {number} placed.").format(number=texts.number(req)))

@@ -11,7 +11,7 @@ from bot.core.errors import DomainError
 from bot.requests import keyboards as request_keyboards
 from bot.requests import reminders
 from bot.requests.keyboards import RemindCb
-from bot.requests.notices import Notices
+from bot.notices import Notices
 from storage.db import Database
 from storage.models import User
 
@@ -31,12 +31,12 @@ async def reminder_answer(query: CallbackQuery, callback_data: RemindCb, db: Dat
                           clock: Clock, user: User) -> None:
     if callback_data.action == "coming":
         async with db.tx() as s:
-            await reminders.coming(s, notices, request_id=callback_data.rid, user=user, now=clock.now())
+            await reminders.coming(s, notices.requests, request_id=callback_data.rid, user=user, now=clock.now())
         await query.answer(_("Thank you! I have told the resident you are coming."))
         await _markup(query, request_keyboards.reminder_release(callback_data.rid))
     elif callback_data.action == "missed":
         async with db.tx() as s:
-            await reminders.not_held(s, notices, request_id=callback_data.rid, user=user, now=clock.now())
+            await reminders.not_held(s, notices.requests, request_id=callback_data.rid, user=user, now=clock.now())
         await query.answer(_("Thank you. I have told the coordinators."))
         await _markup(query, None)
     else:
