@@ -189,6 +189,7 @@ class App:
 
 def redis_fsm(url: str, prefix: str):
     """Conversation state in Redis, and one update at a time per conversation across all processes."""
+    # imported here: redis is an optional dependency (the `redis` extra), needed only when REDIS_URL is set
     from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 
     storage = RedisStorage.from_url(url, key_builder=DefaultKeyBuilder(prefix=f"{prefix}:fsm"))

@@ -123,11 +123,11 @@ async def test_unclaimed_request_is_posted_again_once(db, db_url):
 
     # The re-post replaces the card's message id for the group, so later edits reach the new card.
     sender = OutboxSender(db, bot=None)
-    await sender._sent(posted[0], 100)
-    await sender._sent(posted[1], 200)
+    await sender.record_sent(posted[0], 100)
+    await sender.record_sent(posted[1], 200)
     async with db.read() as s:
         assert (await s.get(RequestCard, (req.id, GROUP))).message_id == 200
-    assert (await sender._card_message(posted[1])) == 200
+    assert (await sender.card_message_id(posted[1])) == 200
 
     # A second period after the re-post, the coordinators hear it is still unclaimed, once.
     assert (await sch.run_due(local(2026, 3, 10, 12, 59))).followups == []

@@ -48,8 +48,10 @@ def _today(settings: Settings, clock: Clock) -> date:
     return clock.now().astimezone(settings.tz).date()
 
 
-async def _ask(step: str, message: Message, state: FSMContext, db: Database, settings: Settings,
-               clock: Clock, user: User) -> None:
+async def ask(step: str, message: Message, state: FSMContext, db: Database, settings: Settings,
+              clock: Clock, user: User) -> None:
+    """Ask the order's `step` (one of STEPS) and wait for its answer; a 帮办 order (handlers.requests.proxy)
+    starts here too, at "service"."""
     await state.set_state(getattr(Order, step))
     if step == "service":
         async with db.read() as s:
@@ -90,7 +92,7 @@ async def _next(step: str, message: Message, state: FSMContext, **deps) -> None:
     if data.get("editing") or step == STEPS[-1] or typed_phone:
         await _summary(message, state, deps["db"], deps["settings"], deps["user"])
     else:
-        await _ask(STEPS[STEPS.index(step) + 1], message, state, **deps)
+        await ask(STEPS[STEPS.index(step) + 1], message, state, **deps)
 
 
 async def _summary(message: Message, state: FSMContext, db: Database, settings: Settings, user: User) -> None:
@@ -130,7 +132,7 @@ def _window(data: dict, settings: Settings):
 async def begin(message: Message, state: FSMContext, db: Database, settings: Settings, clock: Clock,
                 user: User) -> None:
     await state.clear()
-    await _ask("service", message, state, db=db, settings=settings, clock=clock, user=user)
+    await ask("service", message, state, db=db, settings=settings, clock=clock, user=user)
 
 
 @router.callback_query(Order.service, OrderCb.filter(F.action == "svc"))
@@ -167,7 +169,7 @@ async def _set_day(day: date, message: Message, state: FSMContext, deps: dict) -
             requests.check_window(*_window(data, deps["settings"]), deps["clock"].now())
         except DomainError:
             await state.update_data(start=None, end=None, editing=False)
-            await _ask("window", message, state, **deps)
+            await ask("window", message, state, **deps)
             return
     await _next("day", message, state, **deps)
 
@@ -287,7 +289,7 @@ async def edit_field(query: CallbackQuery, callback_data: OrderCb, state: FSMCon
     await state.update_data(editing=True)
     await query.answer()
     await query.message.edit_reply_markup(reply_markup=None)
-    await _ask(callback_data.value, query.message, state, **_deps(deps))
+    await ask(callback_data.value, query.message, state, **_deps(deps))
 
 
 @router.message(Order.confirm)

@@ -53,4 +53,4 @@ async def got_name(message: Message, state: FSMContext) -> None:
 async def got_phone(message: Message, state: FSMContext, db: Database, settings: Settings, clock: Clock,
                     user: User) -> None:
     await state.update_data(phone=validate.phone(message.text))
-    await order._ask("service", message, state, db=db, settings=settings, clock=clock, user=user)
+    await order.ask("service", message, state, db=db, settings=settings, clock=clock, user=user)

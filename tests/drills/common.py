@@ -155,9 +155,7 @@ class Bots:
 
     def take_queued(self) -> list[dict]:
         """Updates the fake queued for the bot (nobody polls in fed mode): hand them out by hand."""
-        items = [item.update for item in self.fake.updates._items]
-        self.fake.updates.clear()
-        return items
+        return self.fake.updates.take()
 
     async def close(self) -> None:
         import asyncio
