@@ -188,7 +188,7 @@ class RequestNotices:
             "We are sorry: your request {number} could not be accepted.\nReason: {reason}").format(
             number=texts.number(req), reason=req.closed_reason))
 
-    # follow-ups (scheduling.followups) ----------------------------------------------------------
+    # follow-ups (bot.requests.followups) --------------------------------------------------------
 
     async def reposted(self, s: AsyncSession, req: Request, chats: list[int], minutes: int) -> None:
         """Nobody took an open request in time: a new card in the team's groups, and word to the coordinators."""
