@@ -287,7 +287,7 @@ async def broadcast(url: str, groups: int) -> dict:
             start_calls = len(fake.calls)
             async with app.db.tx() as s:
                 for chat in chats:
-                    app.notices._put(s, chat.id, "三月 学雷锋志愿服务月：本月主题……")
+                    app.outbox.to_chat(s, chat.id, "三月 学雷锋志愿服务月：本月主题……")
             t0 = time.perf_counter()
             ok = lambda: all(fake.bot_messages(c) for c in chats)  # noqa: E731
             while not ok():

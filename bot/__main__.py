@@ -9,6 +9,11 @@ import sys
 
 from pydantic import ValidationError
 
+from bot.app import App
+from bot.settings import Settings
+from scheduling.cli import year_text
+from storage.migrate import upgrade_sync
+
 
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
@@ -32,8 +37,6 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 
 def settings_or_exit():
-    from bot.settings import Settings
-
     try:
         return Settings()
     except ValidationError as exc:
@@ -47,18 +50,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parse(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if args.command == "calendar":
-        from scheduling.cli import year_text
-
         print(year_text(args.year))
         return
     settings = settings_or_exit()
     if args.command == "migrate":
-        from storage.migrate import upgrade_sync
-
         upgrade_sync(settings.database_url)
         return
-    from bot.app import App
-
     if args.webhook and not (settings.webhook_url and settings.webhook_secret):
         print("error: --webhook needs WEBHOOK_URL and WEBHOOK_SECRET (set them in the environment or .env; "
               "see .env.example)", file=sys.stderr)

@@ -20,9 +20,9 @@ from bot.core.clock import Clock
 from bot.core.i18n import make_i18n
 from bot.core.locks import KeyedLocks
 from bot.middlewares import DomainErrorMiddleware, LocaleMiddleware, UpdateMiddleware
-from bot.requests.notices import Notices
+from bot.notices import Notices
 from bot import web
-from bot.outbox.sender import OutboxSender, Pace
+from bot.outbox import Outbox, OutboxSender, Pace
 from bot.menu import service as menu
 from bot.people import profiles
 from bot.settings import Settings
@@ -56,8 +56,8 @@ class App:
         self.i18n = make_i18n(settings.default_locale)
         api = TelegramAPIServer.from_base(settings.telegram_api_url) if settings.telegram_api_url else PRODUCTION
         self.bot = Bot(settings.bot_token, session=Session(api=api))
-        self.notices = Notices(self.i18n, settings.tz, settings.default_locale, settings.points_per_hour,
-                               self.clock)
+        self.outbox = Outbox(self.i18n, settings.tz, settings.default_locale, self.clock)
+        self.notices = Notices.build(self.outbox, settings.points_per_hour)
         self.sender = OutboxSender(self.db, self.bot, self.clock,
                                    lease=timedelta(seconds=settings.outbox_lease_seconds),
                                    pace=Pace(per_second=settings.outbox_per_second,
@@ -169,6 +169,7 @@ class App:
         self._servers.clear()
         # aiogram does not wait for updates still being handled when polling stops; let them finish (each is
         # one transaction and would be redelivered anyway) before their database and session go away.
+        # aiogram 3.31 has no public way to see those tasks: its private set is read, defensively.
         in_flight = set(getattr(self.dp, "_handle_update_tasks", ()))
         if in_flight:
             await asyncio.wait(in_flight, timeout=10)
@@ -188,6 +189,7 @@ class App:
 
 def redis_fsm(url: str, prefix: str):
     """Conversation state in Redis, and one update at a time per conversation across all processes."""
+    # imported here: redis is an optional dependency (the `redis` extra), needed only when REDIS_URL is set
     from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 
     storage = RedisStorage.from_url(url, key_builder=DefaultKeyBuilder(prefix=f"{prefix}:fsm"))

@@ -36,6 +36,7 @@ class SecretRequestHandler(SimpleRequestHandler):
 
     async def close(self) -> None:
         """On shutdown, let updates already answered 200 finish first: Telegram will not send them again."""
+        # aiogram 3.31 has no public way to see those tasks: its private set is read, defensively.
         tasks = set(getattr(self, "_background_feed_update_tasks", ()))
         if tasks:
             await asyncio.wait(tasks, timeout=FINISH_TIMEOUT)

@@ -23,13 +23,15 @@ def _fresh(template: Router) -> Router:
     for name, observer in template.observers.items():
         target = router.observers[name]
         target.handlers.extend(observer.handlers)
+        # The router-wide filters (router.message.filter(...)): aiogram 3.31 keeps them on the observer's
+        # private HandlerObject, with no public way to read or copy them.
         target._handler.filters = list(observer._handler.filters or [])
         for handler in [target._handler, *target.handlers]:
-            _on_the_loop(handler)
+            on_the_loop(handler)
     return router
 
 
-def _on_the_loop(handler: HandlerObject) -> None:
+def on_the_loop(handler: HandlerObject) -> None:
     """aiogram runs a plain function, and so every F filter, in a worker thread (asyncio.to_thread): a thread hop
     for each filter of each handler it tries on each update, a fifth of the bot's CPU. Ours are pure and quick, so
     they run on the event loop instead."""

@@ -9,13 +9,12 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.shop import notices as shop_notices
 from bot.shop import keyboards as shop_keyboards
 from bot.shop import texts as shop_texts
 from bot.ui import texts
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
-from bot.requests.notices import Notices
+from bot.notices import Notices
 from bot.people import service as people
 from bot.shop import service as shop
 from bot.settings import Settings
@@ -168,7 +167,7 @@ async def ask(query: CallbackQuery, callback_data: ShopCb, db: Database, clock: 
 async def confirm(query: CallbackQuery, callback_data: ShopCb, db: Database, notices: Notices, clock: Clock,
                   settings: Settings, user: User) -> None:
     async with db.tx() as s:
-        r = await shop.redeem(s, shop_notices.ShopNotices(notices), user=user, item_id=callback_data.item,
+        r = await shop.redeem(s, notices.shop, user=user, item_id=callback_data.item,
                               price=callback_data.price, now=clock.now(), tz=settings.tz)
         item = await shop.get_item(s, r.item_id)
         left = await shop.balance(s, user.id)
@@ -228,7 +227,7 @@ async def cancel_ask(query: CallbackQuery, callback_data: RedemptionCb, db: Data
 async def cancel_yes(query: CallbackQuery, callback_data: RedemptionCb, db: Database, notices: Notices,
                      clock: Clock, user: User) -> None:
     async with db.tx() as s:
-        r = await shop.cancel(s, shop_notices.ShopNotices(notices), user=user, redemption_id=callback_data.rid,
+        r = await shop.cancel(s, notices.shop, user=user, redemption_id=callback_data.rid,
                               now=clock.now())
     await query.answer(_("Cancelled: {points} points are back.").format(points=r.price))
     await _edit(query, _("{code} · cancelled, {points} points returned").format(code=r.code, points=r.price))
@@ -245,7 +244,7 @@ async def _hand(db: Database, notices: Notices, clock: Clock, user: User, *, rid
     people.require_coordinator(user)
     async with db.tx() as s:
         r = await shop.get_redemption(s, rid) if rid is not None else await shop.by_code(s, code)
-        await shop.hand_over(s, shop_notices.ShopNotices(notices), actor=user, redemption=r, now=clock.now())
+        await shop.hand_over(s, notices.shop, actor=user, redemption=r, now=clock.now())
         item = await shop.get_item(s, r.item_id)
     return r, item
 

@@ -14,8 +14,10 @@ from typing import Annotated
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic import field_validator
 
+from bot.calendar.service import civic_enabled
 from bot.settings import remind_days
 from scheduling.holidays import CIVIC_KEYS, format_year
+from storage.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +44,6 @@ def _missing_sqlite(url: str) -> bool:
 async def enabled_civic(url: str) -> frozenset[str]:
     if _missing_sqlite(url):
         return frozenset(CIVIC_KEYS)
-    from bot.calendar.service import civic_enabled
-    from storage.db import Database
-
     db = Database(url)
     try:
         async with db.read() as s:

@@ -22,12 +22,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bot.core.clock import Clock
+from bot.core.clock import Clock, StoppedClock
 from bot.settings import Settings
 from scheduling import jobs
 from bot.calendar.service import civic_enabled
 from scheduling.occurrences import DISABLED, PROCESS_ID, QUEUED, SKIPPED, claim
 from bot.calendar.jobs import Due, due_between, queue_post
+from bot.outbox import Outbox
 from storage.db import Database
 from storage.models import Occurrence, StationSetting
 
@@ -103,6 +104,7 @@ class Scheduler:
             civic_on = await civic_enabled(s)
 
         result = RunResult()
+        outbox = Outbox(self.i18n, self.settings.tz, self.settings.default_locale, StoppedClock(now))
         for item in self.due(scan_from, now):
             if item.key in done:
                 continue
@@ -120,8 +122,7 @@ class Scheduler:
                 continue
 
             async def queue(s, item=item):
-                count = await queue_post(s, item, i18n=self.i18n, default_locale=self.settings.default_locale,
-                                         now=now, tz=self.settings.tz)
+                count = await queue_post(s, item, outbox)
                 log.info("scheduled post %s queued for %d chats", item.key, count)
 
             if await claim(self.db, item.key, item.due_at, now, queue=queue, status=QUEUED,

@@ -9,6 +9,9 @@ profile of the bot under load put a third of its CPU there (4.5 of 8 ms an updat
   on the event loop's own thread: the database is a local file and these statements take microseconds.
   Only what can wait keeps the thread: `BEGIN IMMEDIATE` (it may wait for another process's write lock,
   which must not stop the loop) and the long reads of reports.
+
+aiosqlite has no public hook for either: Connection and Cursor are subclassed and use aiosqlite's internals
+(`_execute`, `_connection`, `_conn`, `_cursor`, `_thread`), within the version range pyproject.toml pins.
 """
 from __future__ import annotations
 

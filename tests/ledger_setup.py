@@ -58,6 +58,6 @@ async def confirmed_request(app, resident_id: int, volunteer_id: int, minutes: i
                       created_at=now - timedelta(days=1), updated_at=now)
         s.add(req)
         await s.flush()
-        await requests.confirm(s, app.notices, request_id=req.id, user=await s.get(User, resident_id), rating=5,
+        await requests.confirm(s, app.notices.requests, request_id=req.id, user=await s.get(User, resident_id), rating=5,
                                now=now)
     return number

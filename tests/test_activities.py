@@ -6,7 +6,6 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
-from bot.activities.notices import ActivityNotices
 from bot.core.errors import DomainError
 from bot.activities import service as activities
 from bot.people import service as people
@@ -58,7 +57,7 @@ async def publish(app, creator_id: int, *, start: str = "14:00", end: str = "16:
                              ends_at=to_utc(day, time.fromisoformat(end), tz), signup_deadline=deadline)
     async with app.db.tx() as s:
         chats = await people.team_chats(s, 1)
-        return await activities.publish(s, ActivityNotices(app.notices), actor=await s.get(User, creator_id),
+        return await activities.publish(s, app.notices.activities, actor=await s.get(User, creator_id),
                                         draft=draft, chats=chats, now=app.clock.now(), year=day.year)
 
 
@@ -73,7 +72,7 @@ async def place_request(app, resident_id: int, start: datetime, end: datetime) -
         service = (await s.execute(select(Service).where(Service.name_zh == "助老服务"))).scalar_one()
         draft = requests.Draft(service_id=service.id, description="陪同去医院", area="幸福小区",
                                window_start=start, window_end=end)
-        req = await requests.place(s, app.notices, resident=await s.get(User, resident_id), draft=draft,
+        req = await requests.place(s, app.notices.requests, resident=await s.get(User, resident_id), draft=draft,
                                    now=app.clock.now(), year=start.year)
     return req.number
 

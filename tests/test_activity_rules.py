@@ -12,11 +12,12 @@ from bot.activities.notices import ActivityNotices
 from bot.core.errors import DomainError
 from bot.core.clock import Clock
 from bot.core.i18n import make_i18n
-from bot.requests.notices import Notices
+from bot.ledger.notices import LedgerNotices
+from bot.outbox import Outbox, OutboxSender
 from bot.activities import service as activities
 from bot.ledger import service as ledger
 from handlers.activities.publish import day_note
-from storage.models import LedgerEntry, Occurrence, TeamMember, User, Volunteer
+from storage.models import ActivityCard, LedgerEntry, Occurrence, TeamMember, User, Volunteer
 from tests.test_scheduler import (
     EN_COORDINATOR,
     SHANGHAI,
@@ -73,7 +74,8 @@ async def db(station_db):  # noqa: F811
 
 
 def notices() -> ActivityNotices:
-    return ActivityNotices(Notices(make_i18n(), SHANGHAI, "zh_Hans", 10, Clock()))
+    outbox = Outbox(make_i18n(), SHANGHAI, "zh_Hans", Clock())
+    return ActivityNotices(outbox, LedgerNotices(outbox), 10)
 
 
 async def publish_with_signups(db, *, published_at, starts_at, capacity=2):
@@ -161,19 +163,16 @@ async def test_activity_closes_itself_at_the_end(db, db_url):
 
 
 async def test_outbox_records_the_card_and_edits_it_by_message_id(db):
-    from bot.outbox.sender import OutboxSender
-    from storage.models import ActivityCard
-
     act = await publish_with_signups(db, published_at=local(2026, 3, 1, 9), starts_at=local(2026, 3, 10, 14))
     rows = [m for m in await outbox(db, -1001) if m.ref == f"act:{act.id}"]
     assert [m.method for m in rows] == ["send", "edit", "edit", "edit"]
     assert "已报名 2/2，候补 1" in rows[-1].text and "已报名 0/2，候补 0" in rows[0].text
     sender = OutboxSender(db, bot=None)
-    assert await sender._card_message(rows[1]) is None  # not delivered yet: nothing to edit
-    await sender._sent(rows[0], 77)
+    assert await sender.card_message_id(rows[1]) is None  # not delivered yet: nothing to edit
+    await sender.record_sent(rows[0], 77)
     async with db.read() as s:
         assert (await s.get(ActivityCard, (act.id, -1001))).message_id == 77
-    assert await sender._card_message(rows[1]) == 77
+    assert await sender.card_message_id(rows[1]) == 77
 
 
 async def test_activity_hours_count_towards_star_levels(db, db_url):

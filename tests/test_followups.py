@@ -10,7 +10,9 @@ from sqlalchemy import select
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
 from bot.core.i18n import make_i18n
-from bot.requests.notices import Notices
+from bot.ledger.notices import LedgerNotices
+from bot.outbox import Outbox
+from bot.requests.notices import RequestNotices
 from bot.outbox.sender import OutboxSender
 from bot.requests import service as requests
 from bot.requests.followups import not_at_night
@@ -53,8 +55,9 @@ async def db(station_db):  # noqa: F811
     return station_db
 
 
-def notices() -> Notices:
-    return Notices(make_i18n(), SHANGHAI, "zh_Hans", 10, Clock())
+def notices() -> RequestNotices:
+    outbox = Outbox(make_i18n(), SHANGHAI, "zh_Hans", Clock())
+    return RequestNotices(outbox, LedgerNotices(outbox), 10)
 
 
 async def place(db, at: datetime) -> Request:
@@ -120,11 +123,11 @@ async def test_unclaimed_request_is_posted_again_once(db, db_url):
 
     # The re-post replaces the card's message id for the group, so later edits reach the new card.
     sender = OutboxSender(db, bot=None)
-    await sender._sent(posted[0], 100)
-    await sender._sent(posted[1], 200)
+    await sender.record_sent(posted[0], 100)
+    await sender.record_sent(posted[1], 200)
     async with db.read() as s:
         assert (await s.get(RequestCard, (req.id, GROUP))).message_id == 200
-    assert (await sender._card_message(posted[1])) == 200
+    assert (await sender.card_message_id(posted[1])) == 200
 
     # A second period after the re-post, the coordinators hear it is still unclaimed, once.
     assert (await sch.run_due(local(2026, 3, 10, 12, 59))).followups == []

@@ -19,7 +19,6 @@ import pytest
 from sqlalchemy import func, select
 
 from bot import error_texts
-from bot.activities.notices import ActivityNotices
 from bot.activities import service as activities
 from bot.certificates import service as certificates
 from bot.ledger import disputes
@@ -27,7 +26,6 @@ from bot.ledger import service as ledger
 from bot.people import service as people
 from bot.requests import service as requests
 from bot.shop import service as shop
-from bot.shop.notices import ShopNotices
 from scheduling.holidays import CIVIC_KEYS
 from storage.models import (Activity, ActivitySignup, Certificate, CustomText, Dispute, LedgerEntry, Occurrence,
                             Redemption, Request, RequestEvent, Service, ShopItem, Skill, StationSetting, Team,
@@ -64,7 +62,7 @@ async def place(w, need: str, status: str | None = None, claimer: FakeUser | Non
     async with w.app.db.tx() as s:
         draft = requests.Draft(service_id=1, description=need, window_start=start,
                                window_end=start + timedelta(hours=2), area="幸福小区")
-        req = await requests.place(s, w.app.notices, resident=await s.get(User, w.other.id), draft=draft, now=now,
+        req = await requests.place(s, w.app.notices.requests, resident=await s.get(User, w.other.id), draft=draft, now=now,
                                    year=now.year)
         carded = req.status == requests.OPEN  # no card while it waits for review (after `/review on`)
         if status:
@@ -275,13 +273,13 @@ async def spare_entry(w, user=None) -> LedgerEntry:
 async def spare_dispute(w, user) -> Dispute:
     entry = await spare_entry(w)
     async with w.app.db.tx() as s:
-        return await disputes.open_dispute(s, w.app.notices, user=await s.get(User, w.spare.id), entry_id=entry.id,
+        return await disputes.open_dispute(s, w.app.notices.ledger, user=await s.get(User, w.spare.id), entry_id=entry.id,
                                            text="时长记少了", now=w.app.clock.now())
 
 
 async def redemption(w, owner) -> Redemption:
     async with w.app.db.tx() as s:
-        return await shop.redeem(s, ShopNotices(w.app.notices), user=await s.get(User, owner.id), item_id=1,
+        return await shop.redeem(s, w.app.notices.shop, user=await s.get(User, owner.id), item_id=1,
                                  price=5, now=w.app.clock.now(), tz=w.app.settings.tz)
 
 
@@ -314,7 +312,7 @@ async def activity(w, team: int = 1, *, stage: str = "open", signed=()) -> Activ
     draft = activities.Draft(title="敬老院探访", theme="", place="幸福敬老院", capacity=5, team_id=team,
                              starts_at=start, ends_at=start + timedelta(hours=1))
     async with w.app.db.tx() as s:
-        act = await activities.publish(s, ActivityNotices(w.app.notices), actor=await s.get(User, w.admin.id),
+        act = await activities.publish(s, w.app.notices.activities, actor=await s.get(User, w.admin.id),
                                        draft=draft, chats=await people.team_chats(s, team), now=now,
                                        year=now.year)
         act.created_by = w.spare_lead.id

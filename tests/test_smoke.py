@@ -43,11 +43,12 @@ async def test_filters_run_on_the_event_loop(monkeypatch):
 
     monkeypatch.setattr(asyncio, "to_thread", no_thread)
     observers = [o for r in handlers.routers() for o in r.observers.values()]
+    # o._handler: the router-wide filters, which aiogram keeps on a private HandlerObject
     checked = [f for o in observers for h in [o._handler, *o.handlers] for f in [h, *(h.filters or [])]]
     assert len(checked) > 200 and all(f.awaitable for f in checked)
 
     probe = HandlerObject(callback=lambda: None, filters=[FilterObject(F.text == "/my")])  # as a router's new one
-    handlers._on_the_loop(probe)
+    handlers.on_the_loop(probe)
 
     class Event:
         text = "/my"

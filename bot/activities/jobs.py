@@ -14,10 +14,11 @@ import logging
 
 from aiogram.utils.i18n import I18n
 
-from bot.core.clock import Clock
 from bot.activities.notices import ActivityNotices
-from bot.requests.notices import Notices
 from bot.activities import service as activities
+from bot.core.clock import StoppedClock
+from bot.ledger.notices import LedgerNotices
+from bot.outbox import Outbox
 from bot.settings import Settings
 from scheduling.occurrences import QUEUED, claim_in
 from storage.db import Database
@@ -25,16 +26,6 @@ from storage.db import Database
 log = logging.getLogger(__name__)
 
 REMINDERS = (("1d", dt.timedelta(days=1)), ("1h", dt.timedelta(hours=1)))
-
-
-class _At(Clock):
-    """A clock stopped at the run's `now`, so queued messages carry the time the run was driven with."""
-
-    def __init__(self, now: dt.datetime):
-        self._now = now
-
-    def now(self) -> dt.datetime:
-        return self._now
 
 
 def remind_key(activity_id: int, label: str) -> str:
@@ -47,8 +38,8 @@ def close_key(activity_id: int) -> str:
 
 async def run_activity_jobs(db: Database, i18n: I18n, settings: Settings, *, now: dt.datetime,
                             claimed_by: str) -> list[str]:
-    notices = ActivityNotices(Notices(i18n, settings.tz, settings.default_locale, settings.points_per_hour,
-                                      _At(now)))
+    outbox = Outbox(i18n, settings.tz, settings.default_locale, StoppedClock(now))  # what it queues carries `now`
+    notices = ActivityNotices(outbox, LedgerNotices(outbox), settings.points_per_hour)
     async with db.read() as s:
         soon = [(a.id, a.starts_at, a.created_at) for a in
                 await activities.starting_between(s, now, now + REMINDERS[0][1])]

@@ -6,27 +6,34 @@ that ref; edits to one chat go out in the order they were written, so the last e
 from __future__ import annotations
 
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.activities import keyboards as activity_keyboards
 from bot.activities import texts as at
 from bot.ui import texts
 from bot.ui.keyboards import inline
-from bot.requests.notices import Notices
 from bot.activities import service as activities
 from bot.ledger import service as ledger
-from storage.models import Activity, ActivitySignup, OutboxMessage, Team, Volunteer
+from bot.ledger.stars import StarNotices
+from bot.outbox import Outbox
+from storage.models import Activity, ActivitySignup, Team, Volunteer
 
 
 class ActivityNotices:
-    def __init__(self, base: Notices):
-        self.base = base
-        self.tz = base.tz
+    """Activity cards in the team's groups and what signing up, cancelling and approving hours owe people.
 
-    async def star_reached(self, s, volunteer, level: int, chats: list[int]) -> None:
-        # activity hours count towards star levels like any other approved hours
-        await self.base.star_reached(s, volunteer, level, chats)
+    Activity hours count towards star levels like any other approved hours: `stars` (the ledger's notices)
+    congratulates.
+    """
+
+    def __init__(self, outbox: Outbox, stars: StarNotices, points_per_hour: int):
+        self.outbox = outbox
+        self.stars = stars
+        self.points_per_hour = points_per_hour
+        self.tz = outbox.tz
+
+    async def star_reached(self, s: AsyncSession, volunteer: Volunteer, level: int, chats: list[int]) -> None:
+        await self.stars.star_reached(s, volunteer, level, chats)
 
     async def _team_name(self, s: AsyncSession, act: Activity) -> str | None:
         team = await s.get(Team, act.team_id) if act.team_id else None
@@ -34,14 +41,13 @@ class ActivityNotices:
 
     async def _card(self, s: AsyncSession, act: Activity):
         signed, waiting = await activities.counts(s, act.id)
-        with self.base._in(self.base.default_locale):
+        with self.outbox.in_station_locale():
             return (at.card_text(act, self.tz, await self._team_name(s, act), signed, waiting),
                     activity_keyboards.card_keyboard(act))
 
     async def card_chats(self, s: AsyncSession, act: Activity) -> list[int]:
-        rows = await s.execute(select(OutboxMessage.chat_id).where(
-            OutboxMessage.ref == f"act:{act.id}", OutboxMessage.method == "send").distinct())
-        return list(rows.scalars())
+        """The groups the activity's card was posted to."""
+        return await self.outbox.sent_chats(s, f"act:{act.id}")
 
     def _when(self, act: Activity) -> str:
         return texts.fmt_window(act.starts_at, act.ends_at, self.tz)
@@ -49,7 +55,7 @@ class ActivityNotices:
     async def published(self, s: AsyncSession, act: Activity, chats: list[int]) -> None:
         text, kb = await self._card(s, act)
         for chat_id in chats:
-            self.base._put(s, chat_id, text, kb, ref=f"act:{act.id}")
+            self.outbox.to_chat(s, chat_id, text, kb, ref=f"act:{act.id}")
 
         async def render():
             lines = at.details(act, self.tz, await self._team_name(s, act))
@@ -60,26 +66,37 @@ class ActivityNotices:
             lines.append(_("Check-in code: {code} (volunteers send /checkin {code} in a private chat with me "
                            "during the activity).").format(code=act.checkin_code))
             return "\n".join(lines), activity_keyboards.organiser_keyboard(act)
-        await self.base._to_user(s, act.created_by, render)
+        await self.outbox.to_user(s, act.created_by, render)
 
     async def card_changed(self, s: AsyncSession, act: Activity) -> None:
         text, kb = await self._card(s, act)
         for chat_id in await self.card_chats(s, act):
-            self.base._put(s, chat_id, text, kb, method="edit", ref=f"act:{act.id}")
+            self.outbox.to_chat(s, chat_id, text, kb, method="edit", ref=f"act:{act.id}")
+
+    async def checkin_buttons(self, s: AsyncSession, act: Activity) -> list[int]:
+        """The check-in/check-out buttons, posted under the card in each group it went to; returns those groups."""
+        chats = await self.card_chats(s, act)
+        for chat_id in chats:
+            with self.outbox.in_station_locale():
+                text = _("📍 Check-in for “{title}” ({number}): tap when you arrive and when you leave.").format(
+                    title=act.title, number=act.number)
+                kb = activity_keyboards.checkin_keyboard(act)
+            self.outbox.to_chat(s, chat_id, text, kb)
+        return chats
 
     async def promoted(self, s: AsyncSession, act: Activity, user_id: int) -> None:
-        await self.base._to_user(s, user_id, lambda: _(
+        await self.outbox.to_user(s, user_id, lambda: _(
             "🎉 A place has freed up: you are now signed up for “{title}” ({number}), {when}, at {place}.").format(
             title=act.title, number=act.number, when=self._when(act), place=act.place))
 
     async def activity_cancelled(self, s: AsyncSession, act: Activity, user_ids: list[int]) -> None:
         for user_id in user_ids:
-            await self.base._to_user(s, user_id, lambda: _(
+            await self.outbox.to_user(s, user_id, lambda: _(
                 "❌ The activity “{title}” ({number}), {when}, has been cancelled. No need to come.").format(
                 title=act.title, number=act.number, when=self._when(act)))
 
     async def reminder(self, s: AsyncSession, act: Activity, user_id: int, hours_before: int) -> None:
-        await self.base._to_user(s, user_id, lambda: (_(
+        await self.outbox.to_user(s, user_id, lambda: (_(
             "⏰ Reminder: the activity “{title}” ({number}) is tomorrow, {when}, at {place}.") if hours_before >= 24
             else _("⏰ Reminder: the activity “{title}” ({number}) starts in an hour, {when}, at {place}. "
                    "When you arrive, send /checkin with the code the leader gives you.")).format(
@@ -116,13 +133,13 @@ class ActivityNotices:
     async def to_approve(self, s: AsyncSession, act: Activity, approver_id: int) -> None:
         async def render():
             return await self.approval_text(s, act)
-        await self.base._to_user(s, approver_id, render)
+        await self.outbox.to_user(s, approver_id, render)
 
     async def hours_approved(self, s: AsyncSession, act: Activity, signup: ActivitySignup) -> None:
         assert signup.approved_minutes is not None  # just approved
         total = await ledger.totals(s, signup.user_id)
-        points = ledger.points_for(signup.approved_minutes, self.base.points_per_hour)
-        await self.base._to_user(s, signup.user_id, lambda: "\n".join([
+        points = ledger.points_for(signup.approved_minutes, self.points_per_hour)
+        await self.outbox.to_user(s, signup.user_id, lambda: "\n".join([
             _("🎉 Your {hours} h at the activity “{title}” ({number}) are approved: +{points} points.").format(
                 hours=texts.hours(signup.approved_minutes), title=act.title, number=act.number, points=points),
             _("In all: {hours} h, {points} points.").format(hours=texts.hours(total.minutes), points=total.points)]))

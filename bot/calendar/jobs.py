@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,10 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.ui import texts
 from bot.calendar import service as calendar
 from bot.calendar.service import ThemeText, default_theme_text
+from bot.outbox import Outbox
 from bot.people.service import coordinators
 from scheduling.holidays import REMINDER_OFFSETS, Festival, Post, civic_days, festival_dates, scheduled_posts
 from scheduling.themes import FESTIVAL_ACTIVITIES
-from storage.models import Activity, OutboxMessage, TeamChat
+from storage.models import Activity, TeamChat
 
 UTC = dt.timezone.utc
 
@@ -133,25 +133,20 @@ async def extras_for(s: AsyncSession, due: Due, tz: ZoneInfo) -> Extras:
     return Extras(customs=customs, tz=tz)
 
 
-async def queue_post(s: AsyncSession, due: Due, *, i18n: I18n, default_locale: str, now: dt.datetime,
-                     tz: ZoneInfo | None = None) -> int:
+async def queue_post(s: AsyncSession, due: Due, outbox: Outbox) -> int:
     """Write the post to the outbox for every bound group and every coordinator; returns how many."""
     rendered: dict[str, str] = {}
-    extras = await extras_for(s, due, tz or ZoneInfo("Asia/Shanghai"))
+    extras = await extras_for(s, due, outbox.tz)
 
     def text_in(locale: str) -> str:
         if locale not in rendered:
-            with i18n.context(), i18n.use_locale(locale):
+            with outbox.in_locale(locale):
                 rendered[locale] = render(due, locale, extras)
         return rendered[locale]
 
     groups = (await s.execute(select(TeamChat.chat_id).distinct().order_by(TeamChat.chat_id))).scalars().all()
-    recipients = [(chat_id, default_locale) for chat_id in groups]
+    recipients = [(chat_id, outbox.default_locale) for chat_id in groups]
     recipients += [(user.id, user.locale) for user in await coordinators(s)]
     for chat_id, locale in recipients:
-        s.add(OutboxMessage(chat_id=chat_id, method="send", text=text_in(locale), markup=None,
-                            ref=f"post:{due.key}"[:40], status="pending", attempts=0,
-                            next_attempt_at=now, created_at=now))
-    if recipients:
-        s.info["outbox"] = True  # Database.tx wakes the sender after commit
+        outbox.to_chat(s, chat_id, text_in(locale), ref=f"post:{due.key}"[:40])
     return len(recipients)

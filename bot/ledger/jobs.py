@@ -10,24 +10,17 @@ import logging
 
 from aiogram.utils.i18n import I18n
 
-from bot.core.clock import Clock
-from bot.requests.notices import Notices
+from bot.core.clock import StoppedClock
+from bot.ledger.notices import LedgerNotices
 from bot.ledger import ranking
 from bot.ledger import recognition
+from bot.outbox import Outbox
 from bot.settings import Settings
 from scheduling.occurrences import QUEUED, claim_in
 from storage.db import Database
 from storage.models import Occurrence
 
 log = logging.getLogger(__name__)
-
-
-class _At(Clock):
-    def __init__(self, now: dt.datetime):
-        self._now = now
-
-    def now(self) -> dt.datetime:
-        return self._now
 
 
 def due_at(month_start: dt.date, settings: Settings) -> dt.datetime:
@@ -49,7 +42,7 @@ async def run_recognition(db: Database, i18n: I18n, settings: Settings, *, now: 
         return []
     last = recognition.previous_month(this_month)
     start, end = ranking.month_bounds(last.year, last.month, settings.tz)
-    notices = Notices(i18n, settings.tz, settings.default_locale, settings.points_per_hour, _At(now))
+    notices = LedgerNotices(Outbox(i18n, settings.tz, settings.default_locale, StoppedClock(now)))
     async with db.tx() as s:
         if not await claim_in(s, key, due, now, status=QUEUED, claimed_by=claimed_by):
             return []

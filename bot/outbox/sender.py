@@ -9,11 +9,11 @@ with a conditional update per row.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 from typing import Any
 from collections import deque
-from functools import partial
 from datetime import timedelta
 
 from aiogram import Bot
@@ -125,7 +125,7 @@ class OutboxSender:
                 task = asyncio.create_task(self._deliver(row))
                 inflight.add(task)
                 self.busy.add(row.id)
-                task.add_done_callback(partial(self._finished, inflight=inflight, row_id=row.id))
+                task.add_done_callback(functools.partial(self._finished, inflight=inflight, row_id=row.id))
             if not rows and not self.stopping:
                 try:
                     await asyncio.wait_for(self.wake.wait(), timeout=self.idle)
@@ -217,28 +217,28 @@ class OutboxSender:
         try:
             if row.method == "send":
                 message = await self.bot.send_message(row.chat_id, row.text, reply_markup=markup)
-                await self._sent(row, message.message_id)
+                await self.record_sent(row, message.message_id)
             elif row.method == "poll":
                 # A poll (最美志愿者 vote) goes through the outbox like any message: it is queued in the
                 # transaction that claims the vote once, so it survives a crash and is never sent twice.
                 poll = json.loads(row.text)
                 message = await self.bot.send_poll(row.chat_id, poll["question"], poll["options"])
-                await self._sent(row, message.message_id)
+                await self.record_sent(row, message.message_id)
             else:
-                message_id = await self._card_message(row)
+                message_id = await self.card_message_id(row)
                 if message_id is None:
                     await self._failed(row, "no message to edit (the card was never delivered)")
                     return
                 await self.bot.edit_message_text(text=row.text, chat_id=row.chat_id, message_id=message_id,
                                                  reply_markup=markup)
-                await self._sent(row, message_id)
+                await self.record_sent(row, message_id)
         except TelegramRetryAfter as exc:
             await self._retry(row, float(exc.retry_after), str(exc.message), count=False)
         except TelegramForbiddenError as exc:
             await self._failed(row, exc.message, blocked=row.chat_id > 0)
         except TelegramBadRequest as exc:
             if "not modified" in exc.message:
-                await self._sent(row, row.message_id)
+                await self.record_sent(row, row.message_id)
             else:
                 await self._failed(row, exc.message)
         except TelegramNotFound as exc:
@@ -249,30 +249,35 @@ class OutboxSender:
             log.exception("outbox row %s failed unexpectedly", row.id)
             await self._retry(row, min(MAX_BACKOFF, 2.0 ** row.attempts), repr(exc))
 
-    async def _card_message(self, row: OutboxMessage) -> int | None:
-        assert row.ref is not None  # an edit names the card it edits
-        kind, ref_id = row.ref.split(":", 1)  # act:<activity id>, card:<request id>
+    async def card_message_id(self, row: OutboxMessage) -> int | None:
+        """The message an edit row goes to: its card's message in that chat, None while the card was never
+        delivered (act:<activity id> is an activity's card, card:<request id> a request's)."""
+        if row.ref is None:
+            raise ValueError("an edit without a ref")
+        kind, ref_id = row.ref.split(":", 1)
         key = (int(ref_id), row.chat_id)
         async with self.db.read() as s:
             card = await s.get(ActivityCard, key) if kind == "act" else await s.get(RequestCard, key)
             return card.message_id if card else None
 
-    async def _sent(self, row: OutboxMessage, message_id: int | None) -> None:
+    async def record_sent(self, row: OutboxMessage, message_id: int | None) -> None:
+        """Record a row as delivered as Telegram message `message_id`; a card's send also records that
+        message as the one its later edits go to."""
         now = self.clock.now()
         async with self.db.tx() as s:
             await s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
                 status="sent", sent_at=now, message_id=message_id, locked_until=None,
                 attempts=OutboxMessage.attempts + 1))
-            if row.method == "send" and row.ref and row.ref.startswith("card:"):
-                assert message_id is not None  # the id Telegram gave the message just sent
+            if row.method != "send" or not row.ref or message_id is None:  # a sent message has an id
+                return
+            if row.ref.startswith("card:"):
                 request_id = int(row.ref.split(":", 1)[1])
                 card = await s.get(RequestCard, (request_id, row.chat_id))
                 if card is None:
                     s.add(RequestCard(request_id=request_id, chat_id=row.chat_id, message_id=message_id))
                 else:  # the card was posted again (an unclaimed follow-up): later edits go to the new one
                     card.message_id = message_id
-            if row.method == "send" and row.ref and row.ref.startswith("act:"):
-                assert message_id is not None
+            if row.ref.startswith("act:"):
                 activity_id = int(row.ref.split(":", 1)[1])
                 act_card = await s.get(ActivityCard, (activity_id, row.chat_id))
                 if act_card is None:
@@ -283,8 +288,7 @@ class OutboxSender:
     async def _retry(self, row: OutboxMessage, delay: float, error: str, count: bool = True,
                      quiet: bool = False) -> None:
         at = self.clock.now() + timedelta(seconds=delay)
-        (log.debug if quiet else log.warning)("outbox row %s to %s: retry in %.1fs (%s)",
-                                              row.id, row.chat_id, delay, error)
+        (log.debug if quiet else log.warning)("outbox row %s to %s: retry in %.1fs (%s)", row.id, row.chat_id, delay, error)
         async with self.db.tx() as s:
             await s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
                 next_attempt_at=at, locked_until=None, error=error[:300],

@@ -4,15 +4,17 @@ from __future__ import annotations
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.outbox import Outbox
 from bot.people import keyboards as profile_keyboards
-from bot.requests.notices import Notices
 from bot.people import profiles
 from storage.models import Team, TeamMember, User, Volunteer
 
 
-class ProfileNotices:
-    def __init__(self, notices: Notices):
-        self.notices = notices
+class PeopleNotices:
+    """Join requests and their answers, and roles given or taken away."""
+
+    def __init__(self, outbox: Outbox):
+        self.outbox = outbox
 
     async def join_requested(self, s: AsyncSession, member: TeamMember, team: Team, volunteer: Volunteer,
                              approvers: list[int]) -> None:
@@ -21,16 +23,16 @@ class ProfileNotices:
         for approver in approvers:
             async def render(approver=approver):
                 names = await profiles.skill_names(s, profiles.skill_ids(volunteer),
-                                                   await self.notices._locale_of(s, approver))
+                                                   await self.outbox.locale_of(s, approver))
                 return "\n".join([
                     _("🙋 {name}{handle} asks to join team “{team}”.").format(
                         name=volunteer.name, handle=handle, team=team.name),
                     _("Skills: {skills}").format(skills="、".join(names) or "—"),
                 ]), profile_keyboards.join_decision(team.id, member.user_id)
-            await self.notices._to_user(s, approver, render)
+            await self.outbox.to_user(s, approver, render)
 
     async def join_decided(self, s: AsyncSession, user_id: int, team: Team, approved: bool) -> None:
-        await self.notices._to_user(s, user_id, lambda: (
+        await self.outbox.to_user(s, user_id, lambda: (
             _("🤝 Welcome to team “{team}”! Its request cards can now be accepted by you.") if approved else
             _("🙁 Your request to join team “{team}” was declined. /profile shows your teams.")
         ).format(team=team.name))
@@ -44,10 +46,10 @@ class ProfileNotices:
             if waiting_joins:
                 text += "\n" + _("Join requests waiting for an answer: {count} (/joins)").format(count=waiting_joins)
             return text
-        await self.notices._to_user(s, user_id, render)
+        await self.outbox.to_user(s, user_id, render)
 
     async def leader_changed(self, s: AsyncSession, user_id: int, team: Team, on: bool) -> None:
-        await self.notices._to_user(s, user_id, lambda: (
+        await self.outbox.to_user(s, user_id, lambda: (
             _("⭐ You are now a leader of team “{team}”: you answer its join requests (/joins) and see it "
               "in /teams.") if on else
             _("You are no longer a leader of team “{team}”.")).format(team=team.name))

@@ -1,6 +1,6 @@
 """Volunteers' profiles, skills, join requests, team leaders and the teams' own life (rename, archive).
 
-No aiogram here: messages owed are written through `notices` (bot.profile_notices) in the caller's
+No aiogram here: messages owed are written through `notices` (bot.people.notices) in the caller's
 transaction. Races (two approvers tapping at once) are settled by conditional UPDATE/DELETE.
 """
 from __future__ import annotations

@@ -18,6 +18,8 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.clock import StoppedClock
+from bot.outbox import Outbox
 from bot.reports import texts as report_texts
 from bot.ui import texts
 from bot.people.service import coordinators
@@ -25,7 +27,7 @@ from bot.reports.service import WEEK, Period, Report, build_report, month_of, we
 from bot.settings import Settings
 from scheduling.occurrences import QUEUED, SKIPPED, claim
 from storage.db import Database
-from storage.models import Occurrence, OutboxMessage
+from storage.models import Occurrence
 
 log = logging.getLogger(__name__)
 
@@ -49,21 +51,17 @@ def command_for(period: Period) -> str:
     return f"/report {period.kind} {period.first.isoformat() if period.kind == WEEK else period.label}"
 
 
-async def queue_report(s: AsyncSession, report: Report, *, i18n: I18n, tz: ZoneInfo, now: dt.datetime) -> int:
+async def queue_report(s: AsyncSession, report: Report, outbox: Outbox) -> int:
     """The report's text to every coordinator, in their language; returns how many were told."""
     told = 0
     for user in await coordinators(s):
-        with i18n.context(), i18n.use_locale(user.locale):
-            text = report_texts.summary(report, user.locale, tz) + "\n\n" + _(
+        with outbox.in_locale(user.locale):
+            text = report_texts.summary(report, user.locale, outbox.tz) + "\n\n" + _(
                 "Send {command} for the workbook (.xlsx) with every ledger line.").format(
                 command=command_for(report.period))
         for piece in texts.chunks(text):
-            s.add(OutboxMessage(chat_id=user.id, method="send", text=piece, markup=None,
-                                ref=f"post:{report.period.key}"[:40], status="pending", attempts=0,
-                                next_attempt_at=now, created_at=now))
+            outbox.to_chat(s, user.id, piece, ref=f"post:{report.period.key}"[:40])
         told += 1
-    if told:
-        s.info["outbox"] = True  # Database.tx wakes the sender after commit
     return told
 
 
@@ -78,6 +76,7 @@ async def run_reports(db: Database, i18n: I18n, settings: Settings, *, now: dt.d
     async with db.read() as s:
         done = set((await s.execute(select(Occurrence.key).where(
             Occurrence.key.in_([period.key for period, _due in items])))).scalars())
+    outbox = Outbox(i18n, tz, settings.default_locale, StoppedClock(now))  # what it queues carries `now`
     queued: list[str] = []
     for period, due_at in items:
         if period.key in done:
@@ -92,7 +91,7 @@ async def run_reports(db: Database, i18n: I18n, settings: Settings, *, now: dt.d
             continue
 
         async def queue(s: AsyncSession, period: Period = period) -> None:
-            count = await queue_report(s, await build_report(s, period, tz), i18n=i18n, tz=tz, now=now)
+            count = await queue_report(s, await build_report(s, period, tz), outbox)
             log.info("report %s queued for %d coordinators", period.key, count)
 
         if await claim(db, period.key, due_at, now, queue=queue, status=QUEUED, claimed_by=claimed_by):

@@ -21,8 +21,10 @@ from zoneinfo import ZoneInfo
 from aiogram.utils.i18n import I18n
 from sqlalchemy import func, select
 
-from bot.core.clock import Clock
-from bot.requests.notices import Notices
+from bot.core.clock import StoppedClock
+from bot.ledger.notices import LedgerNotices
+from bot.outbox import Outbox
+from bot.requests.notices import RequestNotices
 from bot.people.service import team_chats
 from bot.requests.service import DONE, OPEN, UNRATED_AFTER, unrated_overdue
 from bot.settings import Settings
@@ -61,16 +63,6 @@ class _Due:
     since: dt.datetime  # when the request was (last) sent to the volunteers; for unrated: reported_at
 
 
-class _At(Clock):
-    """A clock stopped at the run's `now`, so queued messages carry the time the run was driven with."""
-
-    def __init__(self, now: dt.datetime):
-        self._now = now
-
-    def now(self) -> dt.datetime:
-        return self._now
-
-
 async def _due(db: Database, period: dt.timedelta, tz: ZoneInfo, now: dt.datetime) -> list[_Due]:
     out: list[_Due] = []
     async with db.read() as s:
@@ -103,7 +95,7 @@ async def _due(db: Database, period: dt.timedelta, tz: ZoneInfo, now: dt.datetim
         elif second not in claimed:  # a second period after the re-post went out
             out.append(_Due(second, not_at_night(claimed[first] + period, tz), rid, since))
     for rid, reported_at in unrated_rows:
-        if reported_at is not None and unrated_key(rid) not in claimed:  # (it is: the query compares it)
+        if unrated_key(rid) not in claimed:
             out.append(_Due(unrated_key(rid), reported_at + UNRATED_AFTER, rid, reported_at))
     return [d for d in out if d.due_at <= now]
 
@@ -112,7 +104,8 @@ async def run_followups(db: Database, i18n: I18n, settings: Settings, *, now: dt
                         claimed_by: str) -> list[str]:
     """Claim and queue every follow-up due at `now`; returns the keys this call claimed."""
     tz, period = settings.tz, dt.timedelta(hours=settings.unclaimed_after_hours)
-    notices = Notices(i18n, tz, settings.default_locale, settings.points_per_hour, _At(now))
+    outbox = Outbox(i18n, tz, settings.default_locale, StoppedClock(now))  # what it queues carries `now`
+    notices = RequestNotices(outbox, LedgerNotices(outbox), settings.points_per_hour)
     done: list[str] = []
     for item in await _due(db, period, tz, now):
         async with db.tx() as s:

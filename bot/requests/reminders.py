@@ -19,17 +19,17 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import I18n
-from aiogram.utils.i18n import gettext as _
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.requests import keyboards as request_keyboards
-from bot.ui import texts
+from bot.core.clock import StoppedClock
 from bot.core.errors import DomainError
-from bot.requests.notices import Notices
+from bot.ledger.notices import LedgerNotices
+from bot.outbox import Outbox
+from bot.requests.notices import RequestNotices
 from bot.requests.service import CLAIMED, get, why_not
 from bot.settings import Settings
-from bot.requests.followups import DAY_START, NIGHT_START, _At, not_at_night
+from bot.requests.followups import DAY_START, NIGHT_START, not_at_night
 from scheduling.occurrences import QUEUED, claim_in
 from storage.db import Database
 from storage.models import Occurrence, Request, RequestEvent, User
@@ -90,47 +90,11 @@ async def _due(db: Database, tz: ZoneInfo, now: dt.datetime) -> list[_Due]:
     return [d for d in out if d.due_at <= now]
 
 
-async def _remind(s: AsyncSession, notices: Notices, req: Request) -> None:
-    assert req.claimer_id is not None  # a reminder goes to the volunteer who took it
-    async def render():
-        return "\n".join([
-            _("⏰ Reminder: you have taken request {number}; it is at {window}.").format(
-                number=texts.number(req), window=texts.fmt_window(req.window_start, req.window_end, notices.tz)),
-            await notices.summary(s, req, private=True),
-            _("If you cannot come after all, tap “Release” so that another volunteer can take it.")]), \
-            request_keyboards.reminder(req.id)
-    await notices._to_user(s, req.claimer_id, render)
-
-
-async def _ask(s: AsyncSession, notices: Notices, req: Request) -> None:
-    assert req.claimer_id is not None  # asked of the volunteer who took it
-    async def render():
-        return "\n".join([
-            _("❓ Request {number} was due by {end}, but it has not been reported done.").format(
-                number=texts.number(req), end=texts.fmt_time(req.window_end, notices.tz)),
-            await notices.summary(s, req, private=False),
-            _("If the service took place, tap “Service done”. If it did not, tell me and I will let the "
-              "coordinators know.")]), request_keyboards.overdue(req.id)
-    await notices._to_user(s, req.claimer_id, render)
-
-
-async def _escalate(s: AsyncSession, notices: Notices, req: Request) -> None:
-    name = await notices._volunteer_name(s, req.claimer_id)
-
-    async def render():
-        return "\n".join([
-            _("⚠️ Request {number}, taken by {name}, ended on {end} and has still not been reported done. "
-              "Please contact the volunteer; /cancelreq {plain} cancels the request.").format(
-                number=texts.number(req), name=name, end=texts.fmt_time(req.window_end, notices.tz),
-                plain=req.number),
-            await notices.summary(s, req, private=False)])
-    await notices._to_coordinators(s, render, skip=req.claimer_id)
-
-
 async def run_reminders(db: Database, i18n: I18n, settings: Settings, *, now: dt.datetime,
                         claimed_by: str) -> list[str]:
     """Claim and queue every reminder and overdue question due at `now`; returns the keys this call claimed."""
-    notices = Notices(i18n, settings.tz, settings.default_locale, settings.points_per_hour, _At(now))
+    outbox = Outbox(i18n, settings.tz, settings.default_locale, StoppedClock(now))
+    notices = RequestNotices(outbox, LedgerNotices(outbox), settings.points_per_hour)
     done: list[str] = []
     for item in await _due(db, settings.tz, now):
         async with db.tx() as s:
@@ -140,11 +104,11 @@ async def run_reminders(db: Database, i18n: I18n, settings: Settings, *, now: dt
             if not await claim_in(s, item.key, item.due_at, now, status=QUEUED, claimed_by=claimed_by):
                 continue  # another process sent it
             if item.key.startswith("followup:remind:"):
-                await _remind(s, notices, req)
+                await notices.reminder(s, req)
             elif item.key.endswith(":1"):
-                await _ask(s, notices, req)
+                await notices.overdue(s, req)
             else:
-                await _escalate(s, notices, req)
+                await notices.overdue_escalated(s, req)
         done.append(item.key)
         log.info("follow-up %s queued", item.key)
     return done
@@ -159,21 +123,17 @@ def _mine(req: Request, user: User) -> None:
         raise DomainError(why_not(req.status))
 
 
-async def coming(s: AsyncSession, notices: Notices, *, request_id: int, user: User, now: dt.datetime) -> Request:
+async def coming(s: AsyncSession, notices: RequestNotices, *, request_id: int, user: User, now: dt.datetime) -> Request:
     """"I am coming": the resident hears it once (the occurrence key makes a second tap a no-op)."""
     req = await get(s, request_id)
     _mine(req, user)
     if await claim_in(s, f"followup:coming:{req.id}:{user.id}", now, now):
         s.add(RequestEvent(request_id=req.id, actor_id=user.id, kind="coming", created_at=now))
-        name = await notices._volunteer_name(s, user.id)
-        await notices._to_user(s, req.resident_id, lambda: _(
-            "👍 Volunteer {name} confirms coming for your request {number} ({window}).").format(
-            name=name, number=texts.number(req),
-            window=texts.fmt_window(req.window_start, req.window_end, notices.tz)))
+        await notices.coming(s, req, user.id)
     return req
 
 
-async def not_held(s: AsyncSession, notices: Notices, *, request_id: int, user: User, now: dt.datetime) -> Request:
+async def not_held(s: AsyncSession, notices: RequestNotices, *, request_id: int, user: User, now: dt.datetime) -> Request:
     """"It did not take place": the coordinators hear it now, once, instead of a day later."""
     req = await get(s, request_id)
     _mine(req, user)
@@ -182,9 +142,5 @@ async def not_held(s: AsyncSession, notices: Notices, *, request_id: int, user: 
     if await claim_in(s, f"followup:missed:{req.id}:{user.id}", now, now):
         await claim_in(s, overdue_key(req.id, 2), now, now)  # the day-later escalation is not needed any more
         s.add(RequestEvent(request_id=req.id, actor_id=user.id, kind="not_held", created_at=now))
-        name = await notices._volunteer_name(s, user.id)
-        await notices._to_coordinators(s, lambda: _(
-            "❗ Volunteer {name} says request {number} did not take place. /history {plain} shows it; "
-            "/cancelreq {plain} cancels it.").format(name=name, number=texts.number(req), plain=req.number),
-            skip=user.id)
+        await notices.not_held(s, req, user.id)
     return req

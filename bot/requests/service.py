@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.errors import DomainError
+from bot.activities.service import signed_overlap
 from bot.ledger import service as ledger
 from bot.ledger import stars
 from bot.core import validate
@@ -205,8 +206,6 @@ async def claim_rules(s: AsyncSession, *, request_id: int, user: User, chat_team
         raise DomainError("not_in_team")
     if req.resident_id == user.id:
         raise DomainError("own_request")
-    from bot.activities.service import signed_overlap  # activities builds on requests, not the other way
-
     other = await signed_overlap(s, user.id, req.window_start, req.window_end)
     if other is not None:
         raise DomainError("claim_clash", other=other)

@@ -14,7 +14,6 @@ from aiogram.utils.i18n import lazy_gettext as __
 
 from bot.activities import service as activities
 from bot.activities.keyboards import PublishCb
-from bot.activities.notices import ActivityNotices
 from bot.core import dates as when
 from bot.core.errors import DomainError
 from bot.people import service as people
@@ -174,7 +173,7 @@ async def _publish(turn: Turn, data: dict) -> str:
             chats = await people.team_chats(s, draft.team_id)
         else:
             chats = sorted({c for t in await people.list_teams(s) for c in await people.team_chats(s, t.id)})
-        act = await activities.publish(s, ActivityNotices(turn.deps["notices"]), actor=turn.user, draft=draft,
+        act = await activities.publish(s, turn.deps["notices"].activities, actor=turn.user, draft=draft,
                                        chats=chats, now=now, year=now.astimezone(turn.settings.tz).year)
     return _("Activity {number} published.").format(number=act.number)
 

@@ -9,12 +9,11 @@ from aiogram.types import CallbackQuery, MaybeInaccessibleMessageUnion, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.ui import texts
-from bot.activities.notices import ActivityNotices
-from bot.activities.keyboards import CheckinCb, HoursOkCb, PublishCb, SignCb, checkin_keyboard
+from bot.activities.keyboards import CheckinCb, HoursOkCb, PublishCb, SignCb
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
 from bot.ui.keyboards import inline
-from bot.requests.notices import Notices
+from bot.notices import Notices
 from bot.activities import service as activities
 from bot.core import validate
 from bot.people.service import is_coordinator
@@ -49,7 +48,7 @@ async def sign_up(query: CallbackQuery, callback_data: SignCb, db: Database, not
     chat_id = query.message.chat.id if query.message else 0
     async with db.tx() as s:
         bound = await s.get(TeamChat, chat_id)
-        result = await activities.sign_up(s, ActivityNotices(notices), activity_id=callback_data.aid,
+        result = await activities.sign_up(s, notices.activities, activity_id=callback_data.aid,
                                           user_id=user.id, chat_team_id=bound.team_id if bound else None,
                                           now=clock.now())
     if result.status == activities.SIGNED:
@@ -64,7 +63,7 @@ async def sign_up(query: CallbackQuery, callback_data: SignCb, db: Database, not
 async def leave(query: CallbackQuery, callback_data: SignCb, db: Database, notices: Notices, clock: Clock,
                 user: User) -> None:
     async with db.tx() as s:
-        await activities.leave(s, ActivityNotices(notices), activity_id=callback_data.aid, user_id=user.id,
+        await activities.leave(s, notices.activities, activity_id=callback_data.aid, user_id=user.id,
                                now=clock.now())
     await query.answer(_("Your sign-up is cancelled."), show_alert=True)
 
@@ -106,7 +105,7 @@ async def cancel_command(message: Message, command: CommandObject, db: Database,
 async def cancel_yes(query: CallbackQuery, callback_data: PublishCb, db: Database, notices: Notices,
                      clock: Clock, user: User) -> None:
     async with db.tx() as s:
-        act = await activities.cancel(s, ActivityNotices(notices), activity_id=_aid(callback_data.value),
+        act = await activities.cancel(s, notices.activities, activity_id=_aid(callback_data.value),
                                       actor=user, now=clock.now())
     await query.answer()
     await editable(query).edit_text(_("❌ Activity {number} is cancelled; those signed up are being told.").format(
@@ -163,19 +162,12 @@ async def checkout(message: Message, db: Database, clock: Clock, user: User) -> 
 @router.callback_query(CheckinCb.filter(F.action == "post"))
 async def post_buttons(query: CallbackQuery, callback_data: CheckinCb, db: Database, notices: Notices,
                        user: User) -> None:
-    an = ActivityNotices(notices)
     async with db.tx() as s:
         act = await activities.get(s, callback_data.aid)
         await activities.require_manager(s, user, act)
         if act.status != activities.PUBLISHED:
             raise DomainError("act_finished" if act.status == activities.FINISHED else "act_cancelled")
-        chats = await an.card_chats(s, act)
-        for chat_id in chats:
-            with notices._in(notices.default_locale):
-                text = _("📍 Check-in for “{title}” ({number}): tap when you arrive and when you leave.").format(
-                    title=act.title, number=act.number)
-                kb = checkin_keyboard(act)
-            notices._put(s, chat_id, text, kb)
+        chats = await notices.activities.checkin_buttons(s, act)
     await query.answer(_("Posted to {count} group(s).").format(count=len(chats)), show_alert=True)
 
 
@@ -199,7 +191,7 @@ async def checkin_button(query: CallbackQuery, callback_data: CheckinCb, db: Dat
 
 async def _close(act_id: int, db: Database, notices: Notices, clock: Clock, user: User):
     async with db.tx() as s:
-        return await activities.close(s, ActivityNotices(notices), activity_id=act_id, actor=user, now=clock.now())
+        return await activities.close(s, notices.activities, activity_id=act_id, actor=user, now=clock.now())
 
 
 @router.callback_query(HoursOkCb.filter(F.action == "close"))
@@ -220,7 +212,7 @@ async def close_command(message: Message, command: CommandObject, db: Database, 
 
 async def _approve(aid: int, uid: int | None, minutes: int | None, db: Database,
                    notices: Notices, clock: Clock, settings: Settings, user: User):
-    an = ActivityNotices(notices)
+    an = notices.activities
     async with db.tx() as s:
         done = await activities.approve(s, an, activity_id=aid, actor=user, user_id=uid, minutes=minutes,
                                         points_per_hour=settings.points_per_hour, now=clock.now())

@@ -15,7 +15,7 @@ from bot.ui import texts
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
 from bot.ledger.keyboards import DisputeCb
-from bot.requests.notices import Notices
+from bot.notices import Notices
 from bot.ledger import disputes
 from bot.ledger import service as ledger
 from bot.people import service as people
@@ -132,7 +132,7 @@ async def dispute_text(message: Message, state: FSMContext, db: Database, notice
                        user: User) -> None:
     entry_id = (await state.get_data())["entry"]
     async with db.tx() as s:
-        dispute = await disputes.open_dispute(s, notices, user=user, entry_id=entry_id, text=message.text,
+        dispute = await disputes.open_dispute(s, notices.ledger, user=user, entry_id=entry_id, text=message.text,
                                               now=clock.now())
     await state.clear()
     await message.answer(_("Thank you. Your dispute {id} has gone to the coordinators; I will tell you their "
@@ -172,7 +172,7 @@ async def fix_reason(message: Message, state: FSMContext, db: Database, notices:
                      settings: Settings, user: User) -> None:
     data = await state.get_data()
     async with db.tx() as s:
-        dispute = await disputes.correct(s, notices, actor=user, dispute_id=data["dispute"], minutes=data["minutes"],
+        dispute = await disputes.correct(s, notices.ledger, actor=user, dispute_id=data["dispute"], minutes=data["minutes"],
                                          reason=message.text, points_per_hour=settings.points_per_hour,
                                          now=clock.now())
     await state.clear()
@@ -197,7 +197,7 @@ async def reject_reason(message: Message, state: FSMContext, db: Database, notic
                         user: User) -> None:
     data = await state.get_data()
     async with db.tx() as s:
-        dispute = await disputes.reject(s, notices, actor=user, dispute_id=data["dispute"], reason=message.text,
+        dispute = await disputes.reject(s, notices.ledger, actor=user, dispute_id=data["dispute"], reason=message.text,
                                         now=clock.now())
     await state.clear()
     await message.answer(_("Dispute {id} rejected; the volunteer has been told.").format(id=dispute.id))

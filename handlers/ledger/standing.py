@@ -12,7 +12,7 @@ from bot.ui import texts
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
 from bot.ledger.keyboards import RankCb, SettingsCb, VoteCb
-from bot.requests.notices import Notices
+from bot.notices import Notices
 from bot.ledger import service as ledger
 from bot.people import service as people
 from bot.ledger import ranking
@@ -157,7 +157,7 @@ async def open_vote(query: CallbackQuery, callback_data: VoteCb, db: Database, n
     if not 0 < callback_data.team < 2**31:
         raise DomainError("stale")
     async with db.tx() as s:
-        count = await recognition.open_vote(s, notices, actor=user, month=callback_data.month,
+        count = await recognition.open_vote(s, notices.ledger, actor=user, month=callback_data.month,
                                             team_id=callback_data.team, tz=settings.tz, now=clock.now())
     await query.answer(_("The vote is open in the team's group ({count} candidates).").format(count=count),
                        show_alert=True)

@@ -13,9 +13,8 @@ from bot.people import keyboards as profile_keyboards
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
 from bot.ui.keyboards import inline
-from bot.requests.notices import Notices
+from bot.notices import Notices
 from bot.people.keyboards import JoinCb, ProfileCb, SkillCb
-from bot.people.notices import ProfileNotices
 from bot.people import service as people
 from bot.people import profiles
 from bot.core import validate
@@ -149,7 +148,7 @@ async def choose_join(query: CallbackQuery, db: Database, user: User) -> None:
 async def join(query: CallbackQuery, callback_data: ProfileCb, db: Database, user: User, clock: Clock,
                notices: Notices) -> None:
     async with db.tx() as s:
-        status = await profiles.request_join(s, ProfileNotices(notices), user, callback_data.team, clock.now())
+        status = await profiles.request_join(s, notices.people, user, callback_data.team, clock.now())
         team = await s.get(Team, callback_data.team)
     assert team is not None  # request_join found it
     await query.answer()
@@ -208,7 +207,7 @@ async def decide(query: CallbackQuery, callback_data: JoinCb, db: Database, user
                  notices: Notices) -> None:
     approve = callback_data.action == "ok"
     async with db.tx() as s:
-        team, volunteer = await profiles.decide_join(s, ProfileNotices(notices), user, team_id=callback_data.team,
+        team, volunteer = await profiles.decide_join(s, notices.people, user, team_id=callback_data.team,
                                                      user_id=callback_data.user, approve=approve, now=clock.now())
     name = volunteer.name if volunteer else str(callback_data.user)
     text = (_("✅ {name} joined team “{team}”.") if approve else

@@ -9,8 +9,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.ui import texts
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
-from bot.requests.notices import Notices
-from bot.people.notices import ProfileNotices
+from bot.notices import Notices
 from bot.people import service as people
 from bot.people import profiles
 from storage.db import Database
@@ -30,7 +29,7 @@ async def coordinator(message: Message, command: CommandObject, db: Database, us
         target = await people.find_user(s, command.args)
         if target is None:
             raise DomainError("no_user")
-        await profiles.set_coordinator(s, ProfileNotices(notices), user, target, on)
+        await profiles.set_coordinator(s, notices.people, user, target, on)
     text = (_("{name} is now a coordinator.") if on else _("{name} is no longer a coordinator."))
     await message.answer(text.format(name=target.full_name or target.id))
 

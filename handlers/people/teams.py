@@ -9,14 +9,12 @@ from aiogram.utils.i18n import gettext as _
 from bot.people import keyboards as profile_keyboards
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
-from bot.requests.notices import Notices
+from bot.notices import Notices
 from bot.people.keyboards import TeamAdminCb
-from bot.people.notices import ProfileNotices
 from bot.people import service as people
 from bot.people import profiles
-from bot.ui.tapped import editable
 from storage.db import Database
-from storage.models import User, Volunteer
+from storage.models import User
 
 router = Router(name="teams")
 
@@ -54,14 +52,14 @@ async def archive(query: CallbackQuery, callback_data: TeamAdminCb, db: Database
     async with db.tx() as s:
         team = await profiles.archive_team(s, user, callback_data.team)
     await query.answer()
-    await editable(query).edit_text(_("Team “{team}” is archived. Give its services to another team with "
+    await query.message.edit_text(_("Team “{team}” is archived. Give its services to another team with "
                                     "/service_team.").format(team=team.name))
 
 
 @router.callback_query(TeamAdminCb.filter(F.action == "keep"))
 async def keep(query: CallbackQuery) -> None:
     await query.answer(_("Nothing was changed."))
-    await editable(query).edit_reply_markup(reply_markup=None)
+    await query.message.edit_reply_markup(reply_markup=None)
 
 
 @router.message(Command("leader_add", "leader_remove"))
@@ -75,10 +73,8 @@ async def leader(message: Message, command: CommandObject, db: Database, user: U
         if target is None:
             raise DomainError("no_user")
         team = await profiles.team_ref(s, ref)
-        await profiles.set_leader(s, ProfileNotices(notices), user, target, team, on, clock.now())
-        volunteer = await s.get(Volunteer, target.id)
-        assert volunteer is not None  # a leader is a member of the team, so a volunteer
-        name = volunteer.name
+        await profiles.set_leader(s, notices.people, user, target, team, on, clock.now())
+        name = (await s.get(people.Volunteer, target.id)).name
     text = _("{name} now leads team “{team}”.") if on else _("{name} no longer leads team “{team}”.")
     await message.answer(text.format(name=name, team=team.name))
 

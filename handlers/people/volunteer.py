@@ -15,9 +15,8 @@ from bot.core.clock import Clock
 from bot.core.errors import DomainError
 from bot.ui.keyboards import inline
 from bot.people.keyboards import TeamPickCb
-from bot.requests.notices import Notices
+from bot.notices import Notices
 from bot.people.keyboards import SkillCb
-from bot.people.notices import ProfileNotices
 from bot.people import service as people
 from bot.people import profiles
 from bot.core import validate
@@ -125,7 +124,7 @@ async def finish(query: CallbackQuery, state: FSMContext, db: Database, user: Us
                  notices: Notices) -> None:
     data = await state.get_data()
     async with db.tx() as s:
-        done = await profiles.sign_up(s, ProfileNotices(notices), user, name=data["name"], phone=data["phone"],
+        done = await profiles.sign_up(s, notices.people, user, name=data["name"], phone=data["phone"],
                                       skills=data.get("skills", []), team_ids=data.get("teams", []),
                                       now=clock.now())
         active = set(await people.volunteer_team_ids(s, user.id))

@@ -10,7 +10,7 @@ from bot.core.clock import Clock
 from bot.core.errors import DomainError
 from bot.requests.keyboards import CardCb, TaskCb
 from bot.core.locks import KeyedLocks
-from bot.requests.notices import Notices
+from bot.notices import Notices
 from bot.requests import service as requests
 from bot.ui.tapped import editable
 from storage.db import Database
@@ -33,7 +33,7 @@ async def claim(query: CallbackQuery, callback_data: CardCb, db: Database, notic
             team_id = bound.team_id if bound else 0
             await requests.claim_rules(s, request_id=callback_data.rid, user=user, chat_team_id=team_id)
         async with db.tx() as s:
-            req = await requests.claim(s, notices, request_id=callback_data.rid, user=user, chat_team_id=team_id,
+            req = await requests.claim(s, notices.requests, request_id=callback_data.rid, user=user, chat_team_id=team_id,
                                        now=clock.now())
         burst["taken"] = True
     await query.answer(_("You took request {number}. The details are in our private chat.").format(
@@ -44,7 +44,7 @@ async def claim(query: CallbackQuery, callback_data: CardCb, db: Database, notic
 async def release(query: CallbackQuery, callback_data: TaskCb, db: Database, notices: Notices, clock: Clock,
                   user: User) -> None:
     async with db.tx() as s:
-        req = await requests.release(s, notices, request_id=callback_data.rid, user=user, now=clock.now())
+        req = await requests.release(s, notices.requests, request_id=callback_data.rid, user=user, now=clock.now())
     await query.answer()
     await editable(query).edit_text(_("You released request {number}; it is open again for other volunteers.")
                                   .format(number=texts.number(req)))

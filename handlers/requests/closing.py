@@ -13,7 +13,7 @@ from bot.ui import texts
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
 from bot.requests.keyboards import ApproveCb, HoursCb, RateCb, TaskCb
-from bot.requests.notices import Notices
+from bot.notices import Notices
 from bot.people import service as people
 from bot.requests import service as requests
 from bot.core import validate
@@ -62,7 +62,7 @@ async def ask_hours(query: CallbackQuery, callback_data: TaskCb, state: FSMConte
 
 async def _report(rid: int, minutes: int, db: Database, notices: Notices, clock: Clock, user: User):
     async with db.tx() as s:
-        return await requests.report_done(s, notices, request_id=rid, user=user, minutes=minutes, now=clock.now())
+        return await requests.report_done(s, notices.requests, request_id=rid, user=user, minutes=minutes, now=clock.now())
 
 
 @router.callback_query(Report.hours, HoursCb.filter())
@@ -90,7 +90,7 @@ async def got_hours_text(message: Message, state: FSMContext, db: Database, noti
 async def rate(query: CallbackQuery, callback_data: RateCb, state: FSMContext, db: Database, notices: Notices,
                clock: Clock, user: User) -> None:
     async with db.tx() as s:
-        req = await requests.confirm(s, notices, request_id=callback_data.rid, user=user,
+        req = await requests.confirm(s, notices.requests, request_id=callback_data.rid, user=user,
                                      rating=callback_data.stars, now=clock.now())
     await state.set_state(Comment.text)
     await state.update_data(rid=req.id)
@@ -122,7 +122,7 @@ async def got_comment(message: Message, state: FSMContext, db: Database, clock: 
 async def approve(query: CallbackQuery, callback_data: ApproveCb, db: Database, notices: Notices, clock: Clock,
                   settings: Settings, user: User) -> None:
     async with db.tx() as s:
-        req = await requests.approve(s, notices, request_id=callback_data.rid, actor=user, now=clock.now(),
+        req = await requests.approve(s, notices.requests, request_id=callback_data.rid, actor=user, now=clock.now(),
                                      points_per_hour=settings.points_per_hour)
     await query.answer(_("Approved."))
     await editable(query).edit_text(_("✅ Approved: request {number}, {hours} h.").format(
@@ -161,7 +161,7 @@ async def got_correction_reason(message: Message, state: FSMContext, db: Databas
                                 clock: Clock, settings: Settings, user: User) -> None:
     data = await state.get_data()
     async with db.tx() as s:
-        req = await requests.approve(s, notices, request_id=data["rid"], actor=user, now=clock.now(),
+        req = await requests.approve(s, notices.requests, request_id=data["rid"], actor=user, now=clock.now(),
                                      points_per_hour=settings.points_per_hour, minutes=data["minutes"],
                                      reason=message.text)
     await state.clear()

@@ -91,7 +91,7 @@ async def _place(turn: Turn, data: dict) -> str:
                            proxy_for=data.get("proxy_for"))
     now = turn.now()
     async with turn.db.tx() as s:
-        req = await requests.place(s, turn.deps["notices"], resident=turn.user, draft=draft, now=now,
+        req = await requests.place(s, turn.deps["notices"].requests, resident=turn.user, draft=draft, now=now,
                                    year=now.astimezone(turn.settings.tz).year)
     return _("Request {number} placed.").format(number=texts.number(req))
 

@@ -11,8 +11,7 @@ from bot.core.errors import DomainError
 from bot.requests import keyboards as request_keyboards
 from bot.requests import reminders
 from bot.requests.keyboards import RemindCb
-from bot.requests.notices import Notices
-from bot.ui.tapped import editable
+from bot.notices import Notices
 from storage.db import Database
 from storage.models import User
 
@@ -22,7 +21,7 @@ router = Router(name="reminders")
 
 async def _markup(query: CallbackQuery, markup) -> None:
     try:
-        await editable(query).edit_reply_markup(reply_markup=markup)
+        await query.message.edit_reply_markup(reply_markup=markup)
     except TelegramBadRequest:  # a repeated tap: the buttons are already as they should be
         pass
 
@@ -32,12 +31,12 @@ async def reminder_answer(query: CallbackQuery, callback_data: RemindCb, db: Dat
                           clock: Clock, user: User) -> None:
     if callback_data.action == "coming":
         async with db.tx() as s:
-            await reminders.coming(s, notices, request_id=callback_data.rid, user=user, now=clock.now())
+            await reminders.coming(s, notices.requests, request_id=callback_data.rid, user=user, now=clock.now())
         await query.answer(_("Thank you! I have told the resident you are coming."))
         await _markup(query, request_keyboards.reminder_release(callback_data.rid))
     elif callback_data.action == "missed":
         async with db.tx() as s:
-            await reminders.not_held(s, notices, request_id=callback_data.rid, user=user, now=clock.now())
+            await reminders.not_held(s, notices.requests, request_id=callback_data.rid, user=user, now=clock.now())
         await query.answer(_("Thank you. I have told the coordinators."))
         await _markup(query, None)
     else:

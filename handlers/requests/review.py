@@ -11,7 +11,7 @@ from bot.ui import texts
 from bot.core.clock import Clock
 from bot.ui.keyboards import inline
 from bot.requests.keyboards import ReviewCb
-from bot.requests.notices import Notices
+from bot.notices import Notices
 from bot.people import service as people
 from bot.requests import service as requests
 from bot.ui.tapped import editable, origin
@@ -29,7 +29,7 @@ class Reject(StatesGroup):
 async def dispatch(query: CallbackQuery, callback_data: ReviewCb, db: Database, notices: Notices,
                    clock: Clock, user: User) -> None:
     async with db.tx() as s:
-        req = await requests.dispatch(s, notices, request_id=callback_data.rid, actor=user,
+        req = await requests.dispatch(s, notices.requests, request_id=callback_data.rid, actor=user,
                                       team_id=callback_data.team or None, now=clock.now())
     await query.answer(_("Request {number} dispatched.").format(number=texts.number(req)))
     await editable(query).edit_reply_markup(reply_markup=None)
@@ -66,7 +66,7 @@ async def got_reason(message: Message, state: FSMContext, db: Database, notices:
                      user: User) -> None:
     rid = (await state.get_data())["rid"]
     async with db.tx() as s:
-        req = await requests.reject(s, notices, request_id=rid, actor=user, reason=message.text, now=clock.now())
+        req = await requests.reject(s, notices.requests, request_id=rid, actor=user, reason=message.text, now=clock.now())
     await state.clear()
     await message.answer(_("Request {number} rejected; the resident has been told.").format(
         number=texts.number(req)))

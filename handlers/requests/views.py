@@ -14,7 +14,7 @@ from bot.ui import texts
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
 from bot.requests.keyboards import CancelCb
-from bot.requests.notices import Notices
+from bot.notices import Notices
 from bot.outbox import delivery
 from bot.ledger import service as ledger
 from bot.people import service as people
@@ -113,7 +113,7 @@ async def history(message: Message, command: CommandObject, db: Database, settin
         if not requests.can_see(req, user):
             raise DomainError("not_your_request")
         events = await requests.history(s, req)
-        summary = await notices.summary(s, req, private=people.is_coordinator(user) or user.id == req.resident_id)
+        summary = await notices.requests.summary(s, req, private=people.is_coordinator(user) or user.id == req.resident_id)
         actors = {e.actor_id for e in events}
         names: dict[int | None, str] = {
             u.id: u.full_name for u in (await s.execute(select(User).where(User.id.in_(actors)))).scalars()}
@@ -153,7 +153,7 @@ async def cancel_ask(query: CallbackQuery, callback_data: CancelCb) -> None:
 async def cancel_yes(query: CallbackQuery, callback_data: CancelCb, db: Database, notices: Notices, clock: Clock,
                      user: User) -> None:
     async with db.tx() as s:
-        req = await requests.cancel(s, notices, request_id=callback_data.rid, user=user, now=clock.now())
+        req = await requests.cancel(s, notices.requests, request_id=callback_data.rid, user=user, now=clock.now())
     await query.answer(_("Request {number} cancelled.").format(number=texts.number(req)))
     await editable(query).edit_reply_markup(reply_markup=None)
 

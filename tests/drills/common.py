@@ -97,7 +97,7 @@ async def place_direct(app, resident, need: str, area: str = "Xingfu compound") 
         start = (now + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
         draft = requests.Draft(service_id=SERVICE_ID, description=need, window_start=start,
                                window_end=start + timedelta(hours=2), area=area)
-        return await requests.place(s, app.notices, resident=user, draft=draft, now=now, year=now.year)
+        return await requests.place(s, app.notices.requests, resident=user, draft=draft, now=now, year=now.year)
 
 
 async def request_by_number(app, number: str) -> Request:
@@ -155,9 +155,7 @@ class Bots:
 
     def take_queued(self) -> list[dict]:
         """Updates the fake queued for the bot (nobody polls in fed mode): hand them out by hand."""
-        items = [item.update for item in self.fake.updates._items]
-        self.fake.updates.clear()
-        return items
+        return self.fake.updates.take()
 
     async def close(self) -> None:
         import asyncio

@@ -64,7 +64,7 @@ def send_poll(fake: FakeTelegram, p: dict[str, Any]) -> dict[str, Any]:
     if len(options) > 12:
         raise bad_request("poll can't have more than 12 options")
     poll = {
-        "id": str(5_000_000_000 + fake._next("poll")), "question": question,
+        "id": str(5_000_000_000 + fake.next_number("poll")), "question": question,
         "options": [{"persistent_id": str(i), "text": t, "voter_count": 0} for i, t in enumerate(options)],
         "total_voter_count": 0, "is_closed": bool(p.get("is_closed", False)),
         "is_anonymous": bool(p.get("is_anonymous", True)), "type": p.get("type", "regular"),

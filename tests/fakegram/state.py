@@ -82,7 +82,7 @@ class TelegramState:
         return message
 
     def callback_query(self, user: FakeUser, message: FakeMessage, data: str) -> str:
-        query_id = str(4_000_000_000_000 + self._next("query"))
+        query_id = str(4_000_000_000_000 + self.next_number("query"))
         self.callback_queries[query_id] = {"user_id": user.id, "message": message, "data": data}
         self.push_update({"callback_query": {
             "id": query_id, "from": user.to_dict(), "message": message.raw,
@@ -127,7 +127,7 @@ class TelegramState:
         return message
 
     def store_file(self, filename: str, content: bytes, mime_type: str | None = None) -> StoredFile:
-        n = self._next("file")
+        n = self.next_number("file")
         ext = mimetypes.guess_extension(mime_type or "") or os.path.splitext(filename)[1]
         stored = StoredFile(f"BQACAgfake{n:06d}", f"AgADfake{n}", filename, content, mime_type,
                             f"documents/file_{n}{ext}")
@@ -148,7 +148,8 @@ class TelegramState:
         self.pulse.fire()
         return message
 
-    def _next(self, counter: str) -> int:
+    def next_number(self, counter: str) -> int:
+        """The next number of a counter ("query", "file", "poll"): ids the fake makes up."""
         self._counters[counter] = self._counters.get(counter, 0) + 1
         return self._counters[counter]
 

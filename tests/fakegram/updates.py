@@ -80,6 +80,12 @@ class UpdateQueue:
     def clear(self) -> None:
         self._items.clear()
 
+    def take(self) -> list[dict[str, Any]]:
+        """Every queued update, removed from the queue (for a bot that is fed by hand instead of polling)."""
+        items = [item.update for item in self._items]
+        self._items.clear()
+        return items
+
     def close(self) -> None:
         self.closed = True
         self._pulse.fire()
