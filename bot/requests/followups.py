@@ -95,7 +95,7 @@ async def _due(db: Database, period: dt.timedelta, tz: ZoneInfo, now: dt.datetim
         elif second not in claimed:  # a second period after the re-post went out
             out.append(_Due(second, not_at_night(claimed[first] + period, tz), rid, since))
     for rid, reported_at in unrated_rows:
-        if unrated_key(rid) not in claimed:
+        if reported_at is not None and unrated_key(rid) not in claimed:  # (it is: the query compares it)
             out.append(_Due(unrated_key(rid), reported_at + UNRATED_AFTER, rid, reported_at))
     return [d for d in out if d.due_at <= now]
 

@@ -235,6 +235,7 @@ class RequestNotices:
                 await self.summary(s, req, private=True),
                 _("If you cannot come after all, tap “Release” so that another volunteer can take it.")]), \
                 request_keyboards.reminder(req.id)
+        assert req.claimer_id is not None  # reminded only while taken
         await self.outbox.to_user(s, req.claimer_id, render)
 
     async def overdue(self, s: AsyncSession, req: Request) -> None:
@@ -246,6 +247,7 @@ class RequestNotices:
                 await self.summary(s, req, private=False),
                 _("If the service took place, tap “Service done”. If it did not, tell me and I will let the "
                   "coordinators know.")]), request_keyboards.overdue(req.id)
+        assert req.claimer_id is not None  # asked only while taken
         await self.outbox.to_user(s, req.claimer_id, render)
 
     async def overdue_escalated(self, s: AsyncSession, req: Request) -> None:

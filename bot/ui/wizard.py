@@ -22,12 +22,14 @@ from aiogram import F, Router
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, ReplyKeyboardMarkup, ReplyKeyboardRemove
+from aiogram.types import (CallbackQuery, InlineKeyboardMarkup, MaybeInaccessibleMessageUnion, Message,
+                           ReplyKeyboardMarkup, ReplyKeyboardRemove)
 from aiogram.utils.i18n import gettext as _
 from magic_filter import MagicFilter
 
 from bot.core.errors import DomainError
 from bot.ui.keyboards import field_picker, inline
+from bot.ui.tapped import editable, origin
 
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 Question = tuple[str, Markup]
@@ -38,7 +40,7 @@ class Turn:
     """One update inside a conversation: the chat to answer in, the conversation's FSM context, and what the
     middlewares gave the handler (db, settings, clock, user, notices, ...)."""
 
-    def __init__(self, message: Message, state: FSMContext, deps: dict[str, Any]):
+    def __init__(self, message: MaybeInaccessibleMessageUnion, state: FSMContext, deps: dict[str, Any]):
         self.message, self.state, self.deps = message, state, deps
         self.db, self.settings, self.clock, self.user = deps["db"], deps["settings"], deps["clock"], deps["user"]
 
@@ -50,7 +52,7 @@ class Turn:
         return self.now().astimezone(self.settings.tz).date()
 
 
-async def _result(value):
+async def _result(value: Any) -> Any:
     return await value if inspect.isawaitable(value) else value
 
 
@@ -132,7 +134,7 @@ class Wizard:
             await self._summary(turn, data)
 
     async def _summary(self, turn: Turn, data: Data) -> None:
-        summary = self.summary
+        summary = self._end()
         await turn.state.update_data(editing=False)
         await turn.state.set_state(self.confirm_state)
         text = await summary.text(turn, data)
@@ -161,52 +163,59 @@ class Wizard:
             router.callback_query(confirm, self.cb.filter(F.action == "field"))(self._edit_field)
             router.message(confirm)(self._confirm_expected)
 
-    def _on_typed(self, step: Step):
-        async def typed(message: Message, state: FSMContext, **deps) -> None:
+    def _end(self) -> Summary:
+        assert self.summary is not None, "only a wizard that ends in a summary has one"
+        return self.summary
+
+    def _on_typed(self, step: Step) -> Callable[..., Awaitable[None]]:
+        read = step.typed
+        assert read is not None
+
+        async def typed(message: Message, state: FSMContext, **deps: Any) -> None:
             turn = Turn(message, state, deps)
-            data = await state.update_data(await _result(step.typed(turn, message)))
+            data = await state.update_data(await _result(read(turn, message)))
             await self._answered(step, turn, data)
         return typed
 
-    def _on_button(self, step: Step, button: Button):
-        async def tapped(query: CallbackQuery, callback_data: CallbackData, state: FSMContext, **deps) -> None:
-            turn = Turn(query.message, state, deps)
+    def _on_button(self, step: Step, button: Button) -> Callable[..., Awaitable[None]]:
+        async def tapped(query: CallbackQuery, callback_data: Any, state: FSMContext, **deps: Any) -> None:
+            turn = Turn(origin(query), state, deps)
             read = await _result(button.read(turn, callback_data.value))
             updates, shown = read if isinstance(read, tuple) else (read, None)
             data = await state.update_data(updates)
             await query.answer()
             if shown is not None:
-                await query.message.edit_text(shown)
+                await editable(query).edit_text(shown)
             elif button.tidy:
-                await query.message.edit_reply_markup(reply_markup=None)
+                await editable(query).edit_reply_markup(reply_markup=None)
             await self._answered(step, turn, data)
         return tapped
 
-    async def _confirm(self, query: CallbackQuery, state: FSMContext, **deps) -> None:
-        turn = Turn(query.message, state, deps)
-        done = await self.summary.confirm(turn, await state.get_data())
+    async def _confirm(self, query: CallbackQuery, state: FSMContext, **deps: Any) -> None:
+        turn = Turn(origin(query), state, deps)
+        done = await self._end().confirm(turn, await state.get_data())
         await state.clear()
         await query.answer(done)
-        await query.message.edit_reply_markup(reply_markup=None)
+        await editable(query).edit_reply_markup(reply_markup=None)
 
     async def _abort(self, query: CallbackQuery, state: FSMContext) -> None:
         await state.clear()
         await query.answer()
-        await query.message.edit_text(_("Cancelled. Nothing was saved."))
+        await editable(query).edit_text(_("Cancelled. Nothing was saved."))
 
     async def _edit(self, query: CallbackQuery) -> None:
         await query.answer()
         picker = field_picker(self.fields, lambda key: self.cb(action="field", value=key))
-        await query.message.edit_reply_markup(reply_markup=picker)
+        await editable(query).edit_reply_markup(reply_markup=picker)
 
-    async def _edit_field(self, query: CallbackQuery, callback_data: CallbackData, state: FSMContext,
-                          **deps) -> None:
+    async def _edit_field(self, query: CallbackQuery, callback_data: Any, state: FSMContext,
+                          **deps: Any) -> None:
         if callback_data.value not in dict(self.fields):
             raise DomainError("stale")
         await state.update_data(editing=True)
         await query.answer()
-        await query.message.edit_reply_markup(reply_markup=None)
-        await self.ask(Turn(query.message, state, deps), callback_data.value)
+        await editable(query).edit_reply_markup(reply_markup=None)
+        await self.ask(Turn(origin(query), state, deps), callback_data.value)
 
     async def _confirm_expected(self, message: Message) -> None:
-        await message.answer(str(self.summary.expected))
+        await message.answer(str(self._end().expected))

@@ -86,7 +86,7 @@ def _deadline_tapped(turn: Turn, value: str):
 
 
 def _deadline_typed(turn: Turn, message: Message):
-    parts = message.text.split()
+    parts = (message.text or "").split()
     if len(parts) != 2:
         raise DomainError("bad_date")
     day = when.parse_date(parts[0], turn.today())

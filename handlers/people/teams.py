@@ -13,8 +13,9 @@ from bot.notices import Notices
 from bot.people.keyboards import TeamAdminCb
 from bot.people import service as people
 from bot.people import profiles
+from bot.ui.tapped import editable
 from storage.db import Database
-from storage.models import User
+from storage.models import User, Volunteer
 
 router = Router(name="teams")
 
@@ -52,14 +53,14 @@ async def archive(query: CallbackQuery, callback_data: TeamAdminCb, db: Database
     async with db.tx() as s:
         team = await profiles.archive_team(s, user, callback_data.team)
     await query.answer()
-    await query.message.edit_text(_("Team “{team}” is archived. Give its services to another team with "
+    await editable(query).edit_text(_("Team “{team}” is archived. Give its services to another team with "
                                     "/service_team.").format(team=team.name))
 
 
 @router.callback_query(TeamAdminCb.filter(F.action == "keep"))
 async def keep(query: CallbackQuery) -> None:
     await query.answer(_("Nothing was changed."))
-    await query.message.edit_reply_markup(reply_markup=None)
+    await editable(query).edit_reply_markup(reply_markup=None)
 
 
 @router.message(Command("leader_add", "leader_remove"))
@@ -74,7 +75,9 @@ async def leader(message: Message, command: CommandObject, db: Database, user: U
             raise DomainError("no_user")
         team = await profiles.team_ref(s, ref)
         await profiles.set_leader(s, notices.people, user, target, team, on, clock.now())
-        name = (await s.get(people.Volunteer, target.id)).name
+        volunteer = await s.get(Volunteer, target.id)
+        assert volunteer is not None  # a leader is a member of the team, so a volunteer
+        name = volunteer.name
     text = _("{name} now leads team “{team}”.") if on else _("{name} no longer leads team “{team}”.")
     await message.answer(text.format(name=name, team=team.name))
 

@@ -11,6 +11,7 @@ from bot.core.errors import DomainError
 from bot.requests import keyboards as request_keyboards
 from bot.requests import reminders
 from bot.requests.keyboards import RemindCb
+from bot.ui.tapped import editable
 from bot.notices import Notices
 from storage.db import Database
 from storage.models import User
@@ -21,7 +22,7 @@ router = Router(name="reminders")
 
 async def _markup(query: CallbackQuery, markup) -> None:
     try:
-        await query.message.edit_reply_markup(reply_markup=markup)
+        await editable(query).edit_reply_markup(reply_markup=markup)
     except TelegramBadRequest:  # a repeated tap: the buttons are already as they should be
         pass
 
