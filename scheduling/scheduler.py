@@ -27,7 +27,7 @@ from bot.settings import Settings
 from scheduling import jobs
 from bot.calendar.service import civic_enabled
 from scheduling.occurrences import DISABLED, PROCESS_ID, QUEUED, SKIPPED, claim
-from bot.calendar.jobs import Due, due_between, queue_post
+from bot.calendar.jobs import Due, due_between, queue_post, stale_reason
 from bot.outbox import Outbox
 from storage.db import Database
 from storage.models import Occurrence, StationSetting
@@ -45,6 +45,7 @@ HORIZON = timedelta(days=366)  # never look further back than this for missed po
 class RunResult:
     queued: list[str] = field(default_factory=list)  # keys this call claimed and queued
     skipped: list[str] = field(default_factory=list)  # keys this call recorded as skipped
+    reasons: dict[str, str] = field(default_factory=dict)  # skipped key -> why
     disabled: list[str] = field(default_factory=list)  # civic-day posts not sent: the day is turned off (/civic)
     followups: list[str] = field(default_factory=list)  # keys the timed jobs (scheduling.jobs) claimed
 
@@ -105,7 +106,12 @@ class Scheduler:
 
         result = RunResult()
         outbox = Outbox(self.i18n, self.settings.tz, self.settings.default_locale, StoppedClock(now))
-        for item in self.due(scan_from, now):
+        items = self.due(scan_from, now)
+        today = now.astimezone(self.settings.tz).date()
+        # the days (kind, key, date) each due post is about, with its days ahead: a reminder is superseded by a
+        # later post of the same day that is due too
+        ahead = [(i.post.kind, i.post.key, i.event_date, i.post.offset_days) for i in items]
+        for item in items:
             if item.key in done:
                 continue
             if item.post.kind == "civic" and item.post.key not in civic_on:
@@ -117,8 +123,19 @@ class Scheduler:
             if item.due_at < cutoff:
                 if await claim(self.db, item.key, item.due_at, now, status=SKIPPED, claimed_by=self.process_id):
                     result.skipped.append(item.key)
+                    result.reasons[item.key] = f"missed by more than {self.grace}"
                     log.warning("scheduled post %s (due %s) skipped: missed by more than %s",
                                 item.key, item.due_at.isoformat(), self.grace)
+                continue
+            post = item.post
+            later = any(k == post.kind and key == post.key and day == item.event_date and days < post.offset_days
+                        for k, key, day, days in ahead)
+            reason = stale_reason(item, today, later)
+            if reason is not None:
+                if await claim(self.db, item.key, item.due_at, now, status=SKIPPED, claimed_by=self.process_id):
+                    result.skipped.append(item.key)
+                    result.reasons[item.key] = reason
+                    log.warning("scheduled post %s (due %s) skipped: %s", item.key, item.due_at.isoformat(), reason)
                 continue
 
             async def queue(s, item=item):

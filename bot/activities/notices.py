@@ -19,6 +19,8 @@ from bot.outbox import Outbox
 from storage.models import Activity, ActivitySignup, Team, Volunteer
 
 
+HOUR_WORDING_FROM = 55  # minutes left from which the hour-before reminder still says "in an hour"
+
 class ActivityNotices:
     """Activity cards in the team's groups and what signing up, cancelling and approving hours owe people.
 
@@ -96,11 +98,28 @@ class ActivityNotices:
                 title=act.title, number=act.number, when=self._when(act)))
 
     async def reminder(self, s: AsyncSession, act: Activity, user_id: int, hours_before: int) -> None:
-        await self.outbox.to_user(s, user_id, lambda: (_(
-            "⏰ Reminder: the activity “{title}” ({number}) is tomorrow, {when}, at {place}.") if hours_before >= 24
-            else _("⏰ Reminder: the activity “{title}” ({number}) starts in an hour, {when}, at {place}. "
-                   "When you arrive, send /checkin with the code the leader gives you.")).format(
-            title=act.title, number=act.number, when=self._when(act), place=act.place))
+        """The day-before (hours_before >= 24) or the hour-before reminder, worded for the moment it is sent
+        (the outbox's clock): a late day-before reminder on the day itself says "today", a late hour-before one
+        the minutes left."""
+        now = self.outbox.clock.now()
+        today = now.astimezone(self.outbox.tz).date()
+        minutes = round((act.starts_at - now).total_seconds() / 60)
+
+        def render() -> str:
+            fields = {"title": act.title, "number": act.number, "when": self._when(act), "place": act.place}
+            if hours_before >= 24:
+                if act.starts_at.astimezone(self.outbox.tz).date() > today:
+                    return _("⏰ Reminder: the activity “{title}” ({number}) is tomorrow, {when}, at {place}.").format(
+                        **fields)
+                return _("⏰ Reminder: the activity “{title}” ({number}) is today, {when}, at {place}.").format(
+                    **fields)
+            if minutes >= HOUR_WORDING_FROM:
+                return _("⏰ Reminder: the activity “{title}” ({number}) starts in an hour, {when}, at {place}. "
+                         "When you arrive, send /checkin with the code the leader gives you.").format(**fields)
+            return _("⏰ Reminder: the activity “{title}” ({number}) starts in {minutes} minutes, {when}, at "
+                     "{place}. When you arrive, send /checkin with the code the leader gives you.").format(
+                minutes=max(minutes, 1), **fields)
+        await self.outbox.to_user(s, user_id, render)
 
     async def approval_text(self, s: AsyncSession, act: Activity):
         """The list of volunteers with their proposed hours, and a button per volunteer; in the current locale."""

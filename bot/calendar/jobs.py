@@ -89,8 +89,32 @@ def _activity_line(a: Activity, tz: dt.tzinfo) -> str:
     return f"• {texts.fmt_day(start.date())} {start:%H:%M} {a.title} – {a.place}"
 
 
-def render(due: Due, locale: str, extras: Extras | None = None) -> str:
-    """The post's text; call inside an i18n context set to `locale`."""
+def days_left(due: Due, today: dt.date) -> int:
+    """Days from `today` (the station's date when the post is sent) to the day the post is about."""
+    return (due.event_date - today).days
+
+
+def stale_reason(due: Due, today: dt.date, later_due: bool) -> str | None:
+    """Why a festival or civic-day post must not be sent on `today`, or None if it may.
+
+    Such a post only makes sense on or before its day: after the day has passed it is never sent, whatever the
+    grace. A reminder ahead of the day is not sent on the day itself (the day's own post goes out that day) nor
+    when a later post of the same day is due too (`later_due`): a late reminder would repeat it. A month's theme
+    post has no such day; within the grace it may go out late."""
+    if due.post.kind == "theme":
+        return None
+    if due.event_date < today:
+        return f"its day {due.event_date.isoformat()} has passed"
+    if due.post.offset_days and due.event_date == today:
+        return "the day's own post goes out today"
+    if later_due:
+        return "a later post of the same day is due too"
+    return None
+
+
+def render(due: Due, locale: str, extras: Extras | None = None, today: dt.date | None = None) -> str:
+    """The post's text, worded for `today` (the station's date when it is sent; None: the date it is due);
+    call inside an i18n context set to `locale`."""
     lang = "en" if locale == "en" else "zh"
     extras = extras or Extras()
     post = due.post
@@ -105,12 +129,13 @@ def render(due: Due, locale: str, extras: Extras | None = None) -> str:
     event = _events(due.event_date.year).get((post.kind, post.key))
     name = (event.name_en if lang == "en" else event.name_zh) if event else post.name
     day = texts.fmt_day(due.event_date)
-    if post.offset_days == 0:
+    left = post.offset_days if today is None else days_left(due, today)
+    if left <= 0:
         head = _("🎉 Today is {name}, {date}.").format(name=name, date=day)
-    elif post.offset_days == 1:
+    elif left == 1:
         head = _("⏰ Tomorrow is {name}, {date}.").format(name=name, date=day)
     else:
-        head = _("⏰ {name} is in {days} days, {date}.").format(name=name, days=post.offset_days, date=day)
+        head = _("⏰ {name} is in {days} days, {date}.").format(name=name, days=left, date=day)
     lines = [head]
     activities = extras.customs.get(lang) or FESTIVAL_ACTIVITIES.get(post.key, {}).get(lang)
     if activities:
@@ -137,11 +162,12 @@ async def queue_post(s: AsyncSession, due: Due, outbox: Outbox) -> int:
     """Write the post to the outbox for every bound group and every coordinator; returns how many."""
     rendered: dict[str, str] = {}
     extras = await extras_for(s, due, outbox.tz)
+    today = outbox.clock.now().astimezone(outbox.tz).date()  # worded for the moment it is sent
 
     def text_in(locale: str) -> str:
         if locale not in rendered:
             with outbox.in_locale(locale):
-                rendered[locale] = render(due, locale, extras)
+                rendered[locale] = render(due, locale, extras, today)
         return rendered[locale]
 
     groups = (await s.execute(select(TeamChat.chat_id).distinct().order_by(TeamChat.chat_id))).scalars().all()
