@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from storage import sqlite_driver
+from storage.dialects import insert_ignore
 from storage.models import ProcessedUpdate
 
 
@@ -41,14 +42,6 @@ _writing: contextvars.ContextVar[bool] = contextvars.ContextVar("_writing", defa
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _insert_ignoring(dialect: str, model):
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model).on_conflict_do_nothing()
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -190,7 +183,7 @@ class Database:
                 with self._inline():
                     async with self._write_turn(), self.sessions() as session, session.begin():
                         # a copy handled elsewhere already recorded its id: nothing to add for it
-                        await session.execute(_insert_ignoring(self.engine.dialect.name, ProcessedUpdate), rows)
+                        await session.execute(insert_ignore(self.engine, ProcessedUpdate), rows)
             except Exception as exc:
                 for _, done in batch:
                     if not done.done():
