@@ -1,7 +1,6 @@
 """The station's menu of services (总菜单) and the 审单 setting, edited by coordinators."""
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
@@ -11,10 +10,11 @@ from bot.ui import texts
 from bot.core.errors import DomainError
 from bot.menu import service as menu
 from bot.people import service as people
+from handlers.routing import Blueprint
 from storage.db import Database
 from storage.models import User
 
-router = Router(name="menu")
+router = Blueprint(name="menu")
 
 
 def _names(rest: str) -> tuple[str, str | None]:

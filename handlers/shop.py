@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from contextlib import suppress
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, CommandObject
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message
@@ -21,10 +21,11 @@ from bot.people import service as people
 from bot.shop import service as shop
 from bot.settings import Settings
 from bot.shop.keyboards import RedemptionCb, ShopCb
+from handlers.routing import Blueprint
 from storage.db import Database
 from storage.models import User, Volunteer
 
-router = Router(name="shop")
+router = Blueprint(name="shop")
 
 
 def _private(message: Message) -> None:

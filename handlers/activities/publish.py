@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -23,12 +23,13 @@ from bot.requests.notices import Notices
 from bot.activities import service as activities
 from bot.people import service as people
 from bot.settings import Settings
+from handlers.routing import Blueprint
 from scheduling.holidays import CalendarUnknown, day_status
 from scheduling.themes import default_theme
 from storage.db import Database
 from storage.models import Team, User
 
-router = Router(name="activity_publish")
+router = Blueprint(name="activity_publish")
 router.message.filter(F.chat.type == "private")
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, time, timedelta
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -23,10 +23,11 @@ from bot.menu import service as menu
 from bot.requests import service as requests
 from bot.core import validate
 from bot.settings import Settings
+from handlers.routing import Blueprint
 from storage.db import Database
 from storage.models import Service, User
 
-router = Router(name="order")
+router = Blueprint(name="order")
 router.message.filter(F.chat.type == "private")
 
 

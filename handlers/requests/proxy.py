@@ -6,7 +6,7 @@ proxy_for holds the resident's name, the phone is the request's private phone.
 """
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -18,10 +18,11 @@ from bot.people import service as people
 from bot.core import validate
 from bot.settings import Settings
 from handlers.requests import order
+from handlers.routing import Blueprint
 from storage.db import Database
 from storage.models import User
 
-router = Router(name="proxy")
+router = Blueprint(name="proxy")
 router.message.filter(F.chat.type == "private")
 
 
