@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
@@ -20,11 +20,12 @@ from bot.calendar import service as calendar
 from bot.people import service as people
 from bot.settings import Settings
 from bot.ui.tapped import editable
+from handlers.routing import Blueprint
 from scheduling.holidays import CIVIC_KEYS, civic_days, festival_dates
 from storage.db import Database
 from storage.models import User
 
-router = Router(name="calendar")
+router = Blueprint(name="calendar")
 PENDING = "theme_edit"  # FSM data key of a previewed, not yet saved theme
 KEEP = ("-", "—", "－", "不变")  # in the step-by-step edit: keep this part as it is
 

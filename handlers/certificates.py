@@ -1,7 +1,6 @@
 """志愿服务证明: /certificate for a volunteer (a PDF), /verify NUMBER for coordinators."""
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, Message
 from aiogram.utils.i18n import gettext as _
@@ -13,10 +12,11 @@ from bot.core.errors import DomainError
 from bot.certificates import service as certificates
 from bot.people.service import require_coordinator
 from bot.settings import Settings
+from handlers.routing import Blueprint
 from storage.db import Database
 from storage.models import User
 
-router = Router(name="certificate")
+router = Blueprint(name="certificate")
 
 
 @router.message(Command("certificate"))

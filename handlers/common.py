@@ -1,7 +1,7 @@
 """/start, /help, /whoami, /cancel: what everyone can use."""
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message, ReplyKeyboardRemove
@@ -10,10 +10,11 @@ from aiogram.utils.i18n import lazy_gettext as __
 
 from bot.ui import keyboards
 from bot.people.service import is_coordinator, led_team_ids, volunteer_team_ids
+from handlers.routing import Blueprint
 from storage.db import Database
 from storage.models import User
 
-router = Router(name="common")
+router = Blueprint(name="common")
 
 
 def help_text(user: User | None) -> str:

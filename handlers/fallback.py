@@ -1,15 +1,16 @@
 """Last resort: stale or forged buttons, stickers where text was expected, unknown text."""
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import StateFilter
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.core.errors import DomainError
 from bot.error_texts import ERRORS
+from handlers.routing import Blueprint
 
-router = Router(name="fallback")
+router = Blueprint(name="fallback")
 
 
 @router.callback_query()

@@ -1,26 +1,20 @@
 """The station's menu of services (总菜单) and the 审单 setting, edited by coordinators."""
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
+from bot.core import validate
 from bot.ui import texts
 from bot.core.errors import DomainError
 from bot.menu import service as menu
 from bot.people import service as people
+from handlers.routing import Blueprint
 from storage.db import Database
 from storage.models import User
 
-router = Router(name="menu")
-
-
-def _id_and_rest(command: CommandObject, usage: str) -> tuple[int, str]:
-    parts = (command.args or "").split(maxsplit=1)
-    if len(parts) < 2 or not parts[0].isdecimal():
-        raise DomainError("usage", usage=usage)
-    return int(parts[0]), parts[1]
+router = Blueprint(name="menu")
 
 
 def _names(rest: str) -> tuple[str, str | None]:
@@ -58,7 +52,7 @@ async def service_add(message: Message, command: CommandObject, db: Database, us
 @router.message(Command("service_team"))
 async def service_team(message: Message, command: CommandObject, db: Database, user: User) -> None:
     people.require_coordinator(user)
-    service_id, team_ref = _id_and_rest(command, _("/service_team SERVICE TEAM"))
+    service_id, team_ref = validate.command_id_value(command.args, _("/service_team SERVICE TEAM"))
     async with db.tx() as s:
         service, team = await menu.assign_team(s, user, service_id, team_ref)
     await message.answer(_("“{service}” is now served by team “{team}”.").format(
@@ -68,7 +62,7 @@ async def service_team(message: Message, command: CommandObject, db: Database, u
 @router.message(Command("service_rename"))
 async def service_rename(message: Message, command: CommandObject, db: Database, user: User) -> None:
     people.require_coordinator(user)
-    service_id, rest = _id_and_rest(command, _("/service_rename SERVICE 中文名 | English name"))
+    service_id, rest = validate.command_id_value(command.args, _("/service_rename SERVICE 中文名 | English name"))
     zh, en = _names(rest)
     async with db.tx() as s:
         service = await menu.rename_service(s, user, service_id, zh, en)
@@ -78,12 +72,10 @@ async def service_rename(message: Message, command: CommandObject, db: Database,
 @router.message(Command("service_off", "service_on"))
 async def service_toggle(message: Message, command: CommandObject, db: Database, user: User) -> None:
     people.require_coordinator(user)
-    arg = (command.args or "").strip()
-    if not arg.isdecimal():
-        raise DomainError("usage", usage=f"/{command.command} SERVICE")
+    service_id = validate.command_id(command.args, f"/{command.command} SERVICE")
     on = command.command == "service_on"
     async with db.tx() as s:
-        service = await menu.set_active(s, user, int(arg), on)
+        service = await menu.set_active(s, user, service_id, on)
     text = _("“{name}” is on the menu again.") if on else _("“{name}” is off the menu; open requests are kept.")
     await message.answer(text.format(name=texts.service_name(service, user.locale)))
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, Message
 from aiogram.utils.i18n import gettext as _
@@ -16,10 +15,11 @@ from bot.core.clock import Clock
 from bot.core.errors import DomainError
 from bot.reports import service as reports
 from bot.settings import Settings
+from handlers.routing import Blueprint
 from storage.db import Database
 from storage.models import User
 
-router = Router(name="reports")
+router = Blueprint(name="reports")
 
 
 @router.message(Command("report"))

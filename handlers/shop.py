@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from contextlib import suppress
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, CommandObject
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message
@@ -12,6 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.shop import keyboards as shop_keyboards
 from bot.shop import texts as shop_texts
 from bot.ui import texts
+from bot.core import validate
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
 from bot.notices import Notices
@@ -20,10 +21,11 @@ from bot.shop import service as shop
 from bot.settings import Settings
 from bot.shop.keyboards import RedemptionCb, ShopCb
 from bot.ui.tapped import editable, origin
+from handlers.routing import Blueprint
 from storage.db import Database
 from storage.models import User, Volunteer
 
-router = Router(name="shop")
+router = Blueprint(name="shop")
 
 
 def _private(message: Message) -> None:
@@ -38,13 +40,6 @@ async def _edit(query: CallbackQuery, text: str | None = None, markup=None) -> N
             await editable(query).edit_reply_markup(reply_markup=markup)
         else:
             await editable(query).edit_text(text, reply_markup=markup)
-
-
-def _id_and_value(command: CommandObject, usage: str) -> tuple[int, str]:
-    parts = (command.args or "").split(maxsplit=1)
-    if len(parts) < 2 or not parts[0].isdecimal():
-        raise DomainError("usage", usage=usage)
-    return int(parts[0]), parts[1].strip()
 
 
 # The catalogue (coordinators) ---------------------------------------------------------------------
@@ -95,7 +90,7 @@ CHANGES = {
 async def change(message: Message, command: CommandObject, db: Database, user: User) -> None:
     people.require_coordinator(user)
     column, parse, usage = CHANGES[command.command]
-    item_id, raw = _id_and_value(command, usage)
+    item_id, raw = validate.command_id_value(command.args, usage)
     value = parse(raw)
     async with db.tx() as s:
         item = await shop.change_item(s, user, item_id, **{column: value})
@@ -105,12 +100,10 @@ async def change(message: Message, command: CommandObject, db: Database, user: U
 @router.message(Command("shop_off", "shop_on"))
 async def toggle(message: Message, command: CommandObject, db: Database, user: User) -> None:
     people.require_coordinator(user)
-    arg = (command.args or "").strip()
-    if not arg.isdecimal():
-        raise DomainError("usage", usage=f"/{command.command} ID")
+    item_id = validate.command_id(command.args, f"/{command.command} ID")
     on = command.command == "shop_on"
     async with db.tx() as s:
-        item = await shop.change_item(s, user, int(arg), active=on)
+        item = await shop.change_item(s, user, item_id, active=on)
     text = _("“{name}” is offered again.") if on else _("“{name}” has been withdrawn; redemptions already made "
                                                         "are kept.")
     await message.answer(text.format(name=item.name))
@@ -132,7 +125,7 @@ async def browse(message: Message, db: Database, user: User) -> None:
         points = await shop.balance(s, user.id)
     lines = [_("🛒 爱心超市 – your points: {points}").format(points=points)]
     if items:
-        lines += [shop_texts.item_line(i) if i.stock > 0 else _("{name} – sold out").format(name=i.name)
+        lines += [shop_texts.item_line(i) if shop.on_offer(i) else _("{name} – sold out").format(name=i.name)
                   for i in items]
         lines += ["", _("Tap an item to redeem it. /redemptions shows what you have redeemed.")]
     else:
@@ -143,20 +136,10 @@ async def browse(message: Message, db: Database, user: User) -> None:
 @router.callback_query(ShopCb.filter(F.action == "ask"))
 async def ask(query: CallbackQuery, callback_data: ShopCb, db: Database, clock: Clock, settings: Settings,
               user: User) -> None:
-    async with db.read() as s:
-        if await s.get(Volunteer, user.id) is None:
-            raise DomainError("shop_not_volunteer")
-        item = await shop.get_item(s, callback_data.item)
-        points = await shop.balance(s, user.id)
-        used = await shop.used_this_month(s, user.id, item.id, clock.now(), settings.tz)
-    if not item.active:
-        raise DomainError("shop_withdrawn", name=item.name)
-    if item.stock <= 0:
-        raise DomainError("shop_sold_out", name=item.name)
-    if points < item.price:
-        raise DomainError("shop_not_enough", price=item.price, balance=points)
-    if item.monthly_limit is not None and used >= item.monthly_limit:
-        raise DomainError("shop_limit_reached", name=item.name, limit=item.monthly_limit)
+    async with db.read() as s:  # every rule, before the confirmation: a refused tap needs no write
+        offer = await shop.redeem_rules(s, user_id=user.id, item_id=callback_data.item, now=clock.now(),
+                                        tz=settings.tz)
+    item, points = offer.item, offer.points
     await query.answer()
     await origin(query).answer(_("Redeem “{name}” for {price} points? You have {points}; {left} will be left.")
                                .format(name=item.name, price=item.price, points=points, left=points - item.price),

@@ -14,10 +14,10 @@ import socket
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
+from storage.dialects import insert_ignore
 from storage.models import Occurrence
 
 # Who claims: host, process id and a nonce (a restarted process may reuse a pid).
@@ -30,21 +30,11 @@ DISABLED = "disabled"  # a post the station turned off (a civic day off in /civi
 Queue = Callable[[AsyncSession], Awaitable[None]]
 
 
-def _insert(session: AsyncSession):
-    name = session.get_bind().dialect.name
-    if name == "postgresql":
-        return postgresql.insert(Occurrence)
-    if name == "sqlite":
-        return sqlite.insert(Occurrence)
-    raise NotImplementedError(f"claiming occurrences is not implemented for {name}")
-
-
 async def claim_in(s: AsyncSession, key: str, due_at: datetime, now: datetime, *, status: str = QUEUED,
                    claimed_by: str = PROCESS_ID) -> bool:
     """Claim `key` inside an open transaction; True only for the one insert that took it."""
-    stmt = (_insert(s)
+    stmt = (insert_ignore(s, Occurrence, index_elements=[Occurrence.key])
             .values(key=key, due_at=due_at, claimed_at=now, claimed_by=claimed_by, status=status)
-            .on_conflict_do_nothing(index_elements=[Occurrence.key])
             .returning(Occurrence.key))
     return (await s.execute(stmt)).first() is not None
 

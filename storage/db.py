@@ -10,14 +10,15 @@ from pathlib import Path
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Insert, delete, event
+from sqlalchemy import CursorResult, delete, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from storage import sqlite_driver
-from storage.models import Base, ProcessedUpdate
+from storage.models import ProcessedUpdate
+from storage.dialects import insert_ignore
 
 
 class DuplicateUpdate(Exception):
@@ -44,14 +45,6 @@ _writing: contextvars.ContextVar[bool] = contextvars.ContextVar("_writing", defa
 
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _insert_ignoring(dialect: str, model: type[Base]) -> Insert:
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-        return pg_insert(model).on_conflict_do_nothing()
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-    return sqlite_insert(model).on_conflict_do_nothing()
 
 
 def make_engine(url: str) -> AsyncEngine:
@@ -194,7 +187,7 @@ class Database:
                 with self._inline():
                     async with self._write_turn(), self.sessions() as session, session.begin():
                         # a copy handled elsewhere already recorded its id: nothing to add for it
-                        await session.execute(_insert_ignoring(self.engine.dialect.name, ProcessedUpdate), rows)
+                        await session.execute(insert_ignore(self.engine, ProcessedUpdate), rows)
             except Exception as exc:
                 for _, done in batch:
                     if not done.done():

@@ -30,29 +30,50 @@ async def test_english_lifecycle_smoke(fake, start_app, clock):
 
 
 async def test_filters_run_on_the_event_loop(monkeypatch):
-    """aiogram runs a plain function (every F filter) in a worker thread; the routers run them on the loop."""
+    """aiogram runs a filter that is neither a Filter nor a coroutine function (a bare F expression, a State) in a
+    worker thread; the blueprints give the routers awaitable ones only (handlers/routing.py)."""
     import asyncio
 
+    import pytest
     from aiogram import F
-    from aiogram.dispatcher.event.handler import FilterObject, HandlerObject
+    from aiogram.fsm.state import State, StatesGroup
 
     import handlers
+    from handlers.routing import Blueprint
 
     def no_thread(*args, **kwargs):
         raise AssertionError("a filter was sent to a worker thread")
 
     monkeypatch.setattr(asyncio, "to_thread", no_thread)
-    observers = [o for r in handlers.routers() for o in r.observers.values()]
-    # o._handler: the router-wide filters, which aiogram keeps on a private HandlerObject
-    checked = [f for o in observers for h in [o._handler, *o.handlers] for f in [h, *(h.filters or [])]]
+    routers = handlers.routers()
+    # `awaitable` is what aiogram decides by: a callable that is not is called in asyncio.to_thread
+    checked = [f for r in routers for o in r.observers.values() for h in o.handlers for f in [h, *(h.filters or [])]]
     assert len(checked) > 200 and all(f.awaitable for f in checked)
 
-    probe = HandlerObject(callback=lambda: None, filters=[FilterObject(F.text == "/my")])  # as a router's new one
-    handlers.on_the_loop(probe)
+    class Chat:
+        type = "private"
 
     class Event:
+        chat = Chat()
         text = "/my"
 
-    assert (await probe.check(Event()))[0] is True
+    for router in routers:  # the routers' own filters (private chats only, for some) are awaited as well
+        assert (await router.message.check_root_filters(Event()))[0] is True
+
+    class Form(StatesGroup):
+        step = State()
+
+    probe = Blueprint(name="probe")  # a bare F expression and a State, declared as the handler modules do
+
+    @probe.message(F.text == "/my", Form.step)
+    async def handler(message) -> None: ...
+
+    [registered] = probe.build().message.handlers
+    assert (await registered.check(Event(), raw_state="Form:step"))[0] is True
+    assert (await registered.check(Event(), raw_state=None))[0] is False
     Event.text = "/me"
-    assert (await probe.check(Event()))[0] is False
+    assert (await registered.check(Event(), raw_state="Form:step"))[0] is False
+    with pytest.raises(TypeError):
+        probe.message(lambda message: True)
+    with pytest.raises(TypeError):
+        probe.message()(lambda message: None)

@@ -29,6 +29,24 @@ def fits_id(value: int, big: bool = False) -> bool:
     return -limit - 1 <= value <= limit
 
 
+def command_id(args: str | None, usage: str) -> int:
+    """The arguments of '/x_on ID', '/x_off ID': one number and nothing else."""
+    return _id_args(args, usage, value=False)[0]
+
+
+def command_id_value(args: str | None, usage: str) -> tuple[int, str]:
+    """The arguments of '/x ID VALUE': a number, then the rest of the line (which the caller reads)."""
+    return _id_args(args, usage, value=True)
+
+
+def _id_args(args: str | None, usage: str, *, value: bool) -> tuple[int, str]:
+    """One parser for the 'command ID [value]' families; anything else is answered with the command's usage."""
+    parts = (args or "").split(maxsplit=1)
+    if len(parts) != (2 if value else 1) or not parts[0].isdecimal():
+        raise DomainError("usage", usage=usage)
+    return int(parts[0]), parts[1] if value else ""
+
+
 @overload
 def text(value: str | None, field: str, *, required: Literal[True] = True) -> str: ...
 @overload

@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.errors import DomainError
@@ -21,6 +20,7 @@ from bot.core import validate
 from bot.menu.service import review_enabled
 from bot.people.service import (is_coordinator, is_member, require_coordinator, require_leader_or_coordinator,
                                  team_chats)
+from storage import dialects
 from storage.models import Counter, Request, RequestEvent, Service, Team, User, Volunteer
 
 # Statuses, in lifecycle order.
@@ -88,8 +88,7 @@ async def _next_number(s: AsyncSession, year: int) -> str:
     """Readable numbers per year: 2026-0001, 2026-0002, ..."""
     name = f"request:{year}"
     # One upsert: two processes placing the year's first requests at once both get a number.
-    dialect = postgresql if s.get_bind().dialect.name == "postgresql" else sqlite
-    result = await s.execute(dialect.insert(Counter).values(name=name, value=1)
+    result = await s.execute(dialects.insert(s, Counter).values(name=name, value=1)
                              .on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + 1})
                              .returning(Counter.value))
     value = result.scalar_one()

@@ -5,6 +5,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
+from bot.shop import service as shop
 from bot.ui.keyboards import inline
 from storage.models import ShopItem
 
@@ -22,7 +23,7 @@ class RedemptionCb(CallbackData, prefix="rd1"):
 
 def shop_keyboard(items: list[ShopItem]) -> InlineKeyboardMarkup | None:
     rows = [[(f"🎁 {item.name} · {item.price}", ShopCb(action="ask", item=item.id))]
-            for item in items if item.stock > 0]
+            for item in items if shop.on_offer(item)]
     return inline(rows) if rows else None
 
 

@@ -8,6 +8,7 @@ with a conditional UPDATE (stock > 0), and the points leave as a 'redeem' ledger
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -117,16 +118,6 @@ async def used_this_month(s: AsyncSession, volunteer_id: int, item_id: int, now:
         Redemption.status != CANCELLED, Redemption.created_at >= month_start(now, tz)))).scalar_one()
 
 
-async def _lock_volunteer(s: AsyncSession, user_id: int) -> Volunteer:
-    """Serialises one volunteer's redemptions: FOR UPDATE on PostgreSQL (SQLite's BEGIN IMMEDIATE
-    already serialises, and SQLAlchemy leaves FOR UPDATE out there)."""
-    volunteer = (await s.execute(select(Volunteer).where(Volunteer.user_id == user_id)
-                                 .with_for_update())).scalars().first()
-    if volunteer is None:
-        raise DomainError("shop_not_volunteer")
-    return volunteer
-
-
 async def _new_code(s: AsyncSession) -> str:
     for _attempt in range(10):
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
@@ -135,20 +126,60 @@ async def _new_code(s: AsyncSession) -> str:
     raise RuntimeError("could not find a free pick-up code")  # 32**6 codes: practically unreachable
 
 
+def refusal(item: ShopItem, *, price: int | None = None) -> DomainError | None:
+    """Why nobody can redeem `item` now, whatever their points (None: it is on offer). `price`: the price
+    a volunteer confirmed, which must still be the item's."""
+    if not item.active:
+        return DomainError("shop_withdrawn", name=item.name)
+    if price is not None and item.price != price:
+        return DomainError("shop_price_changed", name=item.name, price=item.price)
+    if item.stock <= 0:
+        return DomainError("shop_sold_out", name=item.name)
+    return None
+
+
+def on_offer(item: ShopItem) -> bool:
+    """Whether the 爱心超市 shows a button for `item`."""
+    return refusal(item) is None
+
+
+@dataclass(frozen=True)
+class Offer:
+    volunteer: Volunteer
+    item: ShopItem
+    points: int  # the volunteer's balance before redeeming
+
+
+async def redeem_rules(s: AsyncSession, *, user_id: int, item_id: int, now: datetime, tz: ZoneInfo,
+                       price: int | None = None, lock: bool = False) -> Offer:
+    """Every rule of a redemption, in the order its refusals take precedence. The handler asks it in a read
+    when an item is tapped (a refusal comes before the confirmation); redeem() asks it again in its transaction,
+    with the confirmed `price` and the volunteer's row locked (`lock`: SELECT ... FOR UPDATE on PostgreSQL, which
+    serialises one volunteer's redemptions; SQLite's BEGIN IMMEDIATE already does, and SQLAlchemy leaves FOR UPDATE
+    out there)."""
+    query = select(Volunteer).where(Volunteer.user_id == user_id)
+    volunteer = (await s.execute(query.with_for_update() if lock else query)).scalars().first()
+    if volunteer is None:
+        raise DomainError("shop_not_volunteer")
+    item = await get_item(s, item_id)
+    refused = refusal(item, price=price)
+    if refused is not None:
+        raise refused
+    points = await balance(s, user_id)
+    if points < item.price:
+        raise DomainError("shop_not_enough", price=item.price, balance=points)
+    if item.monthly_limit is not None and await used_this_month(s, user_id, item.id, now, tz) >= item.monthly_limit:
+        raise DomainError("shop_limit_reached", name=item.name, limit=item.monthly_limit)
+    return Offer(volunteer, item, points)
+
+
 async def redeem(s: AsyncSession, notices: ShopNotices, *, user: User, item_id: int, price: int, now: datetime,
                  tz: ZoneInfo) -> Redemption:
     """Exchange points for one item. `price` is the price the volunteer confirmed."""
-    volunteer = await _lock_volunteer(s, user.id)
-    item = await get_item(s, item_id)
-    if not item.active:
-        raise DomainError("shop_withdrawn", name=item.name)
-    if item.price != price:
-        raise DomainError("shop_price_changed", name=item.name, price=item.price)
-    have = await balance(s, user.id)
-    if have < item.price:
-        raise DomainError("shop_not_enough", price=item.price, balance=have)
-    if item.monthly_limit is not None and await used_this_month(s, user.id, item.id, now, tz) >= item.monthly_limit:
-        raise DomainError("shop_limit_reached", name=item.name, limit=item.monthly_limit)
+    offer = await redeem_rules(s, user_id=user.id, item_id=item_id, now=now, tz=tz, price=price, lock=True)
+    volunteer, item = offer.volunteer, offer.item
+    # The rules saw stock left; the conditional UPDATE takes it, so of two redeeming the last one at once
+    # (two volunteers: their locks do not serialise them) only one does.
     taken = await s.execute(
         update(ShopItem).where(ShopItem.id == item.id, ShopItem.stock > 0, ShopItem.active.is_(True),
                                ShopItem.price == price)

@@ -16,9 +16,9 @@ import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
@@ -34,6 +34,14 @@ from bot.ui.tapped import editable, origin
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None
 Question = tuple[str, Markup]
 Data = dict[str, Any]
+
+
+class Routes(Protocol):
+    """Where handlers are registered: an aiogram Router, or the blueprint a handler module declares
+    (handlers/routing.py), both with `message(...)` and `callback_query(...)` decorators."""
+
+    message: Any
+    callback_query: Any
 
 
 class Turn:
@@ -146,7 +154,7 @@ class Wizard:
 
     # handlers ------------------------------------------------------------------------------------------------
 
-    def attach(self, router: Router) -> None:
+    def attach(self, router: Routes) -> None:
         """Register the handlers on the feature's router, after its entry handlers (a command restarts the
         conversation only if it is tried before the steps' text handlers)."""
         for step in self.steps.values():

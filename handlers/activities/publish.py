@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
@@ -21,12 +21,13 @@ from bot.ui import texts
 from bot.ui.keyboards import inline
 from bot.ui.pickers import day_step, times, window_step
 from bot.ui.wizard import Button, Step, Summary, Turn, Wizard
+from handlers.routing import Blueprint
 from scheduling.holidays import CalendarUnknown, day_status
 from scheduling.themes import default_theme
 from storage.db import Database
 from storage.models import Team, User
 
-router = Router(name="activity_publish")
+router = Blueprint(name="activity_publish")
 router.message.filter(F.chat.type == "private")
 
 WHOLE = "0"  # the team button for the whole station

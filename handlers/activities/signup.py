@@ -1,7 +1,7 @@
 """Activities after publishing: sign up on the card, cancel, check in/out, close and approve hours."""
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -19,10 +19,11 @@ from bot.core import validate
 from bot.people.service import is_coordinator
 from bot.settings import Settings
 from bot.ui.tapped import editable, origin
+from handlers.routing import Blueprint
 from storage.db import Database
 from storage.models import TeamChat, User
 
-router = Router(name="activities")
+router = Blueprint(name="activities")
 
 
 class Adjust(StatesGroup):

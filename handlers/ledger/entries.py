@@ -1,7 +1,7 @@
 """/ledger (one's own entries; coordinators anyone's, team leaders their members') and /dispute."""
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -22,10 +22,11 @@ from bot.people import service as people
 from bot.core import validate
 from bot.settings import Settings
 from bot.ui.tapped import editable, origin
+from handlers.routing import Blueprint
 from storage.db import Database
 from storage.models import LedgerEntry, Request, User, Volunteer
 
-router = Router(name="ledger")
+router = Blueprint(name="ledger")
 
 
 class DisputeText(StatesGroup):

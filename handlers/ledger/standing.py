@@ -1,7 +1,7 @@
 """/me, /settings, /rank and the 最美志愿者 vote button."""
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
@@ -20,10 +20,11 @@ from bot.ledger import recognition
 from bot.ledger import stars
 from bot.settings import Settings
 from bot.ui.tapped import editable
+from handlers.routing import Blueprint
 from storage.db import Database
 from storage.models import Team, User, Volunteer
 
-router = Router(name="standing")
+router = Blueprint(name="standing")
 
 
 @router.message(Command("me"))

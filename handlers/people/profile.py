@@ -1,7 +1,7 @@
 """/profile: a volunteer sees and edits his details and teams; join requests are answered with buttons."""
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -20,10 +20,11 @@ from bot.people import profiles
 from bot.core import validate
 from bot.ui.tapped import editable, origin
 from handlers.people.volunteer import skill_keyboard, toggle_skill
+from handlers.routing import Blueprint
 from storage.db import Database
 from storage.models import Team, TeamMember, User
 
-router = Router(name="profile")
+router = Blueprint(name="profile")
 
 
 class ProfileEdit(StatesGroup):

@@ -1,7 +1,7 @@
 """Administrators appoint coordinators; coordinators create teams and bind groups to them."""
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
@@ -12,10 +12,11 @@ from bot.core.errors import DomainError
 from bot.notices import Notices
 from bot.people import service as people
 from bot.people import profiles
+from handlers.routing import Blueprint
 from storage.db import Database
 from storage.models import User
 
-router = Router(name="roles")
+router = Blueprint(name="roles")
 
 
 @router.message(Command("coordinator_add", "coordinator_remove"))

@@ -1,7 +1,7 @@
 """Teams' life and roles: rename, archive, leaders, the station's skill list."""
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
@@ -14,10 +14,11 @@ from bot.people.keyboards import TeamAdminCb
 from bot.people import service as people
 from bot.people import profiles
 from bot.ui.tapped import editable
+from handlers.routing import Blueprint
 from storage.db import Database
 from storage.models import User, Volunteer
 
-router = Router(name="teams")
+router = Blueprint(name="teams")
 
 
 def _two(command: CommandObject, usage: str) -> tuple[str, str]:

@@ -1,7 +1,7 @@
 """Volunteer registration in private chat: name, phone, skills, teams (each a join request)."""
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -21,10 +21,11 @@ from bot.people import service as people
 from bot.people import profiles
 from bot.core import validate
 from bot.ui.tapped import editable, origin
+from handlers.routing import Blueprint
 from storage.db import Database
 from storage.models import User, Volunteer
 
-router = Router(name="volunteer")
+router = Blueprint(name="volunteer")
 DONE = 0  # TeamPickCb.team value of the "Done" button
 
 

@@ -1,7 +1,7 @@
 """接单 in the group, and releasing a claim from private chat."""
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
 
@@ -13,10 +13,11 @@ from bot.core.locks import KeyedLocks
 from bot.notices import Notices
 from bot.requests import service as requests
 from bot.ui.tapped import editable
+from handlers.routing import Blueprint
 from storage.db import Database
 from storage.models import TeamChat, User
 
-router = Router(name="claim")
+router = Blueprint(name="claim")
 
 
 @router.callback_query(CardCb.filter())

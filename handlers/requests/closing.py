@@ -1,7 +1,7 @@
 """结单 (the claimer reports hours), 评单 (the resident rates), and a coordinator's approval."""
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -19,10 +19,11 @@ from bot.requests import service as requests
 from bot.core import validate
 from bot.settings import Settings
 from bot.ui.tapped import editable, origin
+from handlers.routing import Blueprint
 from storage.db import Database
 from storage.models import User
 
-router = Router(name="closing")
+router = Blueprint(name="closing")
 
 
 class Report(StatesGroup):

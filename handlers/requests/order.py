@@ -1,7 +1,8 @@
 """点单: a resident's request, step by step, in private chat (bot/ui/wizard.py). /cancel leaves at any step."""
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
+
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message, ReplyKeyboardRemove
@@ -18,8 +19,9 @@ from bot.ui.keyboards import inline
 from bot.ui.pickers import day_step, times, window_step
 from bot.ui.wizard import Button, Step, Summary, Turn, Wizard
 from storage.models import Service
+from handlers.routing import Blueprint
 
-router = Router(name="order")
+router = Blueprint(name="order")
 router.message.filter(F.chat.type == "private")
 
 

@@ -6,7 +6,7 @@ the notices, confirms and rates; proxy_for holds the resident's name, the phone 
 """
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message, ReplyKeyboardRemove
@@ -17,8 +17,9 @@ from bot.people import service as people
 from bot.requests.keyboards import OrderCb
 from bot.ui.wizard import Step, Turn, Wizard
 from handlers.requests import order
+from handlers.routing import Blueprint
 
-router = Router(name="proxy")
+router = Blueprint(name="proxy")
 router.message.filter(F.chat.type == "private")
 
 STEPS = [

@@ -1,7 +1,6 @@
 """The volunteer's answers to the reminders of a claimed request ("I am coming", "it did not take place")."""
 from __future__ import annotations
 
-from aiogram import Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery
 from aiogram.utils.i18n import gettext as _
@@ -13,10 +12,11 @@ from bot.requests import reminders
 from bot.requests.keyboards import RemindCb
 from bot.ui.tapped import editable
 from bot.notices import Notices
+from handlers.routing import Blueprint
 from storage.db import Database
 from storage.models import User
 
-router = Router(name="reminders")
+router = Blueprint(name="reminders")
 
 
 

@@ -1,7 +1,7 @@
 """审单: a coordinator dispatches a request, sends it to another team, or rejects it."""
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -15,10 +15,11 @@ from bot.notices import Notices
 from bot.people import service as people
 from bot.requests import service as requests
 from bot.ui.tapped import editable, origin
+from handlers.routing import Blueprint
 from storage.db import Database
 from storage.models import User
 
-router = Router(name="review")
+router = Blueprint(name="review")
 
 
 class Reject(StatesGroup):

@@ -2,7 +2,7 @@
 and cancelling a request with a confirmation."""
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import F
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
@@ -21,10 +21,11 @@ from bot.people import service as people
 from bot.requests import service as requests
 from bot.settings import Settings
 from bot.ui.tapped import editable
+from handlers.routing import Blueprint
 from storage.db import Database
 from storage.models import Request, User, Volunteer
 
-router = Router(name="views")
+router = Blueprint(name="views")
 
 
 def _line(req: Request, settings: Settings) -> str:
