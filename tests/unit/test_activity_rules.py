@@ -17,14 +17,13 @@ from bot.activities import service as activities
 from bot.ledger import service as ledger
 from handlers.activities.publish import day_note
 from storage.models import LedgerEntry, Occurrence, TeamMember, User, Volunteer
-from tests.test_scheduler import (
+from tests.station_db import (
     EN_COORDINATOR,
     SHANGHAI,
     ZH_COORDINATOR,
     local,
     outbox,
     scheduler,
-    station_db,  # noqa: F401  (fixture)
 )
 
 VOLUNTEERS = (31, 32, 33)  # 31 Chinese, 32 English, 33 ends up on the waiting list
@@ -59,7 +58,7 @@ def test_calendar_flags_in_the_summary(day, locale, expected):
 
 
 @pytest.fixture
-async def db(station_db):  # noqa: F811
+async def db(station_db):
     now = local(2026, 3, 1)
     async with station_db.tx() as s:
         for uid, locale in zip(VOLUNTEERS, ("zh_Hans", "en", "zh_Hans")):

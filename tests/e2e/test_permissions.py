@@ -33,9 +33,9 @@ from storage.models import (Activity, ActivitySignup, Certificate, CustomText, D
                             TeamChat, TeamMember, User, Volunteer)
 from tests.fakegram import FakeUser
 from tests.helpers import Station
-from tests.test_bad_input import Unchanged, locale_of, render, settled
+from tests.chat import Unchanged, locale_of, render, settled
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 ROLES = ("resident", "volunteer", "team leader", "coordinator", "admin")
 
 
