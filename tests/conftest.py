@@ -105,6 +105,15 @@ def pytest_collection_modifyitems(config, items):
         left_out = set(pg)
         items[:] = [item for item in items if item not in left_out]
         config.stash[_PG_SKIPPED] = len(pg)
+        if hasattr(config, "workeroutput"):  # a pytest-xdist worker: tell the controller, which prints the summary
+            config.workeroutput["pg_left_out"] = len(pg)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """pytest-xdist's controller collects nothing itself: each worker reports the count."""
+    left_out = getattr(node, "workeroutput", {}).get("pg_left_out", 0)
+    node.config.stash[_PG_SKIPPED] = max(node.config.stash.get(_PG_SKIPPED, 0), left_out)
 
 
 def pytest_report_header(config):

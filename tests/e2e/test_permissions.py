@@ -87,8 +87,9 @@ async def world(request, fake, start_app):
     group = fake.group("Team 1", members=list(users.values()))
     scratch = fake.group("Scratch", members=list(users.values()))
     bound = fake.group("Bound", members=list(users.values()))
-    # Telegram's 20 messages a minute per group is not under test here; the table posts many cards.
+    # Telegram's 20 messages a minute per group, one a second, is not under test here; the table posts many cards.
     app = await start_app(admin_ids=[users["admin"].id], outbox_group_per_minute=1000)
+    app.sender.pace.group_interval = 0.0
     w = SimpleNamespace(app=app, fake=fake, st=Station(fake), group=group, scratch=scratch, bound=bound, slots=count(),
                         **users)
     for user in users.values():

@@ -1,4 +1,6 @@
-"""/me and rankings on a ledger of 1,000,000 entries: answered through indexes, figures exact."""
+"""Drill 6, ledger scale: /me and rankings on a ledger of 1,000,000 entries: answered through indexes, figures exact.
+
+Size: DRILL_LEDGER_ROWS (1,000,000; `DRILL_LEDGER_ROWS=100000` for a quick run)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -9,9 +11,10 @@ from bot.ledger import service as ledger
 from bot.ledger import ranking
 from storage.db import Database
 from tests import databases
+from tests.drills.common import size
 
 VOLUNTEERS = 2000
-ROWS = 1_000_000
+ROWS = size("LEDGER_ROWS", 1_000_000)
 
 
 async def test_me_and_rank_use_indexes_on_a_million_entries(tmp_path, tmp_path_factory):
