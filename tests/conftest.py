@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -63,10 +64,11 @@ async def fake():
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def db_url(request, tmp_path):
-    """Every test that touches the database runs on SQLite and, with TEST_DATABASE_URL, on PostgreSQL."""
+async def db_url(request, tmp_path, tmp_path_factory):
+    """Every test that touches the database runs on SQLite and, with TEST_DATABASE_URL, on PostgreSQL; each gets
+    its own migrated database, copied from a template migrated once per test process (tests/databases.py)."""
     if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path}/station.db"
+        yield await databases.sqlite_database(tmp_path / "station.db", tmp_path_factory.getbasetemp())
         return
     name = await databases.create_pg_database()
     try:
@@ -76,6 +78,19 @@ async def db_url(request, tmp_path):
 
 
 _PG_SKIPPED = pytest.StashKey[int]()
+_TESTS = Path(__file__).resolve().parent
+_LAYERS = {"e2e": "e2e", "drills": "drill"}  # directory: marker; tests/unit/ is the rules' layer, unmarked
+
+
+def pytest_itemcollected(item):
+    """A test's layer follows its directory, before -m selects: `pytest -m "not e2e and not drill"` runs the rules
+    alone (tests/unit/)."""
+    try:
+        top = item.path.resolve().relative_to(_TESTS).parts[0]
+    except ValueError:
+        return
+    if top in _LAYERS:
+        item.add_marker(_LAYERS[top])
 
 
 @pytest.hookimpl(trylast=True)  # after -k/-m, so the count below is of tests that would have run
@@ -90,6 +105,15 @@ def pytest_collection_modifyitems(config, items):
         left_out = set(pg)
         items[:] = [item for item in items if item not in left_out]
         config.stash[_PG_SKIPPED] = len(pg)
+        if hasattr(config, "workeroutput"):  # a pytest-xdist worker: tell the controller, which prints the summary
+            config.workeroutput["pg_left_out"] = len(pg)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """pytest-xdist's controller collects nothing itself: each worker reports the count."""
+    left_out = getattr(node, "workeroutput", {}).get("pg_left_out", 0)
+    node.config.stash[_PG_SKIPPED] = max(node.config.stash.get(_PG_SKIPPED, 0), left_out)
 
 
 def pytest_report_header(config):

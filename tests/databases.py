@@ -1,10 +1,11 @@
 """Test databases: a SQLite file per test, and (when TEST_DATABASE_URL is set) a PostgreSQL database per test.
 
-On PostgreSQL the first test migrates a template database once per pytest run; every test then gets its own
-database copied from it (`CREATE DATABASE … TEMPLATE …`, a fraction of a second) and drops it afterwards, so
-tests never see each other's rows. The database named in TEST_DATABASE_URL must exist: the tests connect to it
-only to create and drop their own databases, whose names start with its name; it is created if missing
-(`python -m tests.databases` does only that, as .ci/run does before the tests).
+Both are copies of a template the real Alembic migrations built once per test process (each pytest-xdist worker
+is one and builds its own, so workers never race for a template): on SQLite a file copied into the test's
+tmp_path, on PostgreSQL a database copied from it (`CREATE DATABASE … TEMPLATE …`, a fraction of a second) and
+dropped afterwards, so tests never see each other's rows. The database named in TEST_DATABASE_URL must exist:
+the tests connect to it only to create and drop their own databases, whose names start with its name; it is
+created if missing (`python -m tests.databases` does only that, as .ci/run does before the tests).
 """
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ import hashlib
 import itertools
 import os
 import re
+import shutil
 import socket
+from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
@@ -26,6 +29,23 @@ SKIP_REASON = f"PostgreSQL run skipped: {PG_ENV} is not set (e.g. postgresql+asy
 _HOST = hashlib.sha1(socket.gethostname().encode()).hexdigest()[:6]
 _counter = itertools.count(1)
 _template: str | None = None
+_sqlite_template: Path | None = None
+
+
+async def sqlite_database(path: Path, template_dir: Path) -> str:
+    """A SQLite file at `path` with the migrated schema and no rows (a copy of this process's template, migrated
+    into `template_dir` on first use); returns its URL."""
+    global _sqlite_template
+    if _sqlite_template is None:
+        from storage.migrate import upgrade
+
+        template = template_dir / "template.db"
+        template.unlink(missing_ok=True)
+        await upgrade(f"sqlite+aiosqlite:///{template}")  # the real Alembic migrations, as the bot runs them on start
+        assert not template.with_name(template.name + "-wal").exists()  # the whole schema is in the one file
+        _sqlite_template = template
+    shutil.copyfile(_sqlite_template, path)
+    return f"sqlite+aiosqlite:///{path}"
 
 
 def _base() -> str:

@@ -137,7 +137,9 @@ async def carry(fake, db: Db, people, k: int) -> None:
     rid, number, status = db.request(need)
     while status != "approved":
         if status == "open":
-            card = await fake.wait_message(people.group, contains=number, timeout=60)
+            # The group takes 20 messages a minute: a card deferred to the next minute keeps that time across
+            # restarts, and ten lanes share the group, so a card may wait more than a minute.
+            card = await fake.wait_message(people.group, contains=number, timeout=180)
             await vol.tap_data(card, f"c1:{rid}")
         elif status == "claimed":
             db.started(rid)

@@ -7,73 +7,30 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.core.clock import Clock
 from bot.core.errors import DomainError
-from bot.core.i18n import make_i18n
-from bot.ledger.notices import LedgerNotices
-from bot.outbox import Outbox
-from bot.requests.notices import RequestNotices
 from bot.outbox.sender import OutboxSender
 from bot.requests import service as requests
 from bot.requests.followups import not_at_night
-from storage.models import (
-    LedgerEntry,
-    OutboxMessage,
-    Request,
-    RequestCard,
-    Service,
-    TeamMember,
-    User,
-    Volunteer,
-)
-from tests.test_scheduler import (
+from storage.models import LedgerEntry, OutboxMessage, Request, RequestCard, User
+from tests.station_db import (
     EN_COORDINATOR,
     GROUP,
+    RESIDENT,
     SHANGHAI,
+    VOLUNTEER,
     ZH_COORDINATOR,
+    claim,
     local,
+    notices,
     outbox,
+    place,
     scheduler,
-    station_db,  # noqa: F401  (fixture)
 )
-
-RESIDENT, VOLUNTEER = 20, 30
 
 
 @pytest.fixture
-async def db(station_db):  # noqa: F811
-    """station_db plus a resident, a volunteer of team 1 and a service of team 1."""
-    now = local(2025, 12, 1)
-    async with station_db.tx() as s:
-        for uid, name in ((RESIDENT, "Zhao"), (VOLUNTEER, "Qian")):
-            s.add(User(id=uid, full_name=name, locale="zh_Hans", is_admin=False, is_coordinator=False,
-                       blocked_bot=False, created_at=now))
-        await s.flush()
-        s.add(Volunteer(user_id=VOLUNTEER, name="Qian", phone="13800000000", registered_at=now))
-        s.add(TeamMember(team_id=1, user_id=VOLUNTEER, is_leader=False, joined_at=now))
-        s.add(Service(name_zh="陪诊", name_en="Escort", team_id=1, active=True, position=0))
-    return station_db
-
-
-def notices() -> RequestNotices:
-    outbox = Outbox(make_i18n(), SHANGHAI, "zh_Hans", Clock())
-    return RequestNotices(outbox, LedgerNotices(outbox), 10)
-
-
-async def place(db, at: datetime) -> Request:
-    async with db.tx() as s:
-        resident = await s.get(User, RESIDENT)
-        service = (await s.execute(select(Service))).scalars().first()
-        start = at + timedelta(days=3)
-        draft = requests.Draft(service_id=service.id, description="Walk to the clinic", area="Block 3",
-                               window_start=start, window_end=start + timedelta(hours=2))
-        return await requests.place(s, notices(), resident=resident, draft=draft, now=at, year=at.year)
-
-
-async def claim(db, req: Request, at: datetime) -> None:
-    async with db.tx() as s:
-        await requests.claim(s, notices(), request_id=req.id, user=await s.get(User, VOLUNTEER), chat_team_id=1,
-                             now=at)
+def db(request_db):
+    return request_db
 
 
 async def approve(db, req: Request, at: datetime) -> Request:

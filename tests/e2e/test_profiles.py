@@ -10,28 +10,15 @@ from sqlalchemy import select
 from bot.people import service as people
 from storage.models import Request, Service, Team, TeamMember, Volunteer
 from tests.fakegram import FakeUser
-from tests.helpers import Station, is_en
-from tests.test_bad_input import Unchanged, assert_error, forge, reply
+from tests.chat import Unchanged, assert_error, forge, register, reply, tr
+from tests.helpers import Station
 
 TEAM1 = "综合志愿服务队"
-
-
-def tr(app, user: FakeUser, msgid: str, **params) -> str:
-    """A text as the bot says it to this user."""
-    with app.i18n.context(), app.i18n.use_locale("en" if is_en(user) else "zh_Hans"):
-        text = app.i18n.gettext(msgid)
-    return text.format(**params) if params else text
 
 
 async def member(app, team_id: int, user: FakeUser) -> TeamMember | None:
     async with app.db.read() as s:
         return await s.get(TeamMember, (team_id, user.id))
-
-
-async def register(w, user: FakeUser, name: str, teams: list[str], **kw) -> None:
-    en = is_en(user)
-    await w.st.register(user, name, "13800138000", teams, done="Done" if en else "完成",
-                        prompt_name="name" if en else "名字", **kw)
 
 
 @pytest.fixture(params=["zh-hans", "en"])

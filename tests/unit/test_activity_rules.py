@@ -18,14 +18,13 @@ from bot.activities import service as activities
 from bot.ledger import service as ledger
 from handlers.activities.publish import day_note
 from storage.models import ActivityCard, LedgerEntry, Occurrence, TeamMember, User, Volunteer
-from tests.test_scheduler import (
+from tests.station_db import (
     EN_COORDINATOR,
     SHANGHAI,
     ZH_COORDINATOR,
     local,
     outbox,
     scheduler,
-    station_db,  # noqa: F401  (fixture)
 )
 
 VOLUNTEERS = (31, 32, 33)  # 31 Chinese, 32 English, 33 ends up on the waiting list
@@ -60,7 +59,7 @@ def test_calendar_flags_in_the_summary(day, locale, expected):
 
 
 @pytest.fixture
-async def db(station_db):  # noqa: F811
+async def db(station_db):
     now = local(2026, 3, 1)
     async with station_db.tx() as s:
         for uid, locale in zip(VOLUNTEERS, ("zh_Hans", "en", "zh_Hans"), strict=True):
@@ -127,6 +126,34 @@ async def test_no_day_before_reminder_for_a_late_publication(db, db_url):
     assert (await sch.run_due(start - timedelta(hours=4))).followups == []
     assert (await sch.run_due(start - timedelta(hours=1))).followups == [f"activity:{act.id}:remind:1h"]
     assert len(await reminders(db, 31)) == 1
+
+
+async def test_activity_reminders_sent_late_say_today_and_the_minutes_left(db, db_url):
+    start = local(2026, 3, 10, 8)
+    act = await publish_with_signups(db, published_at=local(2026, 3, 1, 9), starts_at=start)
+    sched = scheduler(db, db_url)
+    await sched.run_due(start - timedelta(days=1, minutes=1))
+    # down over the day-before moment (08:00 on 3月9日) until 00:30 on 3月10日: the day-before reminder goes out
+    # on the day itself
+    assert (await sched.run_due(local(2026, 3, 10, 0, 30))).followups == [f"activity:{act.id}:remind:1d"]
+    zh, en = await reminders(db, 31), await reminders(db, 32)
+    assert "今天举行" in zh[0] and "明天" not in zh[0]
+    assert "is today" in en[0] and "tomorrow" not in en[0]
+    # down again over the hour-before moment: sent 20 minutes late, 40 minutes before the start
+    assert (await sched.run_due(start - timedelta(minutes=40))).followups == [f"activity:{act.id}:remind:1h"]
+    zh, en = await reminders(db, 31), await reminders(db, 32)
+    assert "40 分钟后开始" in zh[1] and "一小时后" not in zh[1]
+    assert "starts in 40 minutes" in en[1]
+
+
+async def test_activity_reminders_on_time_keep_their_wording(db, db_url):
+    start = local(2026, 3, 10, 8)
+    act = await publish_with_signups(db, published_at=local(2026, 3, 1, 9), starts_at=start)
+    sched = scheduler(db, db_url)
+    assert (await sched.run_due(start - timedelta(days=1))).followups == [f"activity:{act.id}:remind:1d"]
+    assert (await sched.run_due(start - timedelta(hours=1))).followups == [f"activity:{act.id}:remind:1h"]
+    zh = await reminders(db, 31)
+    assert "明天举行" in zh[0] and "一小时后开始" in zh[1]
 
 
 async def test_activity_closes_itself_at_the_end(db, db_url):

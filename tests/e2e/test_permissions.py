@@ -32,7 +32,7 @@ from storage.models import (Activity, ActivitySignup, Certificate, CustomText, D
                             TeamChat, TeamMember, User, Volunteer)
 from tests.fakegram import FakeUser
 from tests.helpers import Station
-from tests.test_bad_input import Unchanged, locale_of, render, settled
+from tests.chat import Unchanged, locale_of, render, settled
 
 # The repository's root, wherever this file sits under tests/.
 ROOT = next(folder for folder in Path(__file__).resolve().parents if (folder / "pyproject.toml").is_file())
@@ -88,8 +88,9 @@ async def world(request, fake, start_app):
     group = fake.group("Team 1", members=list(users.values()))
     scratch = fake.group("Scratch", members=list(users.values()))
     bound = fake.group("Bound", members=list(users.values()))
-    # Telegram's 20 messages a minute per group is not under test here; the table posts many cards.
+    # Telegram's 20 messages a minute per group, one a second, is not under test here; the table posts many cards.
     app = await start_app(admin_ids=[users["admin"].id], outbox_group_per_minute=1000)
+    app.sender.pace.group_interval = 0.0
     w = SimpleNamespace(app=app, fake=fake, st=Station(fake), group=group, scratch=scratch, bound=bound, slots=count(),
                         **users)
     for user in users.values():

@@ -13,16 +13,14 @@ from bot.reports.xlsx import workbook
 from bot.reports import service as reports
 from bot.reports.service import build_report, ledger_lines, month_of, parse_period, week_of
 from storage.db import Database
-from storage.migrate import upgrade
+from tests import databases
 from tests import report_data as data
 from tests.report_data import SHANGHAI, WEEK
 
 
 @pytest.fixture
-async def db(tmp_path):
-    url = f"sqlite+aiosqlite:///{tmp_path}/reports.db"
-    await upgrade(url)
-    database = Database(url)
+async def db(tmp_path, tmp_path_factory):
+    database = Database(await databases.sqlite_database(tmp_path / "reports.db", tmp_path_factory.getbasetemp()))
     yield database
     await database.dispose()
 

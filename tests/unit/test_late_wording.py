@@ -1,16 +1,11 @@
-"""A post or reminder sent late is worded for the moment it is sent (issue: "A reminder sent late says the right
+"""A scheduled post sent late is worded for the moment it is sent (issue: "A reminder sent late says the right
 day"): days left counted from the send date; a post about a day is never sent after that day; a reminder the day's
-own post supersedes is not sent. The clock is moved by the test (the scheduler's `now`); nothing sleeps."""
+own post supersedes is not sent (activity reminders: tests/unit/test_activity_rules.py). The clock is moved by
+the test (the scheduler's `now`); nothing sleeps."""
 from __future__ import annotations
 
-from datetime import timedelta
-
-import pytest
-
 from storage.models import Occurrence
-from tests.test_activity_rules import db, publish_with_signups, reminders  # noqa: F401  (db: fixture)
-from tests.test_scheduler import EN_COORDINATOR, GROUP, ZH_COORDINATOR, local, outbox, scheduler
-from tests.test_scheduler import station_db  # noqa: F401  (fixture)
+from tests.station_db import EN_COORDINATOR, GROUP, ZH_COORDINATOR, local, outbox, scheduler
 
 # 除夕 2027 is Friday 5 February; 学雷锋纪念日 2027 is Friday 5 March.
 
@@ -101,31 +96,3 @@ async def test_a_months_theme_may_still_go_out_late_within_the_grace(station_db,
     assert "theme:2027-03" in result.queued
     (theme,) = await texts_in(station_db, GROUP, "theme:2027-03")
     assert theme.startswith("📅 本月主题")
-
-
-async def test_activity_reminders_sent_late_say_today_and_the_minutes_left(db, db_url):
-    start = local(2026, 3, 10, 8)
-    act = await publish_with_signups(db, published_at=local(2026, 3, 1, 9), starts_at=start)
-    sched = scheduler(db, db_url)
-    await sched.run_due(start - timedelta(days=1, minutes=1))
-    # down over the day-before moment (08:00 on 3月9日) until 00:30 on 3月10日: the day-before reminder goes out
-    # on the day itself
-    assert (await sched.run_due(local(2026, 3, 10, 0, 30))).followups == [f"activity:{act.id}:remind:1d"]
-    zh, en = await reminders(db, 31), await reminders(db, 32)
-    assert "今天举行" in zh[0] and "明天" not in zh[0]
-    assert "is today" in en[0] and "tomorrow" not in en[0]
-    # down again over the hour-before moment: sent 20 minutes late, 40 minutes before the start
-    assert (await sched.run_due(start - timedelta(minutes=40))).followups == [f"activity:{act.id}:remind:1h"]
-    zh, en = await reminders(db, 31), await reminders(db, 32)
-    assert "40 分钟后开始" in zh[1] and "一小时后" not in zh[1]
-    assert "starts in 40 minutes" in en[1]
-
-
-async def test_activity_reminders_on_time_keep_their_wording(db, db_url):
-    start = local(2026, 3, 10, 8)
-    act = await publish_with_signups(db, published_at=local(2026, 3, 1, 9), starts_at=start)
-    sched = scheduler(db, db_url)
-    assert (await sched.run_due(start - timedelta(days=1))).followups == [f"activity:{act.id}:remind:1d"]
-    assert (await sched.run_due(start - timedelta(hours=1))).followups == [f"activity:{act.id}:remind:1h"]
-    zh = await reminders(db, 31)
-    assert "明天举行" in zh[0] and "一小时后开始" in zh[1]

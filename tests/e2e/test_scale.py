@@ -14,12 +14,9 @@ from sqlalchemy.engine import make_url
 from bot.__main__ import main
 from bot.app import App
 from bot.settings import Settings
-from bot.requests import service as requests
-from storage.db import Database
-from storage.models import OutboxMessage, Team, User
+from storage.models import OutboxMessage, Team
 from tests.conftest import TOKEN, Running, make_settings
 from tests.fakegram import FakeTelegram
-from tests.test_services import NOW, RecordingNotices, draft, world  # noqa: F401  (world is a fixture)
 
 HOOK = "https://bot.example.org/tg/hook"
 SECRET = "s3cret-token_1"
@@ -173,24 +170,6 @@ async def test_healthz_in_polling_mode_reports_backlog_then_503(fake, db_url, cl
             assert (await resp.json())["database"] == "unreachable"
 
 
-# services on one database from two processes --------------------------------------------------------
-
-async def test_two_processes_place_the_years_first_requests_at_once(world, db_url):  # noqa: F811
-    """Numbers come from one upsert: the first requests of a year placed at once by two processes all succeed."""
-    other = Database(db_url)  # a second process: its own engine and connections
-    try:
-        async def place_in(db: Database, n: int) -> str:
-            async with db.tx() as s:
-                req = await requests.place(s, RecordingNotices(), resident=await s.get(User, 2),
-                                           draft=draft(description=f"need {n}"), now=NOW, year=2031)
-                return req.number
-
-        numbers = await asyncio.gather(*(place_in(world if n % 2 else other, n) for n in range(8)))
-    finally:
-        await other.dispose()
-    assert sorted(numbers) == [f"2031-{n:04d}" for n in range(1, 9)]
-
-
 # settings and the command line -----------------------------------------------------------------------
 
 def test_scale_settings_read_from_the_environment(monkeypatch, tmp_path):
@@ -226,7 +205,7 @@ def test_env_example_is_valid_settings(tmp_path, monkeypatch):
     """.env.example, with only the token filled in, gives the defaults: SQLite, polling, no Redis, no /healthz."""
     for key in ("DATABASE_URL", "REDIS_URL", "WEBHOOK_URL", "WEBHOOK_SECRET", "HEALTH_PORT", "WEBHOOK_PORT"):
         monkeypatch.delenv(key, raising=False)
-    example = (Path(__file__).parent.parent / ".env.example").read_text(encoding="utf-8")
+    example = (Path(__file__).resolve().parents[2] / ".env.example").read_text(encoding="utf-8")
     env = tmp_path / ".env"
     env.write_text(example.replace("BOT_TOKEN=\n", f"BOT_TOKEN={TOKEN}\n"), encoding="utf-8")
     s = Settings(_env_file=env)

@@ -14,11 +14,11 @@ from scheduling.holidays import festival_dates
 from scheduling.cli import CalendarSettings, station_year
 from scheduling.themes import default_theme
 from storage.models import Activity, CustomText, Occurrence
-from tests.test_bad_input import Unchanged, assert_error, forge, reply, set_now
+from tests.chat import Unchanged, assert_error, forge, reply, set_now
 from tests.helpers import Station
-from tests.test_scheduler import local
+from tests.station_db import local
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class Desk:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from bot.reports.service import HOUR_KINDS, month_of, week_of
 from storage.models import LedgerEntry, Team, TeamMember, Volunteer
 from tests import report_data as data
-from tests.test_bad_input import assert_error
+from tests.chat import assert_error
 
 ZH, EN = "zh-hans", "en"
 

@@ -257,3 +257,21 @@ def test_points_round_half_up():
     assert ledger.points_for(90, 10) == 15
     assert ledger.points_for(30, 5) == 3  # 2.5 rounds up
     assert ledger.points_for(60, 1) == 1
+
+
+# services on one database from two processes --------------------------------------------------------
+
+async def test_two_processes_place_the_years_first_requests_at_once(world, db_url):
+    """Numbers come from one upsert: the first requests of a year placed at once by two processes all succeed."""
+    other = Database(db_url)  # a second process: its own engine and connections
+    try:
+        async def place_in(db: Database, n: int) -> str:
+            async with db.tx() as s:
+                req = await requests.place(s, RecordingNotices(), resident=await s.get(User, 2),
+                                           draft=draft(description=f"need {n}"), now=NOW, year=2031)
+                return req.number
+
+        numbers = await asyncio.gather(*(place_in(world if n % 2 else other, n) for n in range(8)))
+    finally:
+        await other.dispose()
+    assert sorted(numbers) == [f"2031-{n:04d}" for n in range(1, 9)]

@@ -8,7 +8,7 @@ from storage.models import Base
 
 
 async def test_migrations_match_models(db_url):
-    url = db_url  # on PostgreSQL a copy of the template the migrations built
+    url = db_url  # a copy of the template the migrations built on an empty database
     await upgrade(url)
     await upgrade(url)  # a second run is a no-op
     engine = create_async_engine(url)

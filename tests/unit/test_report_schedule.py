@@ -7,7 +7,7 @@ import pytest
 
 from bot.reports.jobs import due_reports
 from tests import report_data as data
-from tests.test_scheduler import (
+from tests.station_db import (
     EN_COORDINATOR,
     SHANGHAI,
     ZH_COORDINATOR,
@@ -15,14 +15,13 @@ from tests.test_scheduler import (
     occurrences,
     outbox,
     scheduler,
-    station_db,  # noqa: F401  (fixture)
 )
 
 WEEK_KEY, MONTH_KEY = "report:week:2026-W47", "report:month:2026-11"
 
 
 @pytest.fixture
-async def db(station_db):  # noqa: F811
+async def db(station_db):
     await data.seed(station_db)
     return station_db
 

@@ -8,9 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from storage.models import LedgerEntry, Request
+from tests.chat import Unchanged, assert_error, fsm, register, reply, tr
 from tests.helpers import Station, skip_label
-from tests.test_bad_input import Unchanged, assert_error, fsm, reply
-from tests.test_profiles import register, tr
 
 TEAM1 = "综合志愿服务队"
 GRANNY, PHONE = "刘奶奶", "13611112222"

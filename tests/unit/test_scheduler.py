@@ -3,71 +3,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import date, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from bot.core.i18n import make_i18n
-from bot.settings import Settings
 from scheduling.holidays import scheduled_posts
 from scheduling.occurrences import claim
 from bot.calendar.jobs import occurrence_key
-from scheduling.scheduler import Scheduler
 from scheduling.themes import default_theme
 from storage.db import Database
-from storage.migrate import upgrade
-from storage.models import Occurrence, OutboxMessage, Team, TeamChat, User
-from tests.conftest import TOKEN
-from tests.helpers import Station
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-GROUP = -1001
-ZH_COORDINATOR, EN_COORDINATOR = 11, 12
-
-
-def local(y: int, m: int, d: int, h: int = 0, mi: int = 0, s: int = 0) -> datetime:
-    return datetime(y, m, d, h, mi, s, tzinfo=SHANGHAI).astimezone(timezone.utc)
-
-
-def settings(db_url: str, **extra) -> Settings:
-    return Settings(_env_file=None, bot_token=TOKEN, database_url=db_url, **extra)
-
-
-@pytest.fixture
-async def station_db(db_url):
-    """A migrated database with one bound group and two coordinators (one Chinese, one English)."""
-    await upgrade(db_url)
-    db = Database(db_url)
-    now = local(2025, 12, 1)
-    async with db.tx() as s:
-        s.add(Team(name="Team 1", archived=False, created_at=now))  # id 1: no explicit id, so sequences stay right
-        s.add(User(id=ZH_COORDINATOR, full_name="Li", locale="zh_Hans", is_admin=False, is_coordinator=True,
-                   blocked_bot=False, created_at=now))
-        s.add(User(id=EN_COORDINATOR, full_name="Wang", locale="en", is_admin=True, is_coordinator=False,
-                   blocked_bot=False, created_at=now))
-        await s.flush()
-        s.add(TeamChat(chat_id=GROUP, team_id=1, title="Team 1", bound_by=EN_COORDINATOR, bound_at=now))
-    yield db
-    await db.dispose()
-
-
-def scheduler(db: Database, db_url: str, process_id: str = "test", **extra) -> Scheduler:
-    return Scheduler(db, make_i18n(), settings(db_url, **extra), process_id=process_id)
-
-
-async def outbox(db: Database, chat_id: int | None = None) -> list[OutboxMessage]:
-    async with db.read() as s:
-        query = select(OutboxMessage).order_by(OutboxMessage.id)
-        if chat_id is not None:
-            query = query.where(OutboxMessage.chat_id == chat_id)
-        return list((await s.execute(query)).scalars())
-
-
-async def occurrences(db: Database) -> dict[str, Occurrence]:
-    async with db.read() as s:
-        return {o.key: o for o in (await s.execute(select(Occurrence))).scalars()}
+from storage.models import Occurrence, OutboxMessage
+from tests.station_db import (
+    EN_COORDINATOR,
+    GROUP,
+    ZH_COORDINATOR,
+    local,
+    occurrences,
+    outbox,
+    scheduler,
+)
 
 
 def expected_keys(year: int) -> list[str]:
@@ -203,28 +158,6 @@ async def test_a_failed_queue_undoes_the_claim(station_db, db_url):
         await claim(station_db, "theme:2026-12", now, now, queue=broken)
     assert await occurrences(station_db) == {} and await outbox(station_db) == []
     assert await claim(station_db, "theme:2026-12", now, now)  # the next run can still take it
-
-
-async def test_theme_post_reaches_the_bound_group(fake, start_app, clock):
-    admin = fake.user("Wang", language_code="en")
-    group = fake.group("Team 1", members=[admin])
-    app = await start_app(admin_ids=[admin.id])
-    st = Station(fake)
-    await st.say(admin, "/start", "Hello")
-    await st.say(admin, "/bind 1", "receives the requests", chat=group)
-
-    here = clock.now().astimezone(SHANGHAI)
-    first = datetime(here.year + here.month // 12, here.month % 12 + 1, 1, 9, 0, 30, tzinfo=SHANGHAI)
-    clock.advance(seconds=(first - clock.now()).total_seconds())  # just after 09:00 on the 1st
-    theme = default_theme(first.month)
-    app.scheduler.wake()
-    post = await fake.wait_message(group, contains=theme.title_zh, timeout=10)
-    assert theme.activities_zh[0] in post.text
-    await fake.wait_message(admin, contains=theme.title_en)  # the coordinator, in English
-
-    app.scheduler.wake()  # a second tick right away sends nothing again
-    await fake.wait_idle(quiet=0.3)
-    assert sum(theme.title_zh in (m.text or "") for m in fake.bot_messages(group)) == 1
 
 
 @pytest.fixture(autouse=True)

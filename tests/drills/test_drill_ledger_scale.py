@@ -1,4 +1,6 @@
-"""/me and rankings on a ledger of 1,000,000 entries: answered through indexes, figures exact."""
+"""Drill 6, ledger scale: /me and rankings on a ledger of 1,000,000 entries: answered through indexes, figures exact.
+
+Size: DRILL_LEDGER_ROWS (1,000,000; `DRILL_LEDGER_ROWS=100000` for a quick run)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -8,16 +10,16 @@ from sqlalchemy import text
 from bot.ledger import service as ledger
 from bot.ledger import ranking
 from storage.db import Database
-from storage.migrate import upgrade
+from tests import databases
+from tests.drills.common import size
 
 VOLUNTEERS = 2000
-ROWS = 1_000_000
+ROWS = size("LEDGER_ROWS", 1_000_000)
 
 
-async def test_me_and_rank_use_indexes_on_a_million_entries(tmp_path):
+async def test_me_and_rank_use_indexes_on_a_million_entries(tmp_path, tmp_path_factory):
     # SQLite's own query plan and date functions: this test is about the embedded default, so it runs there only
-    db_url = f"sqlite+aiosqlite:///{tmp_path}/big.db"
-    await upgrade(db_url)
+    db_url = await databases.sqlite_database(tmp_path / "big.db", tmp_path_factory.getbasetemp())
     db = Database(db_url)
     try:
         async with db.engine.begin() as conn:
