@@ -1,6 +1,7 @@
 """The ceiling: a minimal aiogram bot that answers every message, run as its own process like the real bot.
 
-    BOT_TOKEN=… TELEGRAM_API_URL=http://127.0.0.1:PORT python bench/bare_bot.py"""
+BOT_TOKEN=… TELEGRAM_API_URL=http://127.0.0.1:PORT python bench/bare_bot.py"""
+
 import asyncio
 import os
 

@@ -1,11 +1,12 @@
 """What the benchmark times as `/me` and a month's report: the same service calls the handlers make."""
+
 from __future__ import annotations
 
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.ledger import service as ledger
 from bot.ledger import ranking
+from bot.ledger import service as ledger
 from bot.reports import service as reports
 from storage.db import Database
 

@@ -3,6 +3,7 @@ database, with the slowest answers of each run and when they came (docs/testing.
 
     TEST_DATABASE_URL=postgresql+asyncpg://... python -m bench.pg_latency [runs]
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -42,8 +43,11 @@ async def main(runs: int) -> None:
             await drop_pg_database(name)
         start = min(t for _, t, _ in loads[-1].steps)
         slowest = sorted(loads[-1].steps, reverse=True)[:5]
-        print(f"run {i + 1}: p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms; slowest: "
-              + ", ".join(f"{ms:.0f} ms at {t - start:.1f} s ({what!r})" for ms, t, what in slowest), flush=True)
+        print(
+            f"run {i + 1}: p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms; slowest: "
+            + ", ".join(f"{ms:.0f} ms at {t - start:.1f} s ({what!r})" for ms, t, what in slowest),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 
 Prints a table, then as its LAST LINE one JSON object (keys in docs/testing.md "## Benchmark"). PostgreSQL figures
 (pg_*) when TEST_DATABASE_URL (or BENCH_DATABASE_URL) reaches a server. Not run by CI."""
+
 from __future__ import annotations
 
 import asyncio
@@ -85,8 +86,7 @@ class Load:
         self.latencies: list[float] = []
         self.notices: list[float] = []
 
-    async def step(self, user, kind: str, payload, expect: str | None, message=None, chat=None,
-                   notice: bool = False):
+    async def step(self, user, kind: str, payload, expect: str | None, message=None, chat=None, notice: bool = False):
         fake, loop = self.fake, asyncio.get_running_loop()
         target = chat or user
         before = len(fake.bot_messages(target))
@@ -107,6 +107,7 @@ class Load:
 
 
 # --- bare aiogram ------------------------------------------------------------------------------
+
 
 async def bare(fake: FakeTelegram, n: int, users: int) -> dict:
     proc = await BotProcess([sys.executable, str(ROOT / "bench" / "bare_bot.py")], {}).start(fake)
@@ -129,12 +130,16 @@ async def bare(fake: FakeTelegram, n: int, users: int) -> dict:
 
 # --- the real bot ------------------------------------------------------------------------------
 
+
 async def start_app(fake: FakeTelegram, url: str):
     from bot.app import App
     from bot.settings import Settings
 
-    extra = {"outbox_per_second": float(os.environ["BENCH_OUTBOX_PER_SECOND"])} \
-        if os.environ.get("BENCH_OUTBOX_PER_SECOND") else {}
+    extra = (
+        {"outbox_per_second": float(os.environ["BENCH_OUTBOX_PER_SECOND"])}
+        if os.environ.get("BENCH_OUTBOX_PER_SECOND")
+        else {}
+    )
     app = App(Settings(_env_file=None, bot_token=TOKEN, database_url=url, telegram_api_url=fake.base_url, **extra))
     task = asyncio.create_task(app.run(handle_signals=False, polling_timeout=1))
     await fake.wait_polling(30)
@@ -163,8 +168,9 @@ async def resident_flow(load: Load, fake, res) -> None:
     menu = await load.step(res, "text", "/request", "Which service")
     await load.step(res, "tap", menu.reply_markup["inline_keyboard"][0][0]["callback_data"], "describe", menu)
     days = await load.step(res, "text", "Carry rice upstairs", "On which day")
-    slots = await load.step(res, "tap", days.reply_markup["inline_keyboard"][0][1]["callback_data"], "At what time",
-                            days)
+    slots = await load.step(
+        res, "tap", days.reply_markup["inline_keyboard"][0][1]["callback_data"], "At what time", days
+    )
     await load.step(res, "tap", slots.reply_markup["inline_keyboard"][0][0]["callback_data"], "compound", slots)
     ask = await load.step(res, "text", "Xingfu compound", "exact address")
     skip = next(b["callback_data"] for row in ask.reply_markup["inline_keyboard"] for b in row)
@@ -210,14 +216,16 @@ async def mixed(url: str, residents: int, volunteers: int, rounds: int, rate: fl
             people = [fake.user(f"R{i}", language_code="en") for i in range(residents)]
             loop = asyncio.get_running_loop()
             if rate is None:
+
                 async def resident(r):  # each resident's rounds one after another
                     for _ in range(rounds):
                         await resident_flow(load, fake, r)
 
                 cpu0, t0 = proc.cpu_seconds(), time.perf_counter()
-                await asyncio.gather(*(resident(r) for r in people),
-                                     *(volunteer_flow(load, fake, v, group, rounds * 2, loop.time() + 120)
-                                       for v in vols))
+                await asyncio.gather(
+                    *(resident(r) for r in people),
+                    *(volunteer_flow(load, fake, v, group, rounds * 2, loop.time() + 120) for v in vols),
+                )
                 elapsed, cpu = time.perf_counter() - t0, proc.cpu_seconds() - cpu0
                 n = len(load.latencies)
                 return {"updates_per_s": n / elapsed, "cpu_ms_per_update": cpu * 1000 / n, "n": n}
@@ -235,13 +243,22 @@ async def mixed(url: str, residents: int, volunteers: int, rounds: int, rate: fl
             for i, r in enumerate(people):
                 pending.append(paced(t0 + i * span / residents, resident_flow(load, fake, r)))
             for v in vols:
-                pending.append(paced(t0 + random.random() * span / taps,
-                                     volunteer_flow(load, fake, v, group, taps, t0 + span + 60, every=span / taps)))
+                pending.append(
+                    paced(
+                        t0 + random.random() * span / taps,
+                        volunteer_flow(load, fake, v, group, taps, t0 + span + 60, every=span / taps),
+                    )
+                )
             await asyncio.gather(*pending)
             lat = [x * 1000 for x in load.latencies]
             notices = [x * 1000 for x in load.notices]
-            return {"p50_ms": pct(lat, 50), "p99_ms": pct(lat, 99), "n": len(lat),
-                    "notice_p50_ms": pct(notices, 50), "notice_p99_ms": pct(notices, 99)}
+            return {
+                "p50_ms": pct(lat, 50),
+                "p99_ms": pct(lat, 99),
+                "n": len(lat),
+                "notice_p50_ms": pct(notices, 50),
+                "notice_p99_ms": pct(notices, 99),
+            }
         finally:
             await proc.stop()
 
@@ -294,13 +311,17 @@ async def broadcast(url: str, groups: int) -> dict:
                 await fake.pulse.wait(1.0)
             elapsed = time.perf_counter() - t0
             sends = [c for c in fake.calls[start_calls:] if c[0] == "sendMessage"]
-            return {"broadcast_msgs_per_s": groups / elapsed, "broadcast_429": fake.limits.refused,
-                    "broadcast_calls": len(sends)}
+            return {
+                "broadcast_msgs_per_s": groups / elapsed,
+                "broadcast_429": fake.limits.refused,
+                "broadcast_calls": len(sends),
+            }
         finally:
             await stop_app(app, task)
 
 
 # --- size: 100,000 requests, 1,000,000 ledger entries --------------------------------------------
+
 
 async def fill(url: str, requests_n: int, ledger_n: int) -> int:
     from sqlalchemy import insert
@@ -318,26 +339,63 @@ async def fill(url: str, requests_n: int, ledger_n: int) -> int:
     async with db.tx() as s:
         await menu.ensure_seed(s, now)
     async with db.tx() as s:
-        await s.execute(insert(User), [dict(id=10_000 + i, full_name=f"U{i}", username=None, locale="zh_Hans",
-                                            is_admin=False, is_coordinator=False, blocked_bot=False,
-                                            created_at=now) for i in range(users)])
+        await s.execute(
+            insert(User),
+            [
+                dict(
+                    id=10_000 + i,
+                    full_name=f"U{i}",
+                    username=None,
+                    locale="zh_Hans",
+                    is_admin=False,
+                    is_coordinator=False,
+                    blocked_bot=False,
+                    created_at=now,
+                )
+                for i in range(users)
+            ],
+        )
     chunk = 20_000
     for start in range(0, requests_n, chunk):
         async with db.tx() as s:
             rows = []
             for i in range(start, min(requests_n, start + chunk)):
                 at = now - timedelta(minutes=5 * i)
-                rows.append(dict(number=f"B-{i:07d}", resident_id=10_000 + i % users, service_id=1, team_id=None,
-                                 description="买菜", area="幸福小区", address=None, phone=None, window_start=at,
-                                 window_end=at + timedelta(hours=2), status="approved",
-                                 claimer_id=10_000 + (i * 7) % users, created_at=at, updated_at=at))
+                rows.append(
+                    dict(
+                        number=f"B-{i:07d}",
+                        resident_id=10_000 + i % users,
+                        service_id=1,
+                        team_id=None,
+                        description="买菜",
+                        area="幸福小区",
+                        address=None,
+                        phone=None,
+                        window_start=at,
+                        window_end=at + timedelta(hours=2),
+                        status="approved",
+                        claimer_id=10_000 + (i * 7) % users,
+                        created_at=at,
+                        updated_at=at,
+                    )
+                )
             await s.execute(insert(Request), rows)
     for start in range(0, ledger_n, 50_000):
         async with db.tx() as s:
-            await s.execute(insert(LedgerEntry), [
-                dict(volunteer_id=10_000 + i % users, minutes=60, points=10, kind="service",
-                     request_id=1 + i % requests_n, created_at=now - timedelta(minutes=i // 2))
-                for i in range(start, min(ledger_n, start + 50_000))])
+            await s.execute(
+                insert(LedgerEntry),
+                [
+                    dict(
+                        volunteer_id=10_000 + i % users,
+                        minutes=60,
+                        points=10,
+                        kind="service",
+                        request_id=1 + i % requests_n,
+                        created_at=now - timedelta(minutes=i // 2),
+                    )
+                    for i in range(start, min(ledger_n, start + 50_000))
+                ],
+            )
     await db.dispose()
     return users
 
@@ -379,6 +437,7 @@ async def rss_of_bot(url: str) -> float:
 
 # --- PostgreSQL ---------------------------------------------------------------------------------
 
+
 async def pg_database() -> tuple[str, str] | None:
     base = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
     if not base:
@@ -402,6 +461,7 @@ async def main() -> dict:
 
     def note(what: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {what}: {json.dumps(out, default=str)}", file=sys.stderr)
+
     async with FakeTelegram(token=TOKEN) as fake:
         out.update(await bare(fake, n_bare, 60))
     sqlite = lambda name: f"sqlite+aiosqlite:///{tmp}/{name}.db"  # noqa: E731
@@ -447,8 +507,14 @@ async def main() -> dict:
     return out
 
 
-TARGETS = {"ratio": (">=", 0.5), "p99_ms": ("<", 50), "me_ms": ("<", 20), "month_report_ms": ("<", 2000),
-           "storm_winners": ("==", 1), "broadcast_429": ("==", 0)}
+TARGETS = {
+    "ratio": (">=", 0.5),
+    "p99_ms": ("<", 50),
+    "me_ms": ("<", 20),
+    "month_report_ms": ("<", 2000),
+    "storm_winners": ("==", 1),
+    "broadcast_429": ("==", 0),
+}
 
 
 def table(out: dict) -> str:

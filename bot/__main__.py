@@ -1,9 +1,10 @@
 """`python -m bot`: run the bot with long polling (migrating the database first)."""
+
 from __future__ import annotations
 
 import argparse
-import gc
 import asyncio
+import gc
 import logging
 import sys
 
@@ -19,20 +20,26 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bot",
         description="Volunteer service bot of a 新时代文明实践站. Settings come from the environment and .env "
-                    "(BOT_TOKEN, DATABASE_URL, TELEGRAM_API_URL, ADMIN_IDS, TIMEZONE, DEFAULT_LOCALE, "
-                    "POINTS_PER_HOUR); see README.md.")
+        "(BOT_TOKEN, DATABASE_URL, TELEGRAM_API_URL, ADMIN_IDS, TIMEZONE, DEFAULT_LOCALE, "
+        "POINTS_PER_HOUR); see README.md.",
+    )
     sub = parser.add_subparsers(dest="command")
     run = sub.add_parser("run", help="run the bot with long polling (the default)")
-    run.add_argument("--webhook", action="store_true", default=argparse.SUPPRESS,
-                     help="same as the --webhook option")
+    run.add_argument("--webhook", action="store_true", default=argparse.SUPPRESS, help="same as the --webhook option")
     sub.add_parser("migrate", help="create or upgrade the database to the newest revision, then exit")
-    cal = sub.add_parser("calendar", help="print a year's scheduled posts (themes, festivals, civic days on), "
-                                          "reminders FESTIVAL_REMIND_DAYS days before and on the day")
+    cal = sub.add_parser(
+        "calendar",
+        help="print a year's scheduled posts (themes, festivals, civic days on), "
+        "reminders FESTIVAL_REMIND_DAYS days before and on the day",
+    )
     cal.add_argument("year", type=int)
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING (default INFO)")
-    parser.add_argument("--webhook", action="store_true",
-                        help="receive updates by webhook (WEBHOOK_URL, WEBHOOK_SECRET, WEBHOOK_HOST, WEBHOOK_PORT) "
-                             "instead of long polling; serves /healthz on the same port")
+    parser.add_argument(
+        "--webhook",
+        action="store_true",
+        help="receive updates by webhook (WEBHOOK_URL, WEBHOOK_SECRET, WEBHOOK_HOST, WEBHOOK_PORT) "
+        "instead of long polling; serves /healthz on the same port",
+    )
     return parser.parse_args(argv)
 
 
@@ -40,8 +47,7 @@ def settings_or_exit():
     try:
         return Settings()
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])).upper() or 'settings'}: {e['msg']}"
-                             for e in exc.errors())
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])).upper() or 'settings'}: {e['msg']}" for e in exc.errors())
         print(f"error: {problems} (set it in the environment or .env; see .env.example)", file=sys.stderr)
         raise SystemExit(2) from None
 
@@ -57,8 +63,11 @@ def main(argv: list[str] | None = None) -> None:
         upgrade_sync(settings.database_url)
         return
     if args.webhook and not (settings.webhook_url and settings.webhook_secret):
-        print("error: --webhook needs WEBHOOK_URL and WEBHOOK_SECRET (set them in the environment or .env; "
-              "see .env.example)", file=sys.stderr)
+        print(
+            "error: --webhook needs WEBHOOK_URL and WEBHOOK_SECRET (set them in the environment or .env; "
+            "see .env.example)",
+            file=sys.stderr,
+        )
         raise SystemExit(2)
     # The imports (aiogram's and pydantic's models) leave ~1 M long-lived objects; frozen, the collector
     # stops walking them on every full collection (pauses of 100 ms and more under load otherwise).

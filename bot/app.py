@@ -1,4 +1,5 @@
 """Assembly: settings → database, bot, dispatcher, outbox sender; start and stop."""
+
 from __future__ import annotations
 
 import asyncio
@@ -16,14 +17,14 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
 import handlers
+from bot import web
 from bot.core.clock import Clock
 from bot.core.i18n import make_i18n
 from bot.core.locks import KeyedLocks
+from bot.menu import service as menu
 from bot.middlewares import DomainErrorMiddleware, LocaleMiddleware, UpdateMiddleware
 from bot.notices import Notices
-from bot import web
 from bot.outbox import Outbox, OutboxSender, Pace
-from bot.menu import service as menu
 from bot.people import profiles
 from bot.settings import Settings
 from bot.telegram_types import Session
@@ -58,10 +59,13 @@ class App:
         self.bot = Bot(settings.bot_token, session=Session(api=api))
         self.outbox = Outbox(self.i18n, settings.tz, settings.default_locale, self.clock)
         self.notices = Notices.build(self.outbox, settings.points_per_hour)
-        self.sender = OutboxSender(self.db, self.bot, self.clock,
-                                   lease=timedelta(seconds=settings.outbox_lease_seconds),
-                                   pace=Pace(per_second=settings.outbox_per_second,
-                                             group_per_minute=settings.outbox_group_per_minute))
+        self.sender = OutboxSender(
+            self.db,
+            self.bot,
+            self.clock,
+            lease=timedelta(seconds=settings.outbox_lease_seconds),
+            pace=Pace(per_second=settings.outbox_per_second, group_per_minute=settings.outbox_group_per_minute),
+        )
         self.db.on_outbox = self.sender.wake.set
         self.scheduler = Scheduler(self.db, self.i18n, settings, self.clock)
         isolation = None
@@ -74,10 +78,19 @@ class App:
         self.web_port: int | None = None  # where the webhook or /healthz listens, once started
 
     def _dispatcher(self, storage: BaseStorage, isolation: BaseEventIsolation | None = None) -> Dispatcher:
-        dp = Dispatcher(storage=storage, events_isolation=isolation, db=self.db, notices=self.notices, clock=self.clock,
-                        settings=self.settings, i18n=self.i18n, claiming=KeyedLocks())
-        dp.update.outer_middleware(UpdateMiddleware(self.db, self.clock, set(self.settings.admin_ids),
-                                                    self.settings.default_locale))
+        dp = Dispatcher(
+            storage=storage,
+            events_isolation=isolation,
+            db=self.db,
+            notices=self.notices,
+            clock=self.clock,
+            settings=self.settings,
+            i18n=self.i18n,
+            claiming=KeyedLocks(),
+        )
+        dp.update.outer_middleware(
+            UpdateMiddleware(self.db, self.clock, set(self.settings.admin_ids), self.settings.default_locale)
+        )
         LocaleMiddleware(self.i18n).setup(dp)
         dp.message.middleware(DomainErrorMiddleware())
         dp.callback_query.middleware(DomainErrorMiddleware())
@@ -91,9 +104,11 @@ class App:
         user = data.get("user")
         with self.i18n.context(), self.i18n.use_locale(user.locale if user else self.settings.default_locale):
             mark = data.get("update_mark")
-            text = (_("Your action was saved, but I could not finish my answer. /my shows the current state.")
-                    if mark is not None and mark.changed else
-                    _("Sorry, something went wrong on my side. Nothing was changed; please try again."))
+            text = (
+                _("Your action was saved, but I could not finish my answer. /my shows the current state.")
+                if mark is not None and mark.changed
+                else _("Sorry, something went wrong on my side. Nothing was changed; please try again.")
+            )
         try:
             if event.update.callback_query:
                 await event.update.callback_query.answer(text, show_alert=True)
@@ -130,9 +145,13 @@ class App:
                 return
             if self.settings.health_port is not None:
                 await self._serve(web.health_app(self.db), self.settings.webhook_host, self.settings.health_port)
-            await self.dp.start_polling(self.bot, handle_signals=handle_signals, close_bot_session=False,
-                                        polling_timeout=polling_timeout,
-                                        allowed_updates=self.dp.resolve_used_update_types())
+            await self.dp.start_polling(
+                self.bot,
+                handle_signals=handle_signals,
+                close_bot_session=False,
+                polling_timeout=polling_timeout,
+                allowed_updates=self.dp.resolve_used_update_types(),
+            )
         finally:
             await self.close()
 
@@ -146,8 +165,11 @@ class App:
         url, secret = self.settings.webhook_url, self.settings.webhook_secret
         if not url or not secret:
             raise ValueError("webhook mode needs WEBHOOK_URL and WEBHOOK_SECRET")
-        await self._serve(web.webhook_app(self.dp, self.bot, self.db, url, secret),
-                          self.settings.webhook_host, self.settings.webhook_port)
+        await self._serve(
+            web.webhook_app(self.dp, self.bot, self.db, url, secret),
+            self.settings.webhook_host,
+            self.settings.webhook_port,
+        )
         await self.bot.set_webhook(url, secret_token=secret, allowed_updates=self.dp.resolve_used_update_types())
         if handle_signals:
             loop = asyncio.get_running_loop()

@@ -3,6 +3,7 @@
 A feature keeps its own error texts in `bot/<feature>/texts.py` as `ERRORS`; a code defined twice is an error at
 import, so one code always means one text.
 """
+
 from __future__ import annotations
 
 from bot.activities import texts as activities
@@ -26,8 +27,16 @@ def _merge(*tables: dict) -> dict:
     return out
 
 
-ERRORS = _merge(common.ERRORS, people.ERRORS, ledger.ERRORS, shop.ERRORS, certificates.ERRORS, reports.ERRORS,
-                activities.ERRORS, calendar.ERRORS)
+ERRORS = _merge(
+    common.ERRORS,
+    people.ERRORS,
+    ledger.ERRORS,
+    shop.ERRORS,
+    certificates.ERRORS,
+    reports.ERRORS,
+    activities.ERRORS,
+    calendar.ERRORS,
+)
 
 
 def error_text(exc: DomainError) -> str:

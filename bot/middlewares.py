@@ -1,9 +1,10 @@
 """Per-update plumbing: duplicate updates, the acting user, their language, polite errors."""
+
 from __future__ import annotations
 
 import logging
-from typing import Any
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update
@@ -15,8 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
 from bot.core.i18n import pick_locale
-from bot.people import service as people
 from bot.error_texts import error_text
+from bot.people import service as people
 from storage.db import Database, DuplicateUpdate, UpdateMark, current_update
 from storage.models import ProcessedUpdate, User
 
@@ -79,9 +80,12 @@ class UpdateMiddleware(BaseMiddleware):
             return bool((await s.execute(select(seen))).scalar()), None
 
     async def _user(self, tg_user, user):
-        fields = dict(full_name=tg_user.full_name or "", username=tg_user.username,
-                      locale=pick_locale(tg_user.language_code, self.default_locale),
-                      is_admin=tg_user.id in self.admin_ids)
+        fields = dict(
+            full_name=tg_user.full_name or "",
+            username=tg_user.username,
+            locale=pick_locale(tg_user.language_code, self.default_locale),
+            is_admin=tg_user.id in self.admin_ids,
+        )
         if not people.needs_touch(user, **fields):
             return user
         try:

@@ -4,6 +4,7 @@ Each feature's notices.py writes what its changes owe people through bot.outbox.
 notices need another's (approving a request's or an activity's hours may reach a star level), the ledger's
 notices are passed in here, explicitly.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,6 +29,11 @@ class Notices:
     @classmethod
     def build(cls, outbox: Outbox, points_per_hour: int) -> Notices:
         ledger = LedgerNotices(outbox)
-        return cls(outbox=outbox, requests=RequestNotices(outbox, ledger, points_per_hour), ledger=ledger,
-                   activities=ActivityNotices(outbox, ledger, points_per_hour), people=PeopleNotices(outbox),
-                   shop=ShopNotices(outbox))
+        return cls(
+            outbox=outbox,
+            requests=RequestNotices(outbox, ledger, points_per_hour),
+            ledger=ledger,
+            activities=ActivityNotices(outbox, ledger, points_per_hour),
+            people=PeopleNotices(outbox),
+            shop=ShopNotices(outbox),
+        )

@@ -1,13 +1,14 @@
 """Settings from the environment and `.env` (pydantic-settings)."""
+
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing import Annotated
 
 # Telegram tokens look like "123456789:AA...": a numeric bot id, a colon, 30+ url-safe chars.
 TOKEN_RE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
@@ -64,7 +65,7 @@ class Settings(BaseSettings):
         # Hosting providers hand out postgres://…; the bot talks to PostgreSQL through asyncpg.
         for plain in ("postgres://", "postgresql://"):
             if value.startswith(plain):
-                return "postgresql+asyncpg://" + value[len(plain):]
+                return "postgresql+asyncpg://" + value[len(plain) :]
         return value
 
     @field_validator("webhook_secret")
@@ -74,6 +75,7 @@ class Settings(BaseSettings):
         if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
             raise ValueError("WEBHOOK_SECRET may only hold letters, digits, _ and - (at most 256)")
         return value
+
     outbox_lease_seconds: int = Field(default=30, ge=1, le=3600)  # a sending row is locked this long
     outbox_per_second: float = Field(default=29.0, gt=0, le=1000)  # Telegram allows about 30 messages/s
     outbox_group_per_minute: int = Field(default=20, ge=1, le=1000)  # and 20 a minute to one group

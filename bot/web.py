@@ -5,6 +5,7 @@ to one of them, the secret token header proves it came from Telegram, and the an
 once while the update is handled in the background. /healthz tells the load balancer whether this
 process can reach the database.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -52,8 +53,11 @@ async def health(db: Database) -> tuple[int, dict]:
 
     async def backlog() -> int:
         async with db.read() as s:
-            return (await s.execute(select(func.count()).select_from(OutboxMessage)
-                                    .where(OutboxMessage.status == "pending"))).scalar_one()
+            return (
+                await s.execute(
+                    select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
+                )
+            ).scalar_one()
 
     try:
         pending = await asyncio.wait_for(backlog(), HEALTH_TIMEOUT)
@@ -74,7 +78,8 @@ def add_health(web_app: web.Application, db: Database) -> None:
 def webhook_app(dp: Dispatcher, bot: Bot, db: Database, url: str, secret: str) -> web.Application:
     web_app = web.Application()
     SecretRequestHandler(dispatcher=dp, bot=bot, secret_token=secret, handle_in_background=True).register(
-        web_app, path=webhook_path(url))
+        web_app, path=webhook_path(url)
+    )
     setup_application(web_app, dp, bot=bot)
     add_health(web_app, db)
     return web_app

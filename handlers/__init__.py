@@ -1,4 +1,5 @@
 """Thin aiogram routers, one module per feature; the order of routers is the order of matching."""
+
 from aiogram import Router
 
 from handlers import calendar, certificates, common, fallback, menu, reports, shop
@@ -11,10 +12,29 @@ from handlers.requests import claim, closing, order, proxy, reminders, review, v
 from handlers.routing import Blueprint
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
-    common.router, roles.router, menu.router, volunteer.router, order.router, review.router, claim.router,
-    closing.router, views.router, profile.router, teams.router, proxy.router, calendar.router, reminders.router,
-    reports.router, shop.router, certificates.router, ledger_entries.router, standing.router, activity_publish.router,
-    activity_signup.router, fallback.router)
+    common.router,
+    roles.router,
+    menu.router,
+    volunteer.router,
+    order.router,
+    review.router,
+    claim.router,
+    closing.router,
+    views.router,
+    profile.router,
+    teams.router,
+    proxy.router,
+    calendar.router,
+    reminders.router,
+    reports.router,
+    shop.router,
+    certificates.router,
+    ledger_entries.router,
+    standing.router,
+    activity_publish.router,
+    activity_signup.router,
+    fallback.router,
+)
 
 
 def routers() -> list[Router]:

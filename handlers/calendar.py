@@ -1,5 +1,6 @@
 """The station's calendar from chat: /theme (每月活动主题), /festival (customs of 我们的节日), /civic (days on or
 off)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -13,10 +14,10 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.calendar import keyboards as calendar_ui
+from bot.calendar import service as calendar
 from bot.calendar.keyboards import CivicCb, ThemeCb
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
-from bot.calendar import service as calendar
 from bot.people import service as people
 from bot.settings import Settings
 from bot.ui.tapped import editable
@@ -32,22 +33,31 @@ KEEP = ("-", "—", "－", "不变")  # in the step-by-step edit: keep this part
 
 class ThemeEdit(StatesGroup):
     """/theme 3 edit: title, text and activities one message each, then the same preview as the one-line form."""
+
     title = State()
     text = State()
     activities = State()
 
 
-
 def _theme_text(t: calendar.ThemeText) -> str:
-    return "\n".join([_("📅 Theme of the month: {title}").format(title=t.title), t.text, "",
-                      _("Suggested activities:"), *(f"• {a}" for a in t.activities)])
+    return "\n".join(
+        [
+            _("📅 Theme of the month: {title}").format(title=t.title),
+            t.text,
+            "",
+            _("Suggested activities:"),
+            *(f"• {a}" for a in t.activities),
+        ]
+    )
 
 
 # /theme ---------------------------------------------------------------------------------------------
 
+
 @router.message(Command("theme"))
-async def theme(message: Message, command: CommandObject, state: FSMContext, db: Database, clock: Clock,
-                user: User) -> None:
+async def theme(
+    message: Message, command: CommandObject, state: FSMContext, db: Database, clock: Clock, user: User
+) -> None:
     people.require_coordinator(user)
     args = (command.args or "").strip()
     if not args:
@@ -55,8 +65,13 @@ async def theme(message: Message, command: CommandObject, state: FSMContext, db:
             rows = await calendar.themes(s, user.locale)
         lines = [_("Monthly themes (每月活动主题):")]
         lines += [f"{t.month}. {t.title}" + (_(" (edited)") if t.edited else "") for t in rows]
-        lines += ["", _("/theme 3 shows March; /theme 3 title | text | activity; activity changes it; "
-                        "/theme 3 reset goes back to the default.")]
+        lines += [
+            "",
+            _(
+                "/theme 3 shows March; /theme 3 title | text | activity; activity changes it; "
+                "/theme 3 reset goes back to the default."
+            ),
+        ]
         lines.append(_("/theme 3 edit changes it step by step."))
         await message.answer("\n".join(lines))
         return
@@ -66,34 +81,68 @@ async def theme(message: Message, command: CommandObject, state: FSMContext, db:
         async with db.read() as s:
             t = await calendar.theme(s, month, user.locale)
         note = _("Edited by the station.") if t.edited else _("The default text.")
-        await message.answer("\n".join([_theme_text(t), "", note,
-                                        _("Change it: /theme {month} title | text | activity; activity "
-                                          "(an empty part keeps it); /theme {month} reset").format(month=month)]))
+        await message.answer(
+            "\n".join(
+                [
+                    _theme_text(t),
+                    "",
+                    note,
+                    _(
+                        "Change it: /theme {month} title | text | activity; activity "
+                        "(an empty part keeps it); /theme {month} reset"
+                    ).format(month=month),
+                ]
+            )
+        )
         return
     if rest.casefold() in ("reset", "重置", "恢复默认"):
         async with db.tx() as s:
             dropped = await calendar.reset_theme(s, user, month, user.locale)
-        await message.answer(_("The theme of month {month} is back to the default.").format(month=month) if dropped
-                             else _("The theme of month {month} was not edited; nothing to reset.").format(month=month))
+        await message.answer(
+            _("The theme of month {month} is back to the default.").format(month=month)
+            if dropped
+            else _("The theme of month {month} was not edited; nothing to reset.").format(month=month)
+        )
         return
     async with db.read() as s:
         current = await calendar.theme(s, month, user.locale)
     if rest.casefold() in ("edit", "修改"):
         await state.set_state(ThemeEdit.title)
         await state.update_data({PENDING: None, "theme_month": month})
-        await message.answer(_("Changing the theme of month {month} step by step (/cancel stops). "
-                               "Send the new title, or “-” to keep it:\n{title}").format(month=month,
-                                                                                        title=current.title))
+        await message.answer(
+            _(
+                "Changing the theme of month {month} step by step (/cancel stops). "
+                "Send the new title, or “-” to keep it:\n{title}"
+            ).format(month=month, title=current.title)
+        )
         return
     await _preview(message, state, user, calendar.parse_theme(current, rest))
 
 
 async def _preview(message: Message, state: FSMContext, user: User, new: calendar.ThemeText) -> None:
-    await state.update_data({PENDING: {"month": new.month, "locale": user.locale, "title": new.title,
-                                       "text": new.text, "activities": list(new.activities)}})
-    await message.answer("\n".join([_("Preview of the theme of month {month}:").format(month=new.month), "",
-                                    _theme_text(new), "", _("Save it?")]),
-                         reply_markup=calendar_ui.theme_confirm(new.month))
+    await state.update_data(
+        {
+            PENDING: {
+                "month": new.month,
+                "locale": user.locale,
+                "title": new.title,
+                "text": new.text,
+                "activities": list(new.activities),
+            }
+        }
+    )
+    await message.answer(
+        "\n".join(
+            [
+                _("Preview of the theme of month {month}:").format(month=new.month),
+                "",
+                _theme_text(new),
+                "",
+                _("Save it?"),
+            ]
+        ),
+        reply_markup=calendar_ui.theme_confirm(new.month),
+    )
 
 
 async def _step_theme(state: FSMContext, db: Database, user: User) -> calendar.ThemeText:
@@ -101,8 +150,13 @@ async def _step_theme(state: FSMContext, db: Database, user: User) -> calendar.T
     data = await state.get_data()
     async with db.read() as s:
         current = await calendar.theme(s, data["theme_month"], user.locale)
-    return calendar.ThemeText(current.month, data.get("theme_title") or current.title,
-                              data.get("theme_text") or current.text, current.activities, True)
+    return calendar.ThemeText(
+        current.month,
+        data.get("theme_title") or current.title,
+        data.get("theme_text") or current.text,
+        current.activities,
+        True,
+    )
 
 
 @router.message(ThemeEdit.title, F.text)
@@ -124,8 +178,11 @@ async def theme_step_text(message: Message, state: FSMContext, db: Database, use
     keep = message.text.strip() in KEEP
     await state.update_data(theme_text=None if keep else calendar.check_text(message.text))
     await state.set_state(ThemeEdit.activities)
-    await message.answer(_("Send the suggested activities, one per line, or “-” to keep them:\n{activities}").format(
-        activities="\n".join(current.activities)))
+    await message.answer(
+        _("Send the suggested activities, one per line, or “-” to keep them:\n{activities}").format(
+            activities="\n".join(current.activities)
+        )
+    )
 
 
 @router.message(ThemeEdit.activities, F.text)
@@ -137,13 +194,15 @@ async def theme_step_activities(message: Message, state: FSMContext, db: Databas
     activities = current.activities if keep else calendar.check_activities(message.text)
     await state.set_state(None)
     await state.update_data(theme_month=None, theme_title=None, theme_text=None)
-    await _preview(message, state, user, calendar.ThemeText(current.month, current.title, current.text,
-                                                            activities, True))
+    await _preview(
+        message, state, user, calendar.ThemeText(current.month, current.title, current.text, activities, True)
+    )
 
 
 @router.callback_query(ThemeCb.filter())
-async def theme_answer(query: CallbackQuery, callback_data: ThemeCb, state: FSMContext, db: Database, clock: Clock,
-                       user: User) -> None:
+async def theme_answer(
+    query: CallbackQuery, callback_data: ThemeCb, state: FSMContext, db: Database, clock: Clock, user: User
+) -> None:
     people.require_coordinator(user)
     pending = (await state.get_data()).get(PENDING)
     if not pending or pending["month"] != callback_data.month or callback_data.action not in ("save", "drop"):
@@ -157,11 +216,19 @@ async def theme_answer(query: CallbackQuery, callback_data: ThemeCb, state: FSMC
     async with db.tx() as s:
         await calendar.save_theme(s, user, new, pending["locale"], clock.now())
     await query.answer(_("Saved."))
-    await editable(query).edit_text("\n".join([
-        _("✅ Saved. The post on the 1st of month {month} will read:").format(month=new.month), "", _theme_text(new)]))
+    await editable(query).edit_text(
+        "\n".join(
+            [
+                _("✅ Saved. The post on the 1st of month {month} will read:").format(month=new.month),
+                "",
+                _theme_text(new),
+            ]
+        )
+    )
 
 
 # /festival --------------------------------------------------------------------------------------------
+
 
 def _next_date(key: str, today: dt.date) -> dt.date | None:
     for year in (today.year, today.year + 1):
@@ -172,8 +239,9 @@ def _next_date(key: str, today: dt.date) -> dt.date | None:
 
 
 @router.message(Command("festival"))
-async def festival(message: Message, command: CommandObject, db: Database, clock: Clock, settings: Settings,
-                   user: User) -> None:
+async def festival(
+    message: Message, command: CommandObject, db: Database, clock: Clock, settings: Settings, user: User
+) -> None:
     people.require_coordinator(user)
     args = (command.args or "").strip()
     if not args:
@@ -190,8 +258,11 @@ async def festival(message: Message, command: CommandObject, db: Database, clock
     if rest.casefold() in ("reset", "重置", "恢复默认"):
         async with db.tx() as s:
             dropped = await calendar.reset_festival(s, user, key, user.locale)
-        await message.answer(_("{name}: back to the default text.").format(name=name) if dropped
-                             else _("{name} was not edited; nothing to reset.").format(name=name))
+        await message.answer(
+            _("{name}: back to the default text.").format(name=name)
+            if dropped
+            else _("{name} was not edited; nothing to reset.").format(name=name)
+        )
         return
     if rest:
         async with db.tx() as s:
@@ -202,22 +273,29 @@ async def festival(message: Message, command: CommandObject, db: Database, clock
         text, edited = await calendar.festival_text(s, key, user.locale)
     when = _next_date(key, clock.now().astimezone(settings.tz).date())
     days = ", ".join(str(d) for d in settings.festival_remind_days)
-    lines = [f"🎏 {name}" + (f" – {when.isoformat()}" if when else ""),
-             _("Customs and suggested activities:"), text, "",
-             _("Edited by the station.") if edited else _("The default text."),
-             _("Reminders go out {days} day(s) before and on the day.").format(days=days)]
+    lines = [
+        f"🎏 {name}" + (f" – {when.isoformat()}" if when else ""),
+        _("Customs and suggested activities:"),
+        text,
+        "",
+        _("Edited by the station.") if edited else _("The default text."),
+        _("Reminders go out {days} day(s) before and on the day.").format(days=days),
+    ]
     await message.answer("\n".join(lines))
 
 
 # /civic ------------------------------------------------------------------------------------------------
+
 
 async def _civic_view(db: Database, clock: Clock, settings: Settings, user: User):
     async with db.read() as s:
         on = await calendar.civic_enabled(s)
     year = clock.now().astimezone(settings.tz).year
     dates = {f.key: f.date for f in civic_days(year)}
-    rows = [(key, f"{calendar.event_name(key, user.locale)} {dates[key].month}/{dates[key].day}", key in on)
-            for key in CIVIC_KEYS]
+    rows = [
+        (key, f"{calendar.event_name(key, user.locale)} {dates[key].month}/{dates[key].day}", key in on)
+        for key in CIVIC_KEYS
+    ]
     text = _("Civic days the station keeps (✅ posted, ⬜ not posted). Tap one to turn it on or off.")
     return text, calendar_ui.civic_toggles(rows)
 
@@ -230,8 +308,9 @@ async def civic(message: Message, db: Database, clock: Clock, settings: Settings
 
 
 @router.callback_query(CivicCb.filter())
-async def civic_toggle(query: CallbackQuery, callback_data: CivicCb, db: Database, clock: Clock,
-                       settings: Settings, user: User) -> None:
+async def civic_toggle(
+    query: CallbackQuery, callback_data: CivicCb, db: Database, clock: Clock, settings: Settings, user: User
+) -> None:
     people.require_coordinator(user)
     if callback_data.on not in (0, 1):
         raise DomainError("stale")

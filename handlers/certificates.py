@@ -1,4 +1,5 @@
 """志愿服务证明: /certificate for a volunteer (a PDF), /verify NUMBER for coordinators."""
+
 from __future__ import annotations
 
 from aiogram.filters import Command, CommandObject
@@ -6,12 +7,12 @@ from aiogram.types import BufferedInputFile, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.certificates import pdf as certificate_pdf
-from bot.ui import texts
+from bot.certificates import service as certificates
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
-from bot.certificates import service as certificates
 from bot.people.service import require_coordinator
 from bot.settings import Settings
+from bot.ui import texts
 from handlers.routing import Blueprint
 from storage.db import Database
 from storage.models import User
@@ -20,8 +21,9 @@ router = Blueprint(name="certificate")
 
 
 @router.message(Command("certificate"))
-async def certificate(message: Message, command: CommandObject, db: Database, clock: Clock, settings: Settings,
-                      user: User) -> None:
+async def certificate(
+    message: Message, command: CommandObject, db: Database, clock: Clock, settings: Settings, user: User
+) -> None:
     if message.chat.type != "private":
         raise DomainError("private_only")
     now = clock.now()
@@ -31,9 +33,12 @@ async def certificate(message: Message, command: CommandObject, db: Database, cl
         issued = await certificates.issue(s, user, date_from=start, date_to=end, now=now, tz=settings.tz)
     pdf = certificate_pdf.render(issued, station=settings.station_name, issued_on=today)
     number = issued.certificate.number
-    await message.answer_document(BufferedInputFile(pdf, filename=f"{number}.pdf"), caption=_(
-        "📄 Your volunteer service certificate: {hours} h. Verification number {number}.").format(
-        hours=texts.hours(issued.certificate.minutes), number=number))
+    await message.answer_document(
+        BufferedInputFile(pdf, filename=f"{number}.pdf"),
+        caption=_("📄 Your volunteer service certificate: {hours} h. Verification number {number}.").format(
+            hours=texts.hours(issued.certificate.minutes), number=number
+        ),
+    )
 
 
 @router.message(Command("verify"))
@@ -44,12 +49,19 @@ async def verify(message: Message, command: CommandObject, db: Database, setting
     async with db.read() as s:
         cert, volunteer = await certificates.verify(s, user, command.args.split()[0])
     issued = cert.issued_at.astimezone(settings.tz).date()
-    period = (_("{start} to {end}").format(start=cert.date_from.isoformat(), end=cert.date_to.isoformat())
-              if cert.date_from and cert.date_to else _("all records up to {issued}").format(issued=issued.isoformat()))
-    await message.answer("\n".join([
-        _("✅ Certificate {number} was issued by this station.").format(number=cert.number),
-        _("Volunteer: {name}").format(name=volunteer.name if volunteer else "—"),
-        _("Period: {period}").format(period=period),
-        _("Hours: {hours} h in {count} service(s)").format(hours=texts.hours(cert.minutes), count=cert.entries),
-        _("Date of issue: {date}").format(date=issued.isoformat()),
-    ]))
+    period = (
+        _("{start} to {end}").format(start=cert.date_from.isoformat(), end=cert.date_to.isoformat())
+        if cert.date_from and cert.date_to
+        else _("all records up to {issued}").format(issued=issued.isoformat())
+    )
+    await message.answer(
+        "\n".join(
+            [
+                _("✅ Certificate {number} was issued by this station.").format(number=cert.number),
+                _("Volunteer: {name}").format(name=volunteer.name if volunteer else "—"),
+                _("Period: {period}").format(period=period),
+                _("Hours: {hours} h in {count} service(s)").format(hours=texts.hours(cert.minutes), count=cert.entries),
+                _("Date of issue: {date}").format(date=issued.isoformat()),
+            ]
+        )
+    )

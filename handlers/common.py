@@ -1,4 +1,5 @@
 """/start, /help, /whoami, /cancel: what everyone can use."""
+
 from __future__ import annotations
 
 from aiogram import F
@@ -8,8 +9,8 @@ from aiogram.types import Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
-from bot.ui import keyboards
 from bot.people.service import is_coordinator, led_team_ids, volunteer_team_ids
+from bot.ui import keyboards
 from handlers.routing import Blueprint
 from storage.db import Database
 from storage.models import User
@@ -57,8 +58,11 @@ def help_text(user: User | None) -> str:
             _("/joins – join requests; /proxy – a 帮办 order for a resident without Telegram"),
         ]
     if user is not None and user.is_admin:
-        lines += ["", _("For administrators:"),
-                  _("/coordinator_add USER, /coordinator_remove USER – by numeric id or @username")]
+        lines += [
+            "",
+            _("For administrators:"),
+            _("/coordinator_add USER, /coordinator_remove USER – by numeric id or @username"),
+        ]
     lines += ["", _("/whoami – your Telegram id")]
     return "\n".join(lines)
 
@@ -67,8 +71,10 @@ def help_text(user: User | None) -> str:
 async def start(message: Message, state: FSMContext, user: User) -> None:
     await state.clear()
     assert message.from_user is not None  # a private chat's message has its sender
-    await message.answer(_("Hello, {name}! 👋").format(name=message.from_user.full_name) + "\n\n" + help_text(user),
-                         reply_markup=keyboards.main_menu())
+    await message.answer(
+        _("Hello, {name}! 👋").format(name=message.from_user.full_name) + "\n\n" + help_text(user),
+        reply_markup=keyboards.main_menu(),
+    )
 
 
 @router.message(Command("help"))
@@ -92,9 +98,13 @@ async def whoami(message: Message, user: User, db: Database) -> None:
 @router.message(Command("cancel"))
 async def cancel(message: Message, state: FSMContext) -> None:
     if await state.get_state() is None:
-        await message.answer(_("There is nothing to cancel."), reply_markup=ReplyKeyboardRemove()
-                             if message.chat.type == "private" else None)
+        await message.answer(
+            _("There is nothing to cancel."),
+            reply_markup=ReplyKeyboardRemove() if message.chat.type == "private" else None,
+        )
         return
     await state.clear()
-    await message.answer(_("Cancelled. Nothing was saved."),
-                         reply_markup=keyboards.main_menu() if message.chat.type == "private" else None)
+    await message.answer(
+        _("Cancelled. Nothing was saved."),
+        reply_markup=keyboards.main_menu() if message.chat.type == "private" else None,
+    )

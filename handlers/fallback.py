@@ -1,4 +1,5 @@
 """Last resort: stale or forged buttons, stickers where text was expected, unknown text."""
+
 from __future__ import annotations
 
 from aiogram import F

@@ -1,4 +1,5 @@
 """The station's menu of services (总菜单) and the 审单 setting, edited by coordinators."""
+
 from __future__ import annotations
 
 from aiogram.filters import Command, CommandObject
@@ -6,10 +7,10 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.core import validate
-from bot.ui import texts
 from bot.core.errors import DomainError
 from bot.menu import service as menu
 from bot.people import service as people
+from bot.ui import texts
 from handlers.routing import Blueprint
 from storage.db import Database
 from storage.models import User
@@ -28,9 +29,15 @@ async def services(message: Message, db: Database, user: User) -> None:
     people.require_coordinator(user)
     async with db.read() as s:
         teams: dict[int | None, str] = {t.id: t.name for t in await people.list_teams(s)}
-        rows = [_("{id}. {name} – team: {team}{off}").format(
-            id=sv.id, name=texts.service_name(sv, user.locale), team=teams.get(sv.team_id, "—"),
-            off="" if sv.active else _(" (off)")) for sv in await menu.all_services(s)]
+        rows = [
+            _("{id}. {name} – team: {team}{off}").format(
+                id=sv.id,
+                name=texts.service_name(sv, user.locale),
+                team=teams.get(sv.team_id, "—"),
+                off="" if sv.active else _(" (off)"),
+            )
+            for sv in await menu.all_services(s)
+        ]
         review = await menu.review_enabled(s)
     rows.append("")
     rows.append(_("Review before dispatch: {state}").format(state=_("on") if review else _("off")))
@@ -45,8 +52,11 @@ async def service_add(message: Message, command: CommandObject, db: Database, us
     zh, en = _names(command.args)
     async with db.tx() as s:
         service = await menu.add_service(s, user, zh, en, None)
-    await message.answer(_("Added “{name}” (number {id}). Choose its team with /service_team {id} TEAM.").format(
-        name=service.name_zh, id=service.id))
+    await message.answer(
+        _("Added “{name}” (number {id}). Choose its team with /service_team {id} TEAM.").format(
+            name=service.name_zh, id=service.id
+        )
+    )
 
 
 @router.message(Command("service_team"))
@@ -55,8 +65,11 @@ async def service_team(message: Message, command: CommandObject, db: Database, u
     service_id, team_ref = validate.command_id_value(command.args, _("/service_team SERVICE TEAM"))
     async with db.tx() as s:
         service, team = await menu.assign_team(s, user, service_id, team_ref)
-    await message.answer(_("“{service}” is now served by team “{team}”.").format(
-        service=texts.service_name(service, user.locale), team=team.name))
+    await message.answer(
+        _("“{service}” is now served by team “{team}”.").format(
+            service=texts.service_name(service, user.locale), team=team.name
+        )
+    )
 
 
 @router.message(Command("service_rename"))
@@ -88,5 +101,8 @@ async def review(message: Message, command: CommandObject, db: Database, user: U
         raise DomainError("usage", usage="/review on|off")
     async with db.tx() as s:
         await menu.set_review(s, user, arg == "on")
-    await message.answer(_("New requests now wait for a coordinator's review.") if arg == "on"
-                         else _("New requests now go straight to their team."))
+    await message.answer(
+        _("New requests now wait for a coordinator's review.")
+        if arg == "on"
+        else _("New requests now go straight to their team.")
+    )

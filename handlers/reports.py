@@ -1,5 +1,6 @@
 """/report week|month [date]: 周台账 or 月小结 in chat, and the .xlsx workbook. Coordinators see the station;
 team leaders their own team."""
+
 from __future__ import annotations
 
 import asyncio
@@ -8,13 +9,13 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import BufferedInputFile, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.reports import texts as report_texts
-from bot.reports import xlsx as report_xlsx
-from bot.ui import texts
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
 from bot.reports import service as reports
+from bot.reports import texts as report_texts
+from bot.reports import xlsx as report_xlsx
 from bot.settings import Settings
+from bot.ui import texts
 from handlers.routing import Blueprint
 from storage.db import Database
 from storage.models import User
@@ -23,8 +24,9 @@ router = Blueprint(name="reports")
 
 
 @router.message(Command("report"))
-async def report(message: Message, command: CommandObject, db: Database, settings: Settings, clock: Clock,
-                 user: User) -> None:
+async def report(
+    message: Message, command: CommandObject, db: Database, settings: Settings, clock: Clock, user: User
+) -> None:
     async with db.read() as s:
         teams = await reports.scopes(s, user)  # the station for coordinators; a leader's own teams
     if message.chat.type != "private":  # volunteers' names and hours are not for a group
@@ -42,4 +44,6 @@ async def report(message: Message, command: CommandObject, db: Database, setting
         await message.answer_document(
             BufferedInputFile(content, filename=report_xlsx.filename(built)),
             caption=_("{title}: the summary and {count} ledger line(s), for the district's forms.").format(
-                title=report_texts.title(period), count=len(lines)))
+                title=report_texts.title(period), count=len(lines)
+            ),
+        )

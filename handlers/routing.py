@@ -12,6 +12,7 @@ each handler tried on each update, a fifth of the bot's CPU, for checks that are
 turns them into filters as they are declared: an `F` expression into `Magic` (below), a state or group of states into
 aiogram's `StateFilter`. Any other plain function is refused, and so is a handler that is not a coroutine function.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -76,6 +77,7 @@ class Observer:
 
         def register(callback: Handler) -> Handler:
             return self.register(callback, *awaited, flags=flags)
+
         return register
 
 

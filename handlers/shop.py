@@ -1,25 +1,26 @@
 """爱心超市: the catalogue (coordinators), browsing and redeeming (volunteers), cancel and handover."""
+
 from __future__ import annotations
 
 from contextlib import suppress
 
 from aiogram import F
-from aiogram.filters import Command, CommandObject
 from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.shop import keyboards as shop_keyboards
-from bot.shop import texts as shop_texts
-from bot.ui import texts
 from bot.core import validate
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
 from bot.notices import Notices
 from bot.people import service as people
-from bot.shop import service as shop
 from bot.settings import Settings
+from bot.shop import keyboards as shop_keyboards
+from bot.shop import service as shop
+from bot.shop import texts as shop_texts
 from bot.shop.keyboards import RedemptionCb, ShopCb
+from bot.ui import texts
 from bot.ui.tapped import editable, origin
 from handlers.routing import Blueprint
 from storage.db import Database
@@ -44,6 +45,7 @@ async def _edit(query: CallbackQuery, text: str | None = None, markup=None) -> N
 
 # The catalogue (coordinators) ---------------------------------------------------------------------
 
+
 @router.message(Command("shop_items"))
 async def catalogue_command(message: Message, db: Database, user: User) -> None:
     await catalogue(message, db, user)
@@ -53,12 +55,18 @@ async def catalogue(message: Message, db: Database, user: User) -> None:
     people.require_coordinator(user)
     async with db.read() as s:
         items = await shop.items(s, only_active=False)
-    lines = [_("爱心超市 catalogue:")] + [shop_texts.catalogue_line(i) for i in items] if items else \
-        [_("The 爱心超市 has no items yet.")]
-    lines += ["", _("/shop_add NAME | PRICE | STOCK | MONTHLY LIMIT – add an item (the limit is optional)"),
-              _("/shop_price ID POINTS, /shop_stock ID COUNT, /shop_limit ID COUNT|none – change an item"),
-              _("/shop_off ID – withdraw an item; /shop_on ID – offer it again"),
-              _("/redemptions – redemptions waiting to be handed over; /handover CODE")]
+    lines = (
+        [_("爱心超市 catalogue:")] + [shop_texts.catalogue_line(i) for i in items]
+        if items
+        else [_("The 爱心超市 has no items yet.")]
+    )
+    lines += [
+        "",
+        _("/shop_add NAME | PRICE | STOCK | MONTHLY LIMIT – add an item (the limit is optional)"),
+        _("/shop_price ID POINTS, /shop_stock ID COUNT, /shop_limit ID COUNT|none – change an item"),
+        _("/shop_off ID – withdraw an item; /shop_on ID – offer it again"),
+        _("/redemptions – redemptions waiting to be handed over; /handover CODE"),
+    ]
     await message.answer("\n".join(lines))
 
 
@@ -67,8 +75,10 @@ async def add(message: Message, command: CommandObject, db: Database, clock: Clo
     people.require_coordinator(user)
     parts = [p.strip() for p in (command.args or "").split("|")]
     if len(parts) not in (3, 4):
-        raise DomainError("usage", usage=_("/shop_add NAME | PRICE | STOCK | MONTHLY LIMIT, "
-                                           "for example /shop_add 洗衣液 | 50 | 10 | 2"))
+        raise DomainError(
+            "usage",
+            usage=_("/shop_add NAME | PRICE | STOCK | MONTHLY LIMIT, for example /shop_add 洗衣液 | 50 | 10 | 2"),
+        )
     name = shop.check_name(parts[0])
     price = shop.parse_int(parts[1], low=1, high=shop.MAX_PRICE)
     stock = shop.parse_int(parts[2], low=0, high=shop.MAX_STOCK)
@@ -104,12 +114,14 @@ async def toggle(message: Message, command: CommandObject, db: Database, user: U
     on = command.command == "shop_on"
     async with db.tx() as s:
         item = await shop.change_item(s, user, item_id, active=on)
-    text = _("“{name}” is offered again.") if on else _("“{name}” has been withdrawn; redemptions already made "
-                                                        "are kept.")
+    text = (
+        _("“{name}” is offered again.") if on else _("“{name}” has been withdrawn; redemptions already made are kept.")
+    )
     await message.answer(text.format(name=item.name))
 
 
 # Browsing and redeeming (volunteers) -----------------------------------------------------------------
+
 
 @router.message(Command("shop"))
 async def browse(message: Message, db: Database, user: User) -> None:
@@ -125,8 +137,9 @@ async def browse(message: Message, db: Database, user: User) -> None:
         points = await shop.balance(s, user.id)
     lines = [_("🛒 爱心超市 – your points: {points}").format(points=points)]
     if items:
-        lines += [shop_texts.item_line(i) if shop.on_offer(i) else _("{name} – sold out").format(name=i.name)
-                  for i in items]
+        lines += [
+            shop_texts.item_line(i) if shop.on_offer(i) else _("{name} – sold out").format(name=i.name) for i in items
+        ]
         lines += ["", _("Tap an item to redeem it. /redemptions shows what you have redeemed.")]
     else:
         lines.append(_("There is nothing in the 爱心超市 at the moment."))
@@ -134,31 +147,51 @@ async def browse(message: Message, db: Database, user: User) -> None:
 
 
 @router.callback_query(ShopCb.filter(F.action == "ask"))
-async def ask(query: CallbackQuery, callback_data: ShopCb, db: Database, clock: Clock, settings: Settings,
-              user: User) -> None:
+async def ask(
+    query: CallbackQuery, callback_data: ShopCb, db: Database, clock: Clock, settings: Settings, user: User
+) -> None:
     async with db.read() as s:  # every rule, before the confirmation: a refused tap needs no write
-        offer = await shop.redeem_rules(s, user_id=user.id, item_id=callback_data.item, now=clock.now(),
-                                        tz=settings.tz)
+        offer = await shop.redeem_rules(s, user_id=user.id, item_id=callback_data.item, now=clock.now(), tz=settings.tz)
     item, points = offer.item, offer.points
     await query.answer()
-    await origin(query).answer(_("Redeem “{name}” for {price} points? You have {points}; {left} will be left.")
-                               .format(name=item.name, price=item.price, points=points, left=points - item.price),
-                               reply_markup=shop_keyboards.confirm_keyboard(item))
+    await origin(query).answer(
+        _("Redeem “{name}” for {price} points? You have {points}; {left} will be left.").format(
+            name=item.name, price=item.price, points=points, left=points - item.price
+        ),
+        reply_markup=shop_keyboards.confirm_keyboard(item),
+    )
 
 
 @router.callback_query(ShopCb.filter(F.action == "yes"))
-async def confirm(query: CallbackQuery, callback_data: ShopCb, db: Database, notices: Notices, clock: Clock,
-                  settings: Settings, user: User) -> None:
+async def confirm(
+    query: CallbackQuery,
+    callback_data: ShopCb,
+    db: Database,
+    notices: Notices,
+    clock: Clock,
+    settings: Settings,
+    user: User,
+) -> None:
     async with db.tx() as s:
-        r = await shop.redeem(s, notices.shop, user=user, item_id=callback_data.item,
-                              price=callback_data.price, now=clock.now(), tz=settings.tz)
+        r = await shop.redeem(
+            s,
+            notices.shop,
+            user=user,
+            item_id=callback_data.item,
+            price=callback_data.price,
+            now=clock.now(),
+            tz=settings.tz,
+        )
         item = await shop.get_item(s, r.item_id)
         left = await shop.balance(s, user.id)
     await query.answer(_("Redeemed!"))
-    await _edit(query, _(
-        "✅ You redeemed “{name}” for {price} points ({left} left). Your pick-up code: {code}\n"
-        "Show it at the station to collect the item. /redemptions lists your redemptions.").format(
-        name=item.name, price=r.price, left=left, code=r.code))
+    await _edit(
+        query,
+        _(
+            "✅ You redeemed “{name}” for {price} points ({left} left). Your pick-up code: {code}\n"
+            "Show it at the station to collect the item. /redemptions lists your redemptions."
+        ).format(name=item.name, price=r.price, left=left, code=r.code),
+    )
 
 
 @router.callback_query(ShopCb.filter(F.action == "no"))
@@ -168,6 +201,7 @@ async def decline(query: CallbackQuery) -> None:
 
 
 # Redemptions: list, cancel, hand over ---------------------------------------------------------------
+
 
 @router.message(Command("redemptions"))
 async def redemptions(message: Message, db: Database, settings: Settings, user: User) -> None:
@@ -181,9 +215,12 @@ async def redemptions(message: Message, db: Database, settings: Settings, user: 
     if people.is_coordinator(user):
         await message.answer(_("Waiting to be handed over ({count}):").format(count=len(waiting)))
         for r, item, volunteer in waiting:
-            await message.answer(_("{code} · {item} · {name} · {when}").format(
-                code=r.code, item=item.name, name=volunteer.name, when=texts.fmt_time(r.created_at, settings.tz)),
-                reply_markup=shop_keyboards.hand_button(r.id))
+            await message.answer(
+                _("{code} · {item} · {name} · {when}").format(
+                    code=r.code, item=item.name, name=volunteer.name, when=texts.fmt_time(r.created_at, settings.tz)
+                ),
+                reply_markup=shop_keyboards.hand_button(r.id),
+            )
     if not is_volunteer:
         return
     if not mine:
@@ -191,9 +228,12 @@ async def redemptions(message: Message, db: Database, settings: Settings, user: 
         return
     await message.answer(_("Your redemptions:"))
     for r, item in mine:
-        await message.answer(_("{code} · {item} · {price} points · {status}").format(
-            code=r.code, item=item.name, price=r.price, status=shop_texts.status_name(r.status)),
-            reply_markup=shop_keyboards.cancel_ask(r.id) if r.status == shop.RESERVED else None)
+        await message.answer(
+            _("{code} · {item} · {price} points · {status}").format(
+                code=r.code, item=item.name, price=r.price, status=shop_texts.status_name(r.status)
+            ),
+            reply_markup=shop_keyboards.cancel_ask(r.id) if r.status == shop.RESERVED else None,
+        )
 
 
 @router.callback_query(RedemptionCb.filter(F.action == "ask"))
@@ -207,11 +247,11 @@ async def cancel_ask(query: CallbackQuery, callback_data: RedemptionCb, db: Data
 
 
 @router.callback_query(RedemptionCb.filter(F.action == "yes"))
-async def cancel_yes(query: CallbackQuery, callback_data: RedemptionCb, db: Database, notices: Notices,
-                     clock: Clock, user: User) -> None:
+async def cancel_yes(
+    query: CallbackQuery, callback_data: RedemptionCb, db: Database, notices: Notices, clock: Clock, user: User
+) -> None:
     async with db.tx() as s:
-        r = await shop.cancel(s, notices.shop, user=user, redemption_id=callback_data.rid,
-                              now=clock.now())
+        r = await shop.cancel(s, notices.shop, user=user, redemption_id=callback_data.rid, now=clock.now())
     await query.answer(_("Cancelled: {points} points are back.").format(points=r.price))
     await _edit(query, _("{code} · cancelled, {points} points returned").format(code=r.code, points=r.price))
 
@@ -222,8 +262,9 @@ async def cancel_no(query: CallbackQuery) -> None:
     await _edit(query)
 
 
-async def _hand(db: Database, notices: Notices, clock: Clock, user: User, *, rid: int | None = None,
-                code: str | None = None):
+async def _hand(
+    db: Database, notices: Notices, clock: Clock, user: User, *, rid: int | None = None, code: str | None = None
+):
     people.require_coordinator(user)
     async with db.tx() as s:
         r = await shop.get_redemption(s, rid) if rid is not None else await shop.by_code(s, code)
@@ -233,16 +274,18 @@ async def _hand(db: Database, notices: Notices, clock: Clock, user: User, *, rid
 
 
 @router.callback_query(RedemptionCb.filter(F.action == "hand"))
-async def hand_button(query: CallbackQuery, callback_data: RedemptionCb, db: Database, notices: Notices,
-                      clock: Clock, user: User) -> None:
+async def hand_button(
+    query: CallbackQuery, callback_data: RedemptionCb, db: Database, notices: Notices, clock: Clock, user: User
+) -> None:
     r, item = await _hand(db, notices, clock, user, rid=callback_data.rid)
     await query.answer(_("Marked as handed over."))
     await _edit(query)
 
 
 @router.message(Command("handover"))
-async def handover(message: Message, command: CommandObject, db: Database, notices: Notices, clock: Clock,
-                   user: User) -> None:
+async def handover(
+    message: Message, command: CommandObject, db: Database, notices: Notices, clock: Clock, user: User
+) -> None:
     people.require_coordinator(user)
     if not command.args:
         raise DomainError("usage", usage=_("/handover CODE"))

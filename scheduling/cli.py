@@ -3,6 +3,7 @@
 Reads FESTIVAL_REMIND_DAYS and DATABASE_URL from the environment or `.env` (no bot token needed) and the
 civic days turned off with /civic from the database, if it exists; a missing database means all are on.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -11,8 +12,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated
 
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic import field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.calendar.service import civic_enabled
 from bot.settings import remind_days

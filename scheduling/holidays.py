@@ -16,10 +16,21 @@ from lunar_python import Lunar
 from scheduling.themes import FESTIVAL_ACTIVITIES, default_theme
 
 __all__ = [
-    "CIVIC_KEYS", "EVENT_NAMES", "FESTIVAL_ACTIVITIES", "FESTIVAL_KEYS", "REMINDER_OFFSETS",
-    "CalendarUnknown", "DayStatus", "Festival", "Post",
-    "civic_days", "day_status", "festival_dates", "format_year",
-    "published_years", "scheduled_posts",
+    "CIVIC_KEYS",
+    "EVENT_NAMES",
+    "FESTIVAL_ACTIVITIES",
+    "FESTIVAL_KEYS",
+    "REMINDER_OFFSETS",
+    "CalendarUnknown",
+    "DayStatus",
+    "Festival",
+    "Post",
+    "civic_days",
+    "day_status",
+    "festival_dates",
+    "format_year",
+    "published_years",
+    "scheduled_posts",
 ]
 
 REMINDER_OFFSETS: tuple[int, ...] = (7, 1, 0)
@@ -60,16 +71,17 @@ def festival_dates(year: int) -> list[Festival]:
     lunar year's 12th month, the 29th or 30th).
     """
     out = [
-        Festival(key, zh, en, _solar(Lunar.fromYmd(year, m, d)), "festival")
-        for key, (zh, en, m, d) in _LUNAR.items()
+        Festival(key, zh, en, _solar(Lunar.fromYmd(year, m, d)), "festival") for key, (zh, en, m, d) in _LUNAR.items()
     ]
-    out.append(Festival("chuxi", "除夕", "Chinese New Year's Eve",
-                        _solar(Lunar.fromYmd(year, 1, 1).next(-1)), "festival"))
+    out.append(
+        Festival("chuxi", "除夕", "Chinese New Year's Eve", _solar(Lunar.fromYmd(year, 1, 1).next(-1)), "festival")
+    )
     # Lunar year `year`'s jieqi table spans Dec of year-1 to Mar of year+1, so
     # its only 清明 is the April one of Gregorian `year`.
     qm = Lunar.fromYmd(year, 1, 1).getJieQiTable()["清明"]
-    out.append(Festival("qingming", "清明", "Qingming Festival",
-                        dt.date(qm.getYear(), qm.getMonth(), qm.getDay()), "festival"))
+    out.append(
+        Festival("qingming", "清明", "Qingming Festival", dt.date(qm.getYear(), qm.getMonth(), qm.getDay()), "festival")
+    )
     wrong = [f for f in out if f.date.year != year]
     if wrong:  # would mean the reasoning above broke, never a silent wrong list
         raise RuntimeError(f"festival outside {year}: {wrong}")
@@ -110,14 +122,17 @@ def civic_days(year: int) -> list[Festival]:
 
 # ---- statutory holidays (chinese_calendar) ----
 
+
 class CalendarUnknown(LookupError):
     """The State Council's holiday schedule for `year` is not in our data."""
 
     def __init__(self, year: int):
         self.year = year
         self.message_zh = f"暂无 {year} 年的法定节假日安排（国务院尚未发布，或日历数据需要更新）。"
-        self.message_en = (f"No statutory holiday schedule for {year} yet "
-                           "(not published by the State Council, or the calendar data needs an update).")
+        self.message_en = (
+            f"No statutory holiday schedule for {year} yet "
+            "(not published by the State Council, or the calendar data needs an update)."
+        )
         super().__init__(f"{self.message_zh} / {self.message_en}")
 
 
@@ -184,6 +199,7 @@ def day_status(d: dt.date) -> DayStatus:
 
 # ---- scheduled posts ----
 
+
 @dataclass(frozen=True)
 class Post:
     date: dt.date
@@ -200,8 +216,9 @@ def _events(year: int, enabled_civic: frozenset[str]) -> list[Festival]:
     return festival_dates(year) + [f for f in civic_days(year) if f.key in enabled_civic]
 
 
-def scheduled_posts(year: int, offsets: Iterable[int] = REMINDER_OFFSETS,
-                    enabled_civic: Iterable[str] | None = None) -> list[Post]:
+def scheduled_posts(
+    year: int, offsets: Iterable[int] = REMINDER_OFFSETS, enabled_civic: Iterable[str] | None = None
+) -> list[Post]:
     """Posts dated in `year`: monthly themes on the 1st, and a reminder `offset`
     days before each festival and enabled civic day (None enables all).
 
@@ -216,8 +233,7 @@ def scheduled_posts(year: int, offsets: Iterable[int] = REMINDER_OFFSETS,
     if unknown:
         raise ValueError(f"unknown civic day keys: {sorted(unknown)}")
 
-    posts = [Post(dt.date(year, m, 1), "theme", f"theme_{m:02d}", default_theme(m).title_zh, 0)
-             for m in range(1, 13)]
+    posts = [Post(dt.date(year, m, 1), "theme", f"theme_{m:02d}", default_theme(m).title_zh, 0) for m in range(1, 13)]
     # Reminders for early next-year events (e.g. 除夕 in January) can fall in
     # December with long offsets, so look at both years and keep this year's posts.
     for event in _events(year, enabled) + _events(year + 1, enabled):
@@ -229,8 +245,9 @@ def scheduled_posts(year: int, offsets: Iterable[int] = REMINDER_OFFSETS,
     return posts
 
 
-def format_year(year: int, offsets: Iterable[int] = REMINDER_OFFSETS,
-                enabled_civic: Iterable[str] | None = None) -> str:
+def format_year(
+    year: int, offsets: Iterable[int] = REMINDER_OFFSETS, enabled_civic: Iterable[str] | None = None
+) -> str:
     """One line per post: `2026-06-12  festival  端午  -7d` (offset shown when not 0)."""
     lines = []
     for p in scheduled_posts(year, offsets, enabled_civic):

@@ -5,13 +5,14 @@ keys it claimed. A job must claim each thing it sends as an occurrence (scheduli
 the transaction that queues its messages, so that several processes and restarts send it once. Add a
 feature's job here, one line.
 """
+
 from __future__ import annotations
 
 from bot.activities.jobs import run_activity_jobs
-from bot.requests.followups import run_followups
 from bot.ledger.jobs import run_recognition
-from bot.requests.reminders import run_reminders
 from bot.reports.jobs import run_reports
+from bot.requests.followups import run_followups
+from bot.requests.reminders import run_reminders
 
 JOBS = [
     run_followups,

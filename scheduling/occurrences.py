@@ -6,6 +6,7 @@ owns the occurrence and queues its messages in the outbox in the same transactio
 processes, two schedulers or a restart never send it twice, and a crash before the commit
 leaves it unclaimed for the next run.
 """
+
 from __future__ import annotations
 
 import os
@@ -30,17 +31,28 @@ DISABLED = "disabled"  # a post the station turned off (a civic day off in /civi
 Queue = Callable[[AsyncSession], Awaitable[None]]
 
 
-async def claim_in(s: AsyncSession, key: str, due_at: datetime, now: datetime, *, status: str = QUEUED,
-                   claimed_by: str = PROCESS_ID) -> bool:
+async def claim_in(
+    s: AsyncSession, key: str, due_at: datetime, now: datetime, *, status: str = QUEUED, claimed_by: str = PROCESS_ID
+) -> bool:
     """Claim `key` inside an open transaction; True only for the one insert that took it."""
-    stmt = (insert_ignore(s, Occurrence, index_elements=[Occurrence.key])
-            .values(key=key, due_at=due_at, claimed_at=now, claimed_by=claimed_by, status=status)
-            .returning(Occurrence.key))
+    stmt = (
+        insert_ignore(s, Occurrence, index_elements=[Occurrence.key])
+        .values(key=key, due_at=due_at, claimed_at=now, claimed_by=claimed_by, status=status)
+        .returning(Occurrence.key)
+    )
     return (await s.execute(stmt)).first() is not None
 
 
-async def claim(db: Database, key: str, due_at: datetime, now: datetime, *, queue: Queue | None = None,
-                status: str = QUEUED, claimed_by: str = PROCESS_ID) -> bool:
+async def claim(
+    db: Database,
+    key: str,
+    due_at: datetime,
+    now: datetime,
+    *,
+    queue: Queue | None = None,
+    status: str = QUEUED,
+    claimed_by: str = PROCESS_ID,
+) -> bool:
     """Claim `key` in its own transaction; if this call won, `queue(session)` writes the
     occurrence's messages to the outbox in that same transaction (an error there undoes the claim).
     """

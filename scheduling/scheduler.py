@@ -10,6 +10,7 @@ with status `disabled`, so turning the day on again later never sends a late rem
 reminders of that day (e.g. on the day itself) are sent if it is on by then. Reminders go out
 FESTIVAL_REMIND_DAYS days before each festival and civic day, and on the day.
 """
+
 from __future__ import annotations
 
 import logging
@@ -22,13 +23,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from bot.calendar.jobs import Due, due_between, queue_post, stale_reason
+from bot.calendar.service import civic_enabled
 from bot.core.clock import Clock, StoppedClock
+from bot.outbox import Outbox
 from bot.settings import Settings
 from scheduling import jobs
-from bot.calendar.service import civic_enabled
 from scheduling.occurrences import DISABLED, PROCESS_ID, QUEUED, SKIPPED, claim
-from bot.calendar.jobs import Due, due_between, queue_post, stale_reason
-from bot.outbox import Outbox
 from storage.db import Database
 from storage.models import Occurrence, StationSetting
 
@@ -51,8 +52,9 @@ class RunResult:
 
 
 class Scheduler:
-    def __init__(self, db: Database, i18n: I18n, settings: Settings, clock: Clock | None = None,
-                 process_id: str = PROCESS_ID):
+    def __init__(
+        self, db: Database, i18n: I18n, settings: Settings, clock: Clock | None = None, process_id: str = PROCESS_ID
+    ):
         self.db = db
         self.i18n = i18n
         self.settings = settings
@@ -67,8 +69,14 @@ class Scheduler:
         """Catch up once (posts missed while down), then tick every minute."""
         await self._tick()
         self._aps = AsyncIOScheduler(timezone=timezone.utc)
-        self._aps.add_job(self._tick, IntervalTrigger(seconds=TICK.total_seconds()), id=JOB_ID,
-                          max_instances=1, coalesce=True, misfire_grace_time=None)
+        self._aps.add_job(
+            self._tick,
+            IntervalTrigger(seconds=TICK.total_seconds()),
+            id=JOB_ID,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
         self._aps.start()
 
     def wake(self) -> None:
@@ -90,8 +98,9 @@ class Scheduler:
     # what is due --------------------------------------------------------------------------------
 
     def due(self, start: datetime, end: datetime) -> list[Due]:
-        return due_between(start, end, self.settings.tz, self.settings.theme_post_hour,
-                           offsets=self.settings.reminder_offsets)
+        return due_between(
+            start, end, self.settings.tz, self.settings.theme_post_hour, offsets=self.settings.reminder_offsets
+        )
 
     async def run_due(self, now: datetime | None = None) -> RunResult:
         """Claim and queue every post due in [now - grace, now]; record older unclaimed ones as skipped."""
@@ -124,12 +133,18 @@ class Scheduler:
                 if await claim(self.db, item.key, item.due_at, now, status=SKIPPED, claimed_by=self.process_id):
                     result.skipped.append(item.key)
                     result.reasons[item.key] = f"missed by more than {self.grace}"
-                    log.warning("scheduled post %s (due %s) skipped: missed by more than %s",
-                                item.key, item.due_at.isoformat(), self.grace)
+                    log.warning(
+                        "scheduled post %s (due %s) skipped: missed by more than %s",
+                        item.key,
+                        item.due_at.isoformat(),
+                        self.grace,
+                    )
                 continue
             post = item.post
-            later = any(k == post.kind and key == post.key and day == item.event_date and days < post.offset_days
-                        for k, key, day, days in ahead)
+            later = any(
+                k == post.kind and key == post.key and day == item.event_date and days < post.offset_days
+                for k, key, day, days in ahead
+            )
             reason = stale_reason(item, today, later)
             if reason is not None:
                 if await claim(self.db, item.key, item.due_at, now, status=SKIPPED, claimed_by=self.process_id):
@@ -142,8 +157,7 @@ class Scheduler:
                 count = await queue_post(s, item, outbox)
                 log.info("scheduled post %s queued for %d chats", item.key, count)
 
-            if await claim(self.db, item.key, item.due_at, now, queue=queue, status=QUEUED,
-                           claimed_by=self.process_id):
+            if await claim(self.db, item.key, item.due_at, now, queue=queue, status=QUEUED, claimed_by=self.process_id):
                 result.queued.append(item.key)
 
         if checked is None or now - checked >= WATERMARK_EVERY:

@@ -1,13 +1,14 @@
 """Engine, sessions and the one-transaction-per-change helper."""
+
 from __future__ import annotations
 
 import asyncio
 import contextvars
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, event
@@ -17,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from storage import sqlite_driver
-from storage.models import ProcessedUpdate
 from storage.dialects import insert_ignore
+from storage.models import ProcessedUpdate
 
 
 class DuplicateUpdate(Exception):

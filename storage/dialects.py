@@ -1,4 +1,5 @@
 """The SQL that differs between SQLite and PostgreSQL: INSERT ... ON CONFLICT, written once for both."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -1,4 +1,5 @@
 """Bring a database to the newest Alembic revision (the bot does this on start)."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """SQLAlchemy models. Times are stored as naive UTC and read back as aware UTC."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
@@ -8,6 +9,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Dialect,
     ForeignKey,
     Index,
     Integer,
@@ -15,8 +17,9 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
+    true,
 )
-from sqlalchemy import Dialect, false, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -372,8 +375,29 @@ class CustomText(Base):
 
 
 __all__ = [
-    "Base", "User", "Volunteer", "Team", "TeamMember", "TeamChat", "Service", "StationSetting",
-    "Counter", "Request", "RequestCard", "RequestEvent", "LedgerEntry", "OutboxMessage",
-    "ProcessedUpdate", "Occurrence", "Skill", "Dispute", "ShopItem", "Redemption", "Certificate", "Activity",
-    "ActivitySignup", "ActivityCard", "CustomText",
+    "Base",
+    "User",
+    "Volunteer",
+    "Team",
+    "TeamMember",
+    "TeamChat",
+    "Service",
+    "StationSetting",
+    "Counter",
+    "Request",
+    "RequestCard",
+    "RequestEvent",
+    "LedgerEntry",
+    "OutboxMessage",
+    "ProcessedUpdate",
+    "Occurrence",
+    "Skill",
+    "Dispute",
+    "ShopItem",
+    "Redemption",
+    "Certificate",
+    "Activity",
+    "ActivitySignup",
+    "ActivityCard",
+    "CustomText",
 ]

@@ -13,12 +13,13 @@ profile of the bot under load put a third of its CPU there (4.5 of 8 ms an updat
 aiosqlite has no public hook for either: Connection and Cursor are subclassed and use aiosqlite's internals
 (`_execute`, `_connection`, `_conn`, `_cursor`, `_thread`), within the version range pyproject.toml pins.
 """
+
 from __future__ import annotations
 
 import contextvars
 import sqlite3
-from typing import Any
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import aiosqlite
 from aiosqlite.context import contextmanager
@@ -37,7 +38,8 @@ class Cursor(aiosqlite.Cursor):
 
     async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> Cursor:
         self._rows = await self._execute(  # type: ignore[no-untyped-call]  # unannotated in aiosqlite
-            self._run, sql, [] if parameters is None else parameters)
+            self._run, sql, [] if parameters is None else parameters
+        )
         return self
 
     async def fetchone(self) -> Any:
@@ -80,8 +82,9 @@ def connect(path: str, **kwargs: Any) -> Connection:
     never at the same time as from aiosqlite's thread (one statement at a time per connection)."""
 
     def connector() -> sqlite3.Connection:
-        conn: sqlite3.Connection = sqlite3.connect(path, check_same_thread=False, uri=path.startswith("file:"),
-                                                   **kwargs)
+        conn: sqlite3.Connection = sqlite3.connect(
+            path, check_same_thread=False, uri=path.startswith("file:"), **kwargs
+        )
         return conn
 
     conn = Connection(connector, 64)

@@ -1,6 +1,7 @@
 """What end-to-end tests share: the replies people get (an error text as the bot's catalogue renders it, nothing
 changed by bad input), small chat steps, and `world`, a station set up through chat with an admin (coordinator), a
 bound group for team 1, a volunteer and a resident (tests/e2e/conftest.py offers it to every end-to-end test)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -22,6 +23,7 @@ ACCEPT = "🙋"  # the card's button; cards are in the station's default languag
 
 
 # --- replies and steps ------------------------------------------------------------------------------------
+
 
 def render(app, key: str, locale: str, **params) -> str:
     """An error text as the bot's own catalogue renders it in `locale`."""
@@ -58,11 +60,16 @@ async def snapshot(app) -> dict:
             if table.name in SNAPSHOT_SKIP:
                 continue
             rows = await s.execute(table.select().order_by(*table.primary_key.columns))
-            out[table.name] = [tuple(r) for r in rows.all()
-                               if not (table.name == "station_settings" and r[0].startswith("scheduler."))]
-        out["outbox"] = (await s.execute(  # nobody was sent anything new (scheduled posts aside)
-            select(func.count()).select_from(OutboxMessage)
-            .where(OutboxMessage.ref.is_(None) | OutboxMessage.ref.not_like("post:%")))).scalar()
+            out[table.name] = [
+                tuple(r) for r in rows.all() if not (table.name == "station_settings" and r[0].startswith("scheduler."))
+            ]
+        out["outbox"] = (
+            await s.execute(  # nobody was sent anything new (scheduled posts aside)
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.ref.is_(None) | OutboxMessage.ref.not_like("post:%"))
+            )
+        ).scalar()
     return out
 
 
@@ -79,8 +86,11 @@ async def settled(app, fake: FakeTelegram, timeout: float = 30) -> None:
     while True:
         await fake.wait_idle(quiet=0.05)
         async with app.db.read() as s:
-            owed = (await s.execute(select(func.count()).select_from(OutboxMessage)
-                                    .where(OutboxMessage.status == "pending"))).scalar()
+            owed = (
+                await s.execute(
+                    select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
+                )
+            ).scalar()
         if not owed:
             return
         if loop.time() > deadline:
@@ -110,8 +120,15 @@ class Unchanged:
         return False
 
 
-async def reply(fake: FakeTelegram, user: FakeUser, text: str | None = None, *, chat: FakeGroup | None = None,
-                sticker: bool = False, contact: tuple[str, int | None] | None = None) -> str:
+async def reply(
+    fake: FakeTelegram,
+    user: FakeUser,
+    text: str | None = None,
+    *,
+    chat: FakeGroup | None = None,
+    sticker: bool = False,
+    contact: tuple[str, int | None] | None = None,
+) -> str:
     """Send something; return the text of the bot's next message in that chat."""
     target = chat or user
     before = len(fake.bot_messages(target))
@@ -146,8 +163,7 @@ async def seed_volunteer(app, user: FakeUser, name: str, phone: str, team_ids=(1
     """Register a volunteer straight in the database (registration is tested through chat elsewhere)."""
     async with app.db.tx() as s:
         row = await s.get(User, user.id)
-        await people.register_volunteer(s, row, name=name, phone=phone, team_ids=list(team_ids),
-                                        now=app.clock.now())
+        await people.register_volunteer(s, row, name=name, phone=phone, team_ids=list(team_ids), now=app.clock.now())
 
 
 async def request_by_number(app, number: str) -> Request:
@@ -169,11 +185,17 @@ class World:
 
     async def hello(self, *users: FakeUser) -> None:
         for user in users:
-            await step(self.fake, user, lambda: user.send("/start"))
+            await step(self.fake, user, lambda: user.send("/start"))  # noqa: B023  (awaited here)
 
     async def place(self, resident: FakeUser | None = None, need: str = "Carry rice upstairs") -> Request:
-        number = await self.st.place(resident or self.res, SERVICE_EN, need, "Xingfu compound",
-                                     address="Building 3, Room 402", phone="13912345678")
+        number = await self.st.place(
+            resident or self.res,
+            SERVICE_EN,
+            need,
+            "Xingfu compound",
+            address="Building 3, Room 402",
+            phone="13912345678",
+        )
         await self.fake.wait_message(self.group, contains=number)
         return await request_by_number(self.app, number)
 
@@ -230,5 +252,6 @@ def tr(app, user: FakeUser, msgid: str, **params) -> str:
 
 async def register(w, user: FakeUser, name: str, teams: list[str], **kw) -> None:
     en = is_en(user)
-    await w.st.register(user, name, "13800138000", teams, done="Done" if en else "完成",
-                        prompt_name="name" if en else "名字", **kw)
+    await w.st.register(
+        user, name, "13800138000", teams, done="Done" if en else "完成", prompt_name="name" if en else "名字", **kw
+    )

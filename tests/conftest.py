@@ -1,4 +1,5 @@
 """Fixtures: the fake Bot API server, the real bot talking to it, and a movable clock."""
+
 from __future__ import annotations
 
 import asyncio
@@ -98,8 +99,9 @@ def pytest_collection_modifyitems(config, items):
     """Without TEST_DATABASE_URL the PostgreSQL copies of the tests are left out, and the summary says why."""
     if databases.PG_URL:
         return
-    pg = [item for item in items
-          if getattr(item, "callspec", None) and item.callspec.params.get("db_url") == "postgresql"]
+    pg = [
+        item for item in items if getattr(item, "callspec", None) and item.callspec.params.get("db_url") == "postgresql"
+    ]
     if pg:
         config.hook.pytest_deselected(items=pg)
         left_out = set(pg)
@@ -117,8 +119,11 @@ def pytest_testnodedown(node, error):
 
 
 def pytest_report_header(config):
-    return f"databases: sqlite, postgresql ({databases.PG_URL})" if databases.PG_URL else \
-        f"databases: sqlite; {databases.SKIP_REASON}"
+    return (
+        f"databases: sqlite, postgresql ({databases.PG_URL})"
+        if databases.PG_URL
+        else f"databases: sqlite; {databases.SKIP_REASON}"
+    )
 
 
 def pytest_terminal_summary(terminalreporter, config):
@@ -132,8 +137,7 @@ def pytest_sessionfinish(session):
 
 
 def make_settings(fake: FakeTelegram, db_url: str, **extra) -> Settings:
-    return Settings(_env_file=None, bot_token=TOKEN, database_url=db_url, telegram_api_url=fake.base_url,
-                    **extra)
+    return Settings(_env_file=None, bot_token=TOKEN, database_url=db_url, telegram_api_url=fake.base_url, **extra)
 
 
 class Running:

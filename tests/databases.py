@@ -7,6 +7,7 @@ dropped afterwards, so tests never see each other's rows. The database named in 
 the tests connect to it only to create and drop their own databases, whose names start with its name; it is
 created if missing (`python -m tests.databases` does only that, as .ci/run does before the tests).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -60,8 +61,13 @@ async def _admin(sql: str, *args, database: str | None = None):
     import asyncpg
 
     url = make_url(PG_URL)
-    conn = await asyncpg.connect(host=url.host or "127.0.0.1", port=url.port or 5432, user=url.username,
-                                 password=url.password, database=database or url.database)
+    conn = await asyncpg.connect(
+        host=url.host or "127.0.0.1",
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password,
+        database=database or url.database,
+    )
     try:
         return await conn.fetch(sql, *args)
     finally:

@@ -1,4 +1,5 @@
 """Flows that tests repeat, driven through the fake Bot API exactly as people would."""
+
 from __future__ import annotations
 
 from tests.fakegram import FakeGroup, FakeTelegram, FakeUser
@@ -27,8 +28,18 @@ class Station:
             await self.fake.wait_message(target, contains=expect, after=before)
         return answer
 
-    async def register(self, user: FakeUser, name: str, phone: str, teams: list[str], done: str = "完成",
-                       prompt_name: str = "名字", *, skills: tuple[str, ...] = (), approve: bool = True) -> None:
+    async def register(
+        self,
+        user: FakeUser,
+        name: str,
+        phone: str,
+        teams: list[str],
+        done: str = "完成",
+        prompt_name: str = "名字",
+        *,
+        skills: tuple[str, ...] = (),
+        approve: bool = True,
+    ) -> None:
         """/volunteer through chat; then (approve=True) a coordinator or leader approves the join requests."""
         await self.say(user, "/start", "/")
         await self.say(user, "/volunteer", prompt_name)
@@ -77,8 +88,18 @@ class Station:
             if "✅" in (answer.text or ""):
                 await self.fake.wait_message(user, contains="🤝", after=before)
 
-    async def place(self, resident: FakeUser, service: str, need: str, area: str, *, slot: str = "14:00",
-                    day_index: int = 1, address: str | None = None, phone: str | None = None) -> str:
+    async def place(
+        self,
+        resident: FakeUser,
+        service: str,
+        need: str,
+        area: str,
+        *,
+        slot: str = "14:00",
+        day_index: int = 1,
+        address: str | None = None,
+        phone: str | None = None,
+    ) -> str:
         """Place a request through the whole 点单 conversation; returns its number like '2026-0001'."""
         fake = self.fake
         await self.say(resident, "/start", "/")
@@ -91,8 +112,11 @@ class Station:
         before = len(fake.bot_messages(resident))
         await resident.send(need)
         days = await fake.wait_message(resident, after=before)
-        await fake.answer(await resident.tap_data(days, days.reply_markup["inline_keyboard"][day_index // 3]
-                                                  [day_index % 3]["callback_data"]))
+        await fake.answer(
+            await resident.tap_data(
+                days, days.reply_markup["inline_keyboard"][day_index // 3][day_index % 3]["callback_data"]
+            )
+        )
         slots = await fake.wait_message(resident, contains="14:00", after=len(fake.bot_messages(resident)) - 1)
         before = len(fake.bot_messages(resident))
         await fake.answer(await resident.tap(slots, slot))
@@ -121,8 +145,7 @@ class Station:
         return placed.text.split("#", 1)[1].split()[0]
 
 
-async def until_summary_en(st: Station, resident: FakeUser, service: str, need: str, area: str,
-                           after_area=None):
+async def until_summary_en(st: Station, resident: FakeUser, service: str, need: str, area: str, after_area=None):
     """An English resident's 点单 conversation up to (not including) the final “Confirm” tap.
     after_area: an async hook run while the bot asks for the address."""
     fake = st.fake

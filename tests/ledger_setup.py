@@ -1,4 +1,5 @@
 """Shared set-up of the ledger tests: a station, volunteers, and hours put straight into the ledger."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -34,9 +35,15 @@ async def station(fake, start_app, lang: str):
 
 async def seed_hours(app, volunteer_id: int, minutes: int, *, days_ago: int = 0, approved_by: int = 1) -> int:
     async with app.db.tx() as s:
-        entry = ledger.add_service(s, volunteer_id=volunteer_id, minutes=minutes, points_per_hour=10,
-                                   request_id=None, approved_by=approved_by,
-                                   now=app.clock.now() - timedelta(days=days_ago))
+        entry = ledger.add_service(
+            s,
+            volunteer_id=volunteer_id,
+            minutes=minutes,
+            points_per_hour=10,
+            request_id=None,
+            approved_by=approved_by,
+            now=app.clock.now() - timedelta(days=days_ago),
+        )
         await s.flush()
         return entry.id
 
@@ -51,13 +58,26 @@ async def confirmed_request(app, resident_id: int, volunteer_id: int, minutes: i
     number = f"{now.year}-{_seq[0]}"
     async with app.db.tx() as s:
         service = (await s.execute(select(Service).order_by(Service.id))).scalars().first()
-        req = Request(number=number, resident_id=resident_id, service_id=service.id, team_id=service.team_id,
-                      description="陪同就医", area="幸福小区", window_start=now - timedelta(hours=5),
-                      window_end=now - timedelta(hours=3), status=requests.DONE, claimer_id=volunteer_id,
-                      claimed_at=now - timedelta(days=1), reported_minutes=minutes, reported_at=now,
-                      created_at=now - timedelta(days=1), updated_at=now)
+        req = Request(
+            number=number,
+            resident_id=resident_id,
+            service_id=service.id,
+            team_id=service.team_id,
+            description="陪同就医",
+            area="幸福小区",
+            window_start=now - timedelta(hours=5),
+            window_end=now - timedelta(hours=3),
+            status=requests.DONE,
+            claimer_id=volunteer_id,
+            claimed_at=now - timedelta(days=1),
+            reported_minutes=minutes,
+            reported_at=now,
+            created_at=now - timedelta(days=1),
+            updated_at=now,
+        )
         s.add(req)
         await s.flush()
-        await requests.confirm(s, app.notices.requests, request_id=req.id, user=await s.get(User, resident_id), rating=5,
-                               now=now)
+        await requests.confirm(
+            s, app.notices.requests, request_id=req.id, user=await s.get(User, resident_id), rating=5, now=now
+        )
     return number

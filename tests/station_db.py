@@ -1,6 +1,7 @@
 """A station seeded straight in the database, for the rules' tests of timed jobs (scheduled posts, follow-ups,
 reminders, activities, reports): `station_db` (one bound group, two coordinators) and `request_db` (plus a
 resident, a volunteer and a service of team 1), the scheduler over it, and what it wrote into the outbox."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -11,9 +12,9 @@ from sqlalchemy import select
 
 from bot.core.clock import Clock
 from bot.core.i18n import make_i18n
-from bot.requests import service as requests
 from bot.ledger.notices import LedgerNotices
 from bot.outbox import Outbox
+from bot.requests import service as requests
 from bot.requests.notices import RequestNotices
 from bot.settings import Settings
 from scheduling.scheduler import Scheduler
@@ -44,10 +45,28 @@ async def station_db(db_url):
     now = local(2025, 12, 1)
     async with db.tx() as s:
         s.add(Team(name="Team 1", archived=False, created_at=now))  # id 1: no explicit id, so sequences stay right
-        s.add(User(id=ZH_COORDINATOR, full_name="Li", locale="zh_Hans", is_admin=False, is_coordinator=True,
-                   blocked_bot=False, created_at=now))
-        s.add(User(id=EN_COORDINATOR, full_name="Wang", locale="en", is_admin=True, is_coordinator=False,
-                   blocked_bot=False, created_at=now))
+        s.add(
+            User(
+                id=ZH_COORDINATOR,
+                full_name="Li",
+                locale="zh_Hans",
+                is_admin=False,
+                is_coordinator=True,
+                blocked_bot=False,
+                created_at=now,
+            )
+        )
+        s.add(
+            User(
+                id=EN_COORDINATOR,
+                full_name="Wang",
+                locale="en",
+                is_admin=True,
+                is_coordinator=False,
+                blocked_bot=False,
+                created_at=now,
+            )
+        )
         await s.flush()
         s.add(TeamChat(chat_id=GROUP, team_id=1, title="Team 1", bound_by=EN_COORDINATOR, bound_at=now))
     yield db
@@ -73,14 +92,24 @@ async def occurrences(db: Database) -> dict[str, Occurrence]:
 
 # requests on that station ------------------------------------------------------------------------------
 
+
 @pytest.fixture
 async def request_db(station_db):
     """station_db plus a resident, a volunteer of team 1 and a service of team 1."""
     now = local(2025, 12, 1)
     async with station_db.tx() as s:
         for uid, name in ((RESIDENT, "Zhao"), (VOLUNTEER, "Qian")):
-            s.add(User(id=uid, full_name=name, locale="zh_Hans", is_admin=False, is_coordinator=False,
-                       blocked_bot=False, created_at=now))
+            s.add(
+                User(
+                    id=uid,
+                    full_name=name,
+                    locale="zh_Hans",
+                    is_admin=False,
+                    is_coordinator=False,
+                    blocked_bot=False,
+                    created_at=now,
+                )
+            )
         await s.flush()
         s.add(Volunteer(user_id=VOLUNTEER, name="Qian", phone="13800000000", registered_at=now))
         s.add(TeamMember(team_id=1, user_id=VOLUNTEER, is_leader=False, joined_at=now))
@@ -98,12 +127,16 @@ async def place(db, at: datetime) -> Request:
         resident = await s.get(User, RESIDENT)
         service = (await s.execute(select(Service))).scalars().first()
         start = at + timedelta(days=3)
-        draft = requests.Draft(service_id=service.id, description="Walk to the clinic", area="Block 3",
-                               window_start=start, window_end=start + timedelta(hours=2))
+        draft = requests.Draft(
+            service_id=service.id,
+            description="Walk to the clinic",
+            area="Block 3",
+            window_start=start,
+            window_end=start + timedelta(hours=2),
+        )
         return await requests.place(s, notices(), resident=resident, draft=draft, now=at, year=at.year)
 
 
 async def claim(db, req: Request, at: datetime) -> None:
     async with db.tx() as s:
-        await requests.claim(s, notices(), request_id=req.id, user=await s.get(User, VOLUNTEER), chat_team_id=1,
-                             now=at)
+        await requests.claim(s, notices(), request_id=req.id, user=await s.get(User, VOLUNTEER), chat_team_id=1, now=at)

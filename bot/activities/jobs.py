@@ -7,6 +7,7 @@
 
 Each is an occurrence claimed once by key in the transaction that queues its messages.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,8 +15,8 @@ import logging
 
 from aiogram.utils.i18n import I18n
 
-from bot.activities.notices import ActivityNotices
 from bot.activities import service as activities
+from bot.activities.notices import ActivityNotices
 from bot.core.clock import StoppedClock
 from bot.ledger.notices import LedgerNotices
 from bot.outbox import Outbox
@@ -36,19 +37,24 @@ def close_key(activity_id: int) -> str:
     return f"activity:{activity_id}:close"
 
 
-async def run_activity_jobs(db: Database, i18n: I18n, settings: Settings, *, now: dt.datetime,
-                            claimed_by: str) -> list[str]:
+async def run_activity_jobs(
+    db: Database, i18n: I18n, settings: Settings, *, now: dt.datetime, claimed_by: str
+) -> list[str]:
     outbox = Outbox(i18n, settings.tz, settings.default_locale, StoppedClock(now))  # what it queues carries `now`
     notices = ActivityNotices(outbox, LedgerNotices(outbox), settings.points_per_hour)
     async with db.read() as s:
-        soon = [(a.id, a.starts_at, a.created_at) for a in
-                await activities.starting_between(s, now, now + REMINDERS[0][1])]
+        soon = [
+            (a.id, a.starts_at, a.created_at) for a in await activities.starting_between(s, now, now + REMINDERS[0][1])
+        ]
         ended = [a.id for a in await activities.ended_by(s, now)]
     done: list[str] = []
     for activity_id, starts_at, created_at in soon:
         # only the latest reminder that has fallen due: after downtime the day-before one is not sent late
-        due = [(label, starts_at - before) for label, before in REMINDERS
-               if starts_at - before <= now and created_at <= starts_at - before]
+        due = [
+            (label, starts_at - before)
+            for label, before in REMINDERS
+            if starts_at - before <= now and created_at <= starts_at - before
+        ]
         if not due:
             continue
         label, due_at = due[-1]

@@ -1,4 +1,5 @@
 """Activity buttons: sign-up on the card, the organiser's, check-in, hours."""
+
 from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
@@ -11,12 +12,14 @@ from storage.models import Activity
 
 class SignCb(CallbackData, prefix="ac1"):
     """Sign up / cancel sign-up on a group card."""
+
     action: str  # in | out
     aid: int
 
 
 class PublishCb(CallbackData, prefix="ak1"):
     """Steps of the publishing conversation, and the organiser's cancel button."""
+
     action: str
     value: str = ""
 
@@ -35,16 +38,27 @@ class HoursOkCb(CallbackData, prefix="ah1"):
 def card_keyboard(act: Activity) -> InlineKeyboardMarkup | None:
     if act.status != "published":
         return None
-    return inline([[(_("🙋 Sign up"), SignCb(action="in", aid=act.id)),
-                    (_("Cancel sign-up"), SignCb(action="out", aid=act.id))]])
+    return inline(
+        [[(_("🙋 Sign up"), SignCb(action="in", aid=act.id)), (_("Cancel sign-up"), SignCb(action="out", aid=act.id))]]
+    )
 
 
 def organiser_keyboard(act: Activity) -> InlineKeyboardMarkup:
-    return inline([[(_("📍 Post check-in buttons"), CheckinCb(action="post", aid=act.id))],
-                   [(_("🏁 Close and approve hours"), HoursOkCb(action="close", aid=act.id))],
-                   [(_("❌ Cancel the activity"), PublishCb(action="cancel", value=str(act.id)))]])
+    return inline(
+        [
+            [(_("📍 Post check-in buttons"), CheckinCb(action="post", aid=act.id))],
+            [(_("🏁 Close and approve hours"), HoursOkCb(action="close", aid=act.id))],
+            [(_("❌ Cancel the activity"), PublishCb(action="cancel", value=str(act.id)))],
+        ]
+    )
 
 
 def checkin_keyboard(act: Activity) -> InlineKeyboardMarkup:
-    return inline([[(_("✅ Check in"), CheckinCb(action="in", aid=act.id)),
-                    (_("👋 Check out"), CheckinCb(action="out", aid=act.id))]])
+    return inline(
+        [
+            [
+                (_("✅ Check in"), CheckinCb(action="in", aid=act.id)),
+                (_("👋 Check out"), CheckinCb(action="out", aid=act.id)),
+            ]
+        ]
+    )

@@ -5,6 +5,7 @@ Every function runs inside the caller's transaction. Sign-up and cancellation fi
 (`SELECT … FOR UPDATE` on PostgreSQL; on SQLite every transaction is BEGIN IMMEDIATE), so concurrent taps on one
 activity are settled one after another, and the signed count is read and written in the same locked transaction.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -15,10 +16,10 @@ from typing import Protocol
 from sqlalchemy import and_, case, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core import validate
 from bot.core.errors import DomainError
 from bot.ledger import service as ledger
 from bot.ledger import stars
-from bot.core import validate
 from bot.people.service import is_coordinator
 from storage.models import Activity, ActivitySignup, Counter, Request, Team, TeamMember, User, Volunteer
 
@@ -60,6 +61,7 @@ class SignupResult:
 
 
 # rules -------------------------------------------------------------------------------------------------
+
 
 def round_minutes(minutes: int) -> int:
     """The glossary's rounding of signed-in time: whole hours, then the remainder
@@ -103,9 +105,16 @@ def field(value: str | None, name: str) -> str:
 
 
 async def led_team_ids(s: AsyncSession, user_id: int) -> list[int]:
-    rows = await s.execute(select(TeamMember.team_id).join(Team, Team.id == TeamMember.team_id).where(
-        TeamMember.user_id == user_id, TeamMember.is_leader.is_(True), TeamMember.status == "active",
-        Team.archived.is_(False)))
+    rows = await s.execute(
+        select(TeamMember.team_id)
+        .join(Team, Team.id == TeamMember.team_id)
+        .where(
+            TeamMember.user_id == user_id,
+            TeamMember.is_leader.is_(True),
+            TeamMember.status == "active",
+            Team.archived.is_(False),
+        )
+    )
     return list(rows.scalars())
 
 
@@ -129,6 +138,7 @@ async def require_manager(s: AsyncSession, user: User, act: Activity) -> None:
 
 # lookups -------------------------------------------------------------------------------------------------
 
+
 async def get(s: AsyncSession, activity_id: int, *, lock: bool = False) -> Activity:
     act = None
     if validate.fits_id(activity_id):
@@ -150,8 +160,11 @@ async def by_number(s: AsyncSession, number: str) -> Activity:
 
 
 async def counts(s: AsyncSession, activity_id: int) -> tuple[int, int]:
-    rows = await s.execute(select(ActivitySignup.status, func.count()).where(
-        ActivitySignup.activity_id == activity_id).group_by(ActivitySignup.status))
+    rows = await s.execute(
+        select(ActivitySignup.status, func.count())
+        .where(ActivitySignup.activity_id == activity_id)
+        .group_by(ActivitySignup.status)
+    )
     got = dict(rows.all())
     return got.get(SIGNED, 0), got.get(WAITING, 0)
 
@@ -164,19 +177,29 @@ async def signups(s: AsyncSession, activity_id: int, status: str | None = None) 
 
 
 async def waiting_position(s: AsyncSession, signup: ActivitySignup) -> int:
-    ahead = await s.execute(select(func.count()).select_from(ActivitySignup).where(
-        ActivitySignup.activity_id == signup.activity_id, ActivitySignup.status == WAITING,
-        (ActivitySignup.created_at < signup.created_at)
-        | and_(ActivitySignup.created_at == signup.created_at, ActivitySignup.id < signup.id)))
+    ahead = await s.execute(
+        select(func.count())
+        .select_from(ActivitySignup)
+        .where(
+            ActivitySignup.activity_id == signup.activity_id,
+            ActivitySignup.status == WAITING,
+            (ActivitySignup.created_at < signup.created_at)
+            | and_(ActivitySignup.created_at == signup.created_at, ActivitySignup.id < signup.id),
+        )
+    )
     return int(ahead.scalar_one()) + 1
 
 
 # publishing ------------------------------------------------------------------------------------------------
 
+
 async def _next_number(s: AsyncSession, year: int) -> str:
     name = f"activity:{year}"
-    value = (await s.execute(update(Counter).where(Counter.name == name)
-                             .values(value=Counter.value + 1).returning(Counter.value))).scalar()
+    value = (
+        await s.execute(
+            update(Counter).where(Counter.name == name).values(value=Counter.value + 1).returning(Counter.value)
+        )
+    ).scalar()
     if value is None:
         s.add(Counter(name=name, value=1))
         await s.flush()
@@ -188,23 +211,34 @@ async def _new_code(s: AsyncSession) -> str:
     """Six digits, unique among activities still open (codes of old ones may come back)."""
     while True:
         code = f"{secrets.randbelow(10**6):06d}"
-        taken = await s.execute(select(Activity.id).where(Activity.checkin_code == code,
-                                                          Activity.status == PUBLISHED))
+        taken = await s.execute(select(Activity.id).where(Activity.checkin_code == code, Activity.status == PUBLISHED))
         if taken.first() is None:
             return code
 
 
-async def publish(s: AsyncSession, notices: Notices, *, actor: User, draft: Draft, chats: list[int], now: datetime,
-                  year: int) -> Activity:
+async def publish(
+    s: AsyncSession, notices: Notices, *, actor: User, draft: Draft, chats: list[int], now: datetime, year: int
+) -> Activity:
     if not await may_publish(s, actor, draft.team_id):
         raise DomainError("act_not_publisher")
     check_times(draft.starts_at, draft.ends_at, now)
     check_deadline(draft.signup_deadline, draft.starts_at, now)
-    act = Activity(number=await _next_number(s, year), title=field(draft.title, "title"),
-                   theme=(draft.theme or "").strip()[:LIMITS["theme"]], place=field(draft.place, "place"),
-                   starts_at=draft.starts_at, ends_at=draft.ends_at, capacity=capacity(draft.capacity),
-                   team_id=draft.team_id, signup_deadline=draft.signup_deadline, created_by=actor.id,
-                   status=PUBLISHED, checkin_code=await _new_code(s), created_at=now, updated_at=now)
+    act = Activity(
+        number=await _next_number(s, year),
+        title=field(draft.title, "title"),
+        theme=(draft.theme or "").strip()[: LIMITS["theme"]],
+        place=field(draft.place, "place"),
+        starts_at=draft.starts_at,
+        ends_at=draft.ends_at,
+        capacity=capacity(draft.capacity),
+        team_id=draft.team_id,
+        signup_deadline=draft.signup_deadline,
+        created_by=actor.id,
+        status=PUBLISHED,
+        checkin_code=await _new_code(s),
+        created_at=now,
+        updated_at=now,
+    )
     s.add(act)
     await s.flush()
     await notices.published(s, act, chats)
@@ -213,9 +247,11 @@ async def publish(s: AsyncSession, notices: Notices, *, actor: User, draft: Draf
 
 # sign-up -----------------------------------------------------------------------------------------------
 
+
 def signup_open(act: Activity, now: datetime) -> bool:
-    return act.status == PUBLISHED and now < act.starts_at and (
-        act.signup_deadline is None or now < act.signup_deadline)
+    return (
+        act.status == PUBLISHED and now < act.starts_at and (act.signup_deadline is None or now < act.signup_deadline)
+    )
 
 
 async def _check_volunteer(s: AsyncSession, act: Activity, user_id: int, chat_team_id: int | None) -> None:
@@ -231,23 +267,66 @@ async def _check_volunteer(s: AsyncSession, act: Activity, user_id: int, chat_te
 
 async def clash(s: AsyncSession, act: Activity, user_id: int) -> str | None:
     """An activity or a claimed request of this volunteer whose time overlaps: its name, else None."""
-    other = (await s.execute(select(Activity).join(ActivitySignup, ActivitySignup.activity_id == Activity.id).where(
-        ActivitySignup.user_id == user_id, ActivitySignup.status.in_((SIGNED, WAITING)), Activity.id != act.id,
-        Activity.status == PUBLISHED, Activity.starts_at < act.ends_at, Activity.ends_at > act.starts_at,
-    ).limit(1))).scalars().first()
+    other = (
+        (
+            await s.execute(
+                select(Activity)
+                .join(ActivitySignup, ActivitySignup.activity_id == Activity.id)
+                .where(
+                    ActivitySignup.user_id == user_id,
+                    ActivitySignup.status.in_((SIGNED, WAITING)),
+                    Activity.id != act.id,
+                    Activity.status == PUBLISHED,
+                    Activity.starts_at < act.ends_at,
+                    Activity.ends_at > act.starts_at,
+                )
+                .limit(1)
+            )
+        )
+        .scalars()
+        .first()
+    )
     if other is not None:
         return f"{other.title} ({other.number})"
-    req = (await s.execute(select(Request).where(
-        Request.claimer_id == user_id, Request.status == "claimed", Request.window_start < act.ends_at,
-        Request.window_end > act.starts_at).limit(1))).scalars().first()
+    req = (
+        (
+            await s.execute(
+                select(Request)
+                .where(
+                    Request.claimer_id == user_id,
+                    Request.status == "claimed",
+                    Request.window_start < act.ends_at,
+                    Request.window_end > act.starts_at,
+                )
+                .limit(1)
+            )
+        )
+        .scalars()
+        .first()
+    )
     return f"#{req.number}" if req is not None else None
 
 
 async def signed_overlap(s: AsyncSession, user_id: int, start: datetime, end: datetime) -> str | None:
     """An activity this volunteer is signed up for (not waiting) whose time overlaps [start, end)."""
-    other = (await s.execute(select(Activity).join(ActivitySignup, ActivitySignup.activity_id == Activity.id).where(
-        ActivitySignup.user_id == user_id, ActivitySignup.status == SIGNED, Activity.status == PUBLISHED,
-        Activity.starts_at < end, Activity.ends_at > start).limit(1))).scalars().first()
+    other = (
+        (
+            await s.execute(
+                select(Activity)
+                .join(ActivitySignup, ActivitySignup.activity_id == Activity.id)
+                .where(
+                    ActivitySignup.user_id == user_id,
+                    ActivitySignup.status == SIGNED,
+                    Activity.status == PUBLISHED,
+                    Activity.starts_at < end,
+                    Activity.ends_at > start,
+                )
+                .limit(1)
+            )
+        )
+        .scalars()
+        .first()
+    )
     return f"{other.title} ({other.number})" if other is not None else None
 
 
@@ -255,23 +334,36 @@ async def _queue_stamp(s: AsyncSession, activity_id: int, now: datetime) -> date
     """The queue is ordered by the time of sign-up. `now` was read before the activity's lock was granted,
     so a tap read earlier may get the lock later: its stamp moves just after the last one, and the queue
     keeps the order in which the lock settled the taps."""
-    last = (await s.execute(select(func.max(ActivitySignup.created_at)).where(
-        ActivitySignup.activity_id == activity_id, ActivitySignup.status != LEFT))).scalar()
+    last = (
+        await s.execute(
+            select(func.max(ActivitySignup.created_at)).where(
+                ActivitySignup.activity_id == activity_id, ActivitySignup.status != LEFT
+            )
+        )
+    ).scalar()
     if last is not None and last.tzinfo is None:
         last = last.replace(tzinfo=now.tzinfo)
     return max(now, last + timedelta(microseconds=1)) if last is not None else now
 
 
-async def sign_up(s: AsyncSession, notices: Notices, *, activity_id: int, user_id: int,
-                  chat_team_id: int | None, now: datetime) -> SignupResult:
+async def sign_up(
+    s: AsyncSession, notices: Notices, *, activity_id: int, user_id: int, chat_team_id: int | None, now: datetime
+) -> SignupResult:
     act = await get(s, activity_id, lock=True)
     if act.status == CANCELLED:
         raise DomainError("act_cancelled")
     if not signup_open(act, now):
         raise DomainError("act_signup_closed")
     await _check_volunteer(s, act, user_id, chat_team_id)
-    mine = (await s.execute(select(ActivitySignup).where(
-        ActivitySignup.activity_id == act.id, ActivitySignup.user_id == user_id))).scalars().first()
+    mine = (
+        (
+            await s.execute(
+                select(ActivitySignup).where(ActivitySignup.activity_id == act.id, ActivitySignup.user_id == user_id)
+            )
+        )
+        .scalars()
+        .first()
+    )
     if mine is not None and mine.status == SIGNED:
         raise DomainError("act_already_signed")
     if mine is not None and mine.status == WAITING:
@@ -280,25 +372,42 @@ async def sign_up(s: AsyncSession, notices: Notices, *, activity_id: int, user_i
     if name:
         raise DomainError("act_clash", other=name)
     # The status is decided by the database from the signed count, under the activity's lock.
-    signed_count = (select(func.count()).select_from(ActivitySignup)
-                    .where(ActivitySignup.activity_id == act.id, ActivitySignup.status == SIGNED)
-                    .scalar_subquery())
+    signed_count = (
+        select(func.count())
+        .select_from(ActivitySignup)
+        .where(ActivitySignup.activity_id == act.id, ActivitySignup.status == SIGNED)
+        .scalar_subquery()
+    )
     places = select(Activity.capacity).where(Activity.id == act.id).scalar_subquery()
     decided = case((places > signed_count, literal(SIGNED)), else_=literal(WAITING))
     now = await _queue_stamp(s, act.id, now)
     if mine is None:
-        row_id: int | None = (await s.execute(insert(ActivitySignup).values(
-            activity_id=act.id, user_id=user_id, status=decided, created_at=now, updated_at=now, no_show=False)
-            .returning(ActivitySignup.id))).scalar_one()
+        row_id: int | None = (
+            await s.execute(
+                insert(ActivitySignup)
+                .values(
+                    activity_id=act.id, user_id=user_id, status=decided, created_at=now, updated_at=now, no_show=False
+                )
+                .returning(ActivitySignup.id)
+            )
+        ).scalar_one()
     else:  # signed up before and cancelled: back at the end of the queue
-        row_id = (await s.execute(update(ActivitySignup).where(
-            ActivitySignup.id == mine.id, ActivitySignup.status == LEFT).values(
-            status=decided, created_at=now, updated_at=now).returning(ActivitySignup.id)
-            .execution_options(synchronize_session=False))).scalar()
+        row_id = (
+            await s.execute(
+                update(ActivitySignup)
+                .where(ActivitySignup.id == mine.id, ActivitySignup.status == LEFT)
+                .values(status=decided, created_at=now, updated_at=now)
+                .returning(ActivitySignup.id)
+                .execution_options(synchronize_session=False)
+            )
+        ).scalar()
         if row_id is None:
             raise DomainError("stale")
-    signup = (await s.execute(select(ActivitySignup).where(ActivitySignup.id == row_id)
-                              .execution_options(populate_existing=True))).scalar_one()
+    signup = (
+        await s.execute(
+            select(ActivitySignup).where(ActivitySignup.id == row_id).execution_options(populate_existing=True)
+        )
+    ).scalar_one()
     await notices.card_changed(s, act)
     if signup.status == SIGNED:
         return SignupResult(SIGNED, 0)
@@ -310,22 +419,46 @@ async def leave(s: AsyncSession, notices: Notices, *, activity_id: int, user_id:
     act = await get(s, activity_id, lock=True)
     if act.status != PUBLISHED or now >= act.starts_at:
         raise DomainError("act_cannot_leave")
-    old = (await s.execute(update(ActivitySignup).where(
-        ActivitySignup.activity_id == act.id, ActivitySignup.user_id == user_id,
-        ActivitySignup.status.in_((SIGNED, WAITING))).values(status=LEFT, updated_at=now)
-        .returning(ActivitySignup.id).execution_options(synchronize_session=False))).scalar()
+    old = (
+        await s.execute(
+            update(ActivitySignup)
+            .where(
+                ActivitySignup.activity_id == act.id,
+                ActivitySignup.user_id == user_id,
+                ActivitySignup.status.in_((SIGNED, WAITING)),
+            )
+            .values(status=LEFT, updated_at=now)
+            .returning(ActivitySignup.id)
+            .execution_options(synchronize_session=False)
+        )
+    ).scalar()
     if old is None:
         raise DomainError("act_not_signed")
     signed, _waiting = await counts(s, act.id)
     while signed < act.capacity:
-        first = (await s.execute(select(ActivitySignup).where(
-            ActivitySignup.activity_id == act.id, ActivitySignup.status == WAITING)
-            .order_by(ActivitySignup.created_at, ActivitySignup.id).limit(1))).scalars().first()
+        first = (
+            (
+                await s.execute(
+                    select(ActivitySignup)
+                    .where(ActivitySignup.activity_id == act.id, ActivitySignup.status == WAITING)
+                    .order_by(ActivitySignup.created_at, ActivitySignup.id)
+                    .limit(1)
+                )
+            )
+            .scalars()
+            .first()
+        )
         if first is None:
             break
-        moved = (await s.execute(update(ActivitySignup).where(
-            ActivitySignup.id == first.id, ActivitySignup.status == WAITING).values(status=SIGNED, updated_at=now)
-            .returning(ActivitySignup.user_id).execution_options(synchronize_session=False))).scalar()
+        moved = (
+            await s.execute(
+                update(ActivitySignup)
+                .where(ActivitySignup.id == first.id, ActivitySignup.status == WAITING)
+                .values(status=SIGNED, updated_at=now)
+                .returning(ActivitySignup.user_id)
+                .execution_options(synchronize_session=False)
+            )
+        ).scalar()
         if moved is not None:
             await notices.promoted(s, act, moved)
             signed += 1
@@ -349,14 +482,20 @@ async def cancel(s: AsyncSession, notices: Notices, *, activity_id: int, actor: 
 
 # check-in and out ----------------------------------------------------------------------------------------
 
+
 def in_window(act: Activity, now: datetime) -> bool:
     return act.starts_at - CHECKIN_EARLY <= now <= act.ends_at
 
 
 async def by_code(s: AsyncSession, code: str | None) -> Activity:
     code = (code or "").strip()
-    act = (await s.execute(select(Activity).where(Activity.checkin_code == code, Activity.status == PUBLISHED)
-                           )).scalars().first() if code.isdecimal() else None
+    act = (
+        (await s.execute(select(Activity).where(Activity.checkin_code == code, Activity.status == PUBLISHED)))
+        .scalars()
+        .first()
+        if code.isdecimal()
+        else None
+    )
     if act is None:
         raise DomainError("act_bad_code")
     return act
@@ -367,8 +506,15 @@ async def check_in(s: AsyncSession, *, act: Activity, user_id: int, now: datetim
         raise DomainError("act_finished" if act.status == FINISHED else "act_cancelled")
     if not in_window(act, now):
         raise DomainError("act_not_checkin_time")
-    signup = (await s.execute(select(ActivitySignup).where(
-        ActivitySignup.activity_id == act.id, ActivitySignup.user_id == user_id))).scalars().first()
+    signup = (
+        (
+            await s.execute(
+                select(ActivitySignup).where(ActivitySignup.activity_id == act.id, ActivitySignup.user_id == user_id)
+            )
+        )
+        .scalars()
+        .first()
+    )
     if signup is None or signup.status != SIGNED:
         raise DomainError("act_not_signed")
     if signup.checked_in_at is not None:
@@ -379,11 +525,21 @@ async def check_in(s: AsyncSession, *, act: Activity, user_id: int, now: datetim
 
 async def check_out(s: AsyncSession, *, user_id: int, now: datetime) -> tuple[Activity, ActivitySignup]:
     """The activity this volunteer is checked in to (and not yet out of), within its window."""
-    row = (await s.execute(select(Activity, ActivitySignup).join(
-        ActivitySignup, ActivitySignup.activity_id == Activity.id).where(
-        ActivitySignup.user_id == user_id, ActivitySignup.status == SIGNED,
-        ActivitySignup.checked_in_at.is_not(None), ActivitySignup.checked_out_at.is_(None),
-        Activity.status == PUBLISHED).order_by(Activity.starts_at).limit(1))).first()
+    row = (
+        await s.execute(
+            select(Activity, ActivitySignup)
+            .join(ActivitySignup, ActivitySignup.activity_id == Activity.id)
+            .where(
+                ActivitySignup.user_id == user_id,
+                ActivitySignup.status == SIGNED,
+                ActivitySignup.checked_in_at.is_not(None),
+                ActivitySignup.checked_out_at.is_(None),
+                Activity.status == PUBLISHED,
+            )
+            .order_by(Activity.starts_at)
+            .limit(1)
+        )
+    ).first()
     if row is None:
         raise DomainError("act_not_checked_in")
     act, signup = row
@@ -404,8 +560,16 @@ def proposed(act: Activity, signup: ActivitySignup) -> int:
 
 # closing and approval --------------------------------------------------------------------------------------
 
-async def close(s: AsyncSession, notices: Notices, *, activity_id: int, actor: User | None, now: datetime,
-                approver_id: int | None = None) -> Activity:
+
+async def close(
+    s: AsyncSession,
+    notices: Notices,
+    *,
+    activity_id: int,
+    actor: User | None,
+    now: datetime,
+    approver_id: int | None = None,
+) -> Activity:
     """After the start: check everyone out at the end, record no-shows, and ask for approval.
 
     `actor` None: the scheduler closing it at its end (the approval list then goes to the creator)."""
@@ -416,9 +580,13 @@ async def close(s: AsyncSession, notices: Notices, *, activity_id: int, actor: U
         raise DomainError("act_cancelled" if act.status == CANCELLED else "act_finished")
     if now < act.starts_at:
         raise DomainError("act_not_started")
-    done = await s.execute(update(Activity).where(Activity.id == act.id, Activity.status == PUBLISHED)
-                           .values(status=FINISHED, updated_at=now).returning(Activity.id)
-                           .execution_options(synchronize_session=False))
+    done = await s.execute(
+        update(Activity)
+        .where(Activity.id == act.id, Activity.status == PUBLISHED)
+        .values(status=FINISHED, updated_at=now)
+        .returning(Activity.id)
+        .execution_options(synchronize_session=False)
+    )
     if done.scalar() is None:
         raise DomainError("act_finished")
     await s.refresh(act)
@@ -436,8 +604,17 @@ async def close(s: AsyncSession, notices: Notices, *, activity_id: int, actor: U
     return act
 
 
-async def approve(s: AsyncSession, notices: Notices, *, activity_id: int, actor: User, user_id: int | None,
-                  minutes: int | None, points_per_hour: int, now: datetime) -> list[ActivitySignup]:
+async def approve(
+    s: AsyncSession,
+    notices: Notices,
+    *,
+    activity_id: int,
+    actor: User,
+    user_id: int | None,
+    minutes: int | None,
+    points_per_hour: int,
+    now: datetime,
+) -> list[ActivitySignup]:
     """Approve one volunteer's hours (minutes None: as proposed) or, user_id None, everyone's proposed hours.
 
     Each approval is a conditional UPDATE … WHERE approved_minutes IS NULL, so a double tap approves once."""
@@ -461,18 +638,35 @@ async def approve(s: AsyncSession, notices: Notices, *, activity_id: int, actor:
         value = minutes if minutes is not None else (signup.proposed_minutes or 0)
         if value <= 0:
             raise DomainError("act_zero_hours")
-        won = (await s.execute(update(ActivitySignup).where(
-            ActivitySignup.id == signup.id, ActivitySignup.approved_minutes.is_(None))
-            .values(approved_minutes=value, updated_at=now).returning(ActivitySignup.id)
-            .execution_options(synchronize_session=False))).scalar()
+        won = (
+            await s.execute(
+                update(ActivitySignup)
+                .where(ActivitySignup.id == signup.id, ActivitySignup.approved_minutes.is_(None))
+                .values(approved_minutes=value, updated_at=now)
+                .returning(ActivitySignup.id)
+                .execution_options(synchronize_session=False)
+            )
+        ).scalar()
         if won is None:
             continue
-        entry = ledger.add_service(s, volunteer_id=signup.user_id, minutes=value, points_per_hour=points_per_hour,
-                                   request_id=None, activity_id=act.id, approved_by=actor.id, now=now,
-                                   reason=None if value == signup.proposed_minutes else "adjusted")
+        entry = ledger.add_service(
+            s,
+            volunteer_id=signup.user_id,
+            minutes=value,
+            points_per_hour=points_per_hour,
+            request_id=None,
+            activity_id=act.id,
+            approved_by=actor.id,
+            now=now,
+            reason=None if value == signup.proposed_minutes else "adjusted",
+        )
         await s.flush()
-        await s.execute(update(ActivitySignup).where(ActivitySignup.id == signup.id).values(entry_id=entry.id)
-                        .execution_options(synchronize_session=False))
+        await s.execute(
+            update(ActivitySignup)
+            .where(ActivitySignup.id == signup.id)
+            .values(entry_id=entry.id)
+            .execution_options(synchronize_session=False)
+        )
         await s.refresh(signup)
         await notices.hours_approved(s, act, signup)
         await stars.after_credit(s, notices, signup.user_id, now)
@@ -484,9 +678,11 @@ async def approve(s: AsyncSession, notices: Notices, *, activity_id: int, actor:
 
 # reminders and the end, for the scheduler ------------------------------------------------------------------
 
+
 async def starting_between(s: AsyncSession, start: datetime, end: datetime) -> list[Activity]:
-    rows = await s.execute(select(Activity).where(Activity.status == PUBLISHED, Activity.starts_at > start,
-                                                  Activity.starts_at <= end))
+    rows = await s.execute(
+        select(Activity).where(Activity.status == PUBLISHED, Activity.starts_at > start, Activity.starts_at <= end)
+    )
     return list(rows.scalars())
 
 

@@ -1,4 +1,5 @@
 """Activities: error texts, the card, keyboards. Call the formatters inside the right locale context."""
+
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
@@ -16,8 +17,9 @@ ERRORS = {
     "act_too_far_ahead": __("Activities can be published at most 180 days ahead."),
     "act_bad_deadline": __("The sign-up deadline must be in the future and no later than the start."),
     "act_bad_capacity": __("Please send the number of places as a whole number from 1 to {limit}."),
-    "act_not_volunteer": __("Only registered volunteers can sign up. Open a private chat with me and send "
-                            "/volunteer to register."),
+    "act_not_volunteer": __(
+        "Only registered volunteers can sign up. Open a private chat with me and send /volunteer to register."
+    ),
     "act_not_in_team": __("This activity is for a team you have not joined."),
     "act_cancelled": __("This activity has been cancelled."),
     "act_finished": __("This activity is over."),
@@ -27,10 +29,12 @@ ERRORS = {
     "act_clash": __("Sorry, you cannot sign up: the time overlaps with {other}, which you have already taken on."),
     "act_cannot_leave": __("Sign-up can no longer be cancelled for this activity."),
     "act_not_signed": __("You are not signed up for this activity."),
-    "act_bad_code": __("There is no open activity with this check-in code. Please check the code with the "
-                       "team leader."),
-    "act_not_checkin_time": __("Check-in and check-out are open from 30 minutes before the start until the end "
-                               "of the activity."),
+    "act_bad_code": __(
+        "There is no open activity with this check-in code. Please check the code with the team leader."
+    ),
+    "act_not_checkin_time": __(
+        "Check-in and check-out are open from 30 minutes before the start until the end of the activity."
+    ),
     "act_already_in": __("You have already checked in."),
     "act_not_checked_in": __("You have not checked in to an activity that is going on now."),
     "act_not_started": __("The activity has not started yet."),
@@ -59,12 +63,13 @@ def details(act: Activity, tz: ZoneInfo, team_name: str | None) -> list[str]:
 
 def card_text(act: Activity, tz: ZoneInfo, team_name: str | None, signed: int, waiting: int) -> str:
     lines = details(act, tz, team_name)
-    lines.append(_("Signed up {signed}/{capacity}, waiting list {waiting}").format(
-        signed=signed, capacity=act.capacity, waiting=waiting))
+    lines.append(
+        _("Signed up {signed}/{capacity}, waiting list {waiting}").format(
+            signed=signed, capacity=act.capacity, waiting=waiting
+        )
+    )
     if act.status == "cancelled":
         lines.append(_("❌ This activity has been cancelled."))
     elif act.status == "finished":
         lines.append(_("🏁 This activity is over. Thank you, everyone!"))
     return "\n".join(lines)
-
-

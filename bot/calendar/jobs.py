@@ -5,6 +5,7 @@ on its date. A due post is rendered per recipient: each bound group in the stati
 language, each coordinator in their own. Texts a coordinator edited (/theme, /festival) replace the
 defaults in their language; a month's theme post also lists that month's published activities.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,11 +17,11 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.ui import texts
 from bot.calendar import service as calendar
 from bot.calendar.service import ThemeText, default_theme_text
 from bot.outbox import Outbox
 from bot.people.service import coordinators
+from bot.ui import texts
 from scheduling.holidays import REMINDER_OFFSETS, Festival, Post, civic_days, festival_dates, scheduled_posts
 from scheduling.themes import FESTIVAL_ACTIVITIES
 from storage.models import Activity, TeamChat
@@ -45,8 +46,11 @@ def occurrence_key(post: Post) -> str:
     if post.kind == "theme":
         return f"theme:{post.date.year}-{post.date.month:02d}"
     event = post.date + dt.timedelta(days=post.offset_days)  # keyed by the event's year
-    return f"{post.kind}:{event.year}:{post.key}:-{post.offset_days}d" if post.offset_days \
+    return (
+        f"{post.kind}:{event.year}:{post.key}:-{post.offset_days}d"
+        if post.offset_days
         else f"{post.kind}:{event.year}:{post.key}:0d"
+    )
 
 
 @lru_cache(maxsize=16)
@@ -54,9 +58,14 @@ def _year_posts(year: int, offsets: tuple[int, ...], civic: frozenset[str] | Non
     return tuple(scheduled_posts(year, offsets, civic))
 
 
-def due_between(start: dt.datetime, end: dt.datetime, tz: ZoneInfo, hour: int,
-                offsets: tuple[int, ...] = REMINDER_OFFSETS,
-                enabled_civic: frozenset[str] | None = None) -> list[Due]:
+def due_between(
+    start: dt.datetime,
+    end: dt.datetime,
+    tz: ZoneInfo,
+    hour: int,
+    offsets: tuple[int, ...] = REMINDER_OFFSETS,
+    enabled_civic: frozenset[str] | None = None,
+) -> list[Due]:
     """Posts due in [start, end] (aware datetimes), in due order (calendar order within one moment)."""
     out: list[Due] = []
     first, last = start.astimezone(tz).year, end.astimezone(tz).year
@@ -120,11 +129,19 @@ def render(due: Due, locale: str, extras: Extras | None = None, today: dt.date |
     post = due.post
     if post.kind == "theme":
         theme = extras.themes.get(lang) or default_theme_text(post.date.month, locale)
-        lines = [_("📅 Theme of the month: {title}").format(title=theme.title), theme.text, "",
-                 _("Suggested activities:"), *(f"• {a}" for a in theme.activities)]
+        lines = [
+            _("📅 Theme of the month: {title}").format(title=theme.title),
+            theme.text,
+            "",
+            _("Suggested activities:"),
+            *(f"• {a}" for a in theme.activities),
+        ]
         if extras.activities:
-            lines += ["", _("This month's activities:"),
-                      *(_activity_line(a, extras.tz or UTC) for a in extras.activities)]
+            lines += [
+                "",
+                _("This month's activities:"),
+                *(_activity_line(a, extras.tz or UTC) for a in extras.activities),
+            ]
         return "\n".join(lines)
     event = _events(due.event_date.year).get((post.kind, post.key))
     name = (event.name_en if lang == "en" else event.name_zh) if event else post.name
@@ -148,8 +165,11 @@ async def extras_for(s: AsyncSession, due: Due, tz: ZoneInfo) -> Extras:
     post = due.post
     if post.kind == "theme":
         themes = {calendar.lang(loc): await calendar.theme(s, post.date.month, loc) for loc in ("zh_Hans", "en")}
-        return Extras(themes={k: t for k, t in themes.items() if t.edited}, tz=tz,
-                      activities=tuple(await calendar.month_activities(s, post.date.year, post.date.month, tz)))
+        return Extras(
+            themes={k: t for k, t in themes.items() if t.edited},
+            tz=tz,
+            activities=tuple(await calendar.month_activities(s, post.date.year, post.date.month, tz)),
+        )
     customs = {}
     for loc in ("zh_Hans", "en"):
         text, edited = await calendar.festival_text(s, post.key, loc)

@@ -3,6 +3,7 @@ language), civic days on or off (StationSetting `civic.<key>`), and the publishe
 
 A coordinator edits the text of his own language; the other language keeps its default until edited there.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -45,6 +46,7 @@ def _fit(value: str, limit: int) -> str:
 
 
 # monthly themes ---------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ThemeText:
@@ -130,15 +132,19 @@ async def _put_text(s: AsyncSession, key: str, locale: str, text: str, actor: Us
 
 
 async def _drop_text(s: AsyncSession, key: str, locale: str) -> bool:
-    result = await s.execute(delete(CustomText).where(CustomText.key == key,
-                                                      CustomText.locale == stored_locale(locale)))
+    result = await s.execute(
+        delete(CustomText).where(CustomText.key == key, CustomText.locale == stored_locale(locale))
+    )
     return bool(cast("CursorResult[Any]", result).rowcount)  # a DML statement's result is a CursorResult
 
 
 async def save_theme(s: AsyncSession, actor: User, new: ThemeText, locale: str, now: dt.datetime) -> None:
     require_coordinator(actor)
-    data = {"title": _fit(new.title, TITLE_LIMIT), "text": _fit(new.text, TEXT_LIMIT),
-            "activities": [_fit(a, ACTIVITY_LIMIT) for a in new.activities][:MAX_ACTIVITIES]}
+    data = {
+        "title": _fit(new.title, TITLE_LIMIT),
+        "text": _fit(new.text, TEXT_LIMIT),
+        "activities": [_fit(a, ACTIVITY_LIMIT) for a in new.activities][:MAX_ACTIVITIES],
+    }
     await _put_text(s, theme_key(new.month), locale, json.dumps(data, ensure_ascii=False), actor, now)
 
 
@@ -148,6 +154,7 @@ async def reset_theme(s: AsyncSession, actor: User, month: int, locale: str) -> 
 
 
 # festivals and civic days: customs and suggested activities -------------------------------------
+
 
 def festival_key(key: str) -> str:
     return f"festival:{key}"
@@ -172,7 +179,7 @@ def find_event(args: str) -> tuple[str, str]:
                     best = (len(n), key)
     if best is None:
         raise DomainError("calendar_no_festival", name=text.split()[0][:30] if text else "")
-    return best[1], text[best[0]:].strip()
+    return best[1], text[best[0] :].strip()
 
 
 async def festival_text(s: AsyncSession, key: str, locale: str) -> tuple[str, bool]:
@@ -199,10 +206,12 @@ async def reset_festival(s: AsyncSession, actor: User, key: str, locale: str) ->
 
 # civic days on or off -------------------------------------------------------------------------------
 
+
 async def civic_enabled(s: AsyncSession) -> frozenset[str]:
     """Civic days the station keeps; every one is on until a coordinator turns it off."""
-    rows = await s.execute(select(StationSetting.key, StationSetting.value)
-                           .where(StationSetting.key.like(f"{CIVIC_PREFIX}%")))
+    rows = await s.execute(
+        select(StationSetting.key, StationSetting.value).where(StationSetting.key.like(f"{CIVIC_PREFIX}%"))
+    )
     off = {key.removeprefix(CIVIC_PREFIX) for key, value in rows.all() if value == "off"}
     return frozenset(k for k in CIVIC_KEYS if k not in off)
 
@@ -221,11 +230,18 @@ async def set_civic(s: AsyncSession, actor: User, key: str, on: bool) -> None:
 
 # the month's published activities ------------------------------------------------------------------
 
+
 async def month_activities(s: AsyncSession, year: int, month: int, tz: ZoneInfo) -> list[Activity]:
     """Published activities starting in the month (station time), in order."""
     start = dt.datetime(year, month, 1, tzinfo=tz)
     end = dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=tz)
-    rows = await s.execute(select(Activity).where(
-        Activity.status == "published", Activity.starts_at >= start.astimezone(dt.timezone.utc),
-        Activity.starts_at < end.astimezone(dt.timezone.utc)).order_by(Activity.starts_at, Activity.id))
+    rows = await s.execute(
+        select(Activity)
+        .where(
+            Activity.status == "published",
+            Activity.starts_at >= start.astimezone(dt.timezone.utc),
+            Activity.starts_at < end.astimezone(dt.timezone.utc),
+        )
+        .order_by(Activity.starts_at, Activity.id)
+    )
     return list(rows.scalars())

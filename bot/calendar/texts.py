@@ -1,4 +1,5 @@
 """Error texts of the calendar features (/theme, /festival, /civic)."""
+
 from __future__ import annotations
 
 from aiogram.utils.i18n import lazy_gettext as __

@@ -1,5 +1,6 @@
 """志愿服务证明: the station, which organised and recorded the services, certifies a volunteer's
 approved hours (谁组织谁记录，谁记录谁证明). Each certificate gets a number coordinators can verify."""
+
 from __future__ import annotations
 
 import re
@@ -11,9 +12,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.dates import parse_date
 from bot.core.errors import DomainError
 from bot.people.service import require_coordinator
-from bot.core.dates import parse_date
 from storage.models import Activity, Certificate, LedgerEntry, Request, Service, User, Volunteer
 
 NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -55,21 +56,26 @@ def parse_range(args: str | None, today: date) -> tuple[date | None, date | None
 
 async def _names(s: AsyncSession, ids: set[int]) -> dict[int, str]:
     names = {u.id: u.full_name for u in (await s.execute(select(User).where(User.id.in_(ids)))).scalars()}
-    names |= {v.user_id: v.name for v in (await s.execute(select(Volunteer).where(Volunteer.user_id.in_(ids))))
-              .scalars()}
+    names |= {
+        v.user_id: v.name for v in (await s.execute(select(Volunteer).where(Volunteer.user_id.in_(ids)))).scalars()
+    }
     return names
 
 
-async def service_lines(s: AsyncSession, volunteer_id: int, date_from: date | None, date_to: date | None,
-                        tz: ZoneInfo, locale: str) -> list[Line]:
+async def service_lines(
+    s: AsyncSession, volunteer_id: int, date_from: date | None, date_to: date | None, tz: ZoneInfo, locale: str
+) -> list[Line]:
     """Approved hours, one line per service; a reversed entry and its reversal are both left out."""
-    rows = (await s.execute(
-        select(LedgerEntry, Request, Service, Activity)
-        .outerjoin(Request, Request.id == LedgerEntry.request_id)
-        .outerjoin(Service, Service.id == Request.service_id)
-        .outerjoin(Activity, Activity.id == LedgerEntry.activity_id)
-        .where(LedgerEntry.volunteer_id == volunteer_id, LedgerEntry.minutes != 0)
-        .order_by(LedgerEntry.id))).all()
+    rows = (
+        await s.execute(
+            select(LedgerEntry, Request, Service, Activity)
+            .outerjoin(Request, Request.id == LedgerEntry.request_id)
+            .outerjoin(Service, Service.id == Request.service_id)
+            .outerjoin(Activity, Activity.id == LedgerEntry.activity_id)
+            .where(LedgerEntry.volunteer_id == volunteer_id, LedgerEntry.minutes != 0)
+            .order_by(LedgerEntry.id)
+        )
+    ).all()
     reversed_ids = {e.reverses_id for e, *_ in rows if e.reverses_id is not None}
     kept = [(e, r, sv, a) for e, r, sv, a in rows if e.reverses_id is None and e.id not in reversed_ids]
     names = await _names(s, {e.approved_by for e, *_ in kept if e.approved_by})
@@ -101,8 +107,9 @@ async def _new_number(s: AsyncSession, year: int) -> str:
     raise RuntimeError("could not find a free certificate number")
 
 
-async def issue(s: AsyncSession, user: User, *, date_from: date | None, date_to: date | None, now: datetime,
-                tz: ZoneInfo) -> Issued:
+async def issue(
+    s: AsyncSession, user: User, *, date_from: date | None, date_to: date | None, now: datetime, tz: ZoneInfo
+) -> Issued:
     """Only for the volunteer himself: there is no way to name anyone else."""
     volunteer = await s.get(Volunteer, user.id)
     if volunteer is None:
@@ -111,9 +118,15 @@ async def issue(s: AsyncSession, user: User, *, date_from: date | None, date_to:
     minutes = sum(line.minutes for line in lines)
     if not lines or minutes <= 0:
         raise DomainError("cert_no_hours")
-    certificate = Certificate(number=await _new_number(s, now.astimezone(tz).year), volunteer_id=user.id,
-                              date_from=date_from, date_to=date_to, minutes=minutes, entries=len(lines),
-                              issued_at=now)
+    certificate = Certificate(
+        number=await _new_number(s, now.astimezone(tz).year),
+        volunteer_id=user.id,
+        date_from=date_from,
+        date_to=date_to,
+        minutes=minutes,
+        entries=len(lines),
+        issued_at=now,
+    )
     s.add(certificate)
     await s.flush()
     return Issued(certificate, volunteer, lines)

@@ -1,4 +1,5 @@
 """The one source of 'now', so tests can move time without sleeping."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone

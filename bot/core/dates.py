@@ -1,4 +1,5 @@
 """Reading the dates and time windows residents type, in the station's time zone."""
+
 from __future__ import annotations
 
 import re
@@ -15,8 +16,9 @@ def parse_date(text: str | None, today: date) -> date:
     raw = (text or "").strip().lower()
     if raw in RELATIVE:
         return today + timedelta(days=RELATIVE[raw])
-    m = (re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", raw)
-         or re.fullmatch(r"()(\d{1,2})[-/.月](\d{1,2})[日号]?", raw))
+    m = re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?", raw) or re.fullmatch(
+        r"()(\d{1,2})[-/.月](\d{1,2})[日号]?", raw
+    )
     if not m:
         raise DomainError("bad_date")
     year = int(m.group(1)) if m.group(1) else today.year
@@ -31,8 +33,18 @@ def parse_date(text: str | None, today: date) -> date:
 
 def parse_window(text: str | None) -> tuple[time, time]:
     raw = (text or "").strip()
-    for old, new in (("：", ":"), ("—", "-"), ("–", "-"), ("~", "-"), ("～", "-"), ("到", "-"), ("至", "-"),
-                     ("点半", ":30"), ("点", ":00"), (" ", "")):
+    for old, new in (
+        ("：", ":"),
+        ("—", "-"),
+        ("–", "-"),
+        ("~", "-"),
+        ("～", "-"),
+        ("到", "-"),
+        ("至", "-"),
+        ("点半", ":30"),
+        ("点", ":00"),
+        (" ", ""),
+    ):
         raw = raw.replace(old, new)
     m = re.fullmatch(r"(\d{1,2})(?::(\d{2}))?-(\d{1,2})(?::(\d{2}))?", raw)
     if not m:

@@ -1,4 +1,5 @@
 """Domain errors carry a code; handlers turn the code into text in the user's language."""
+
 from __future__ import annotations
 
 

@@ -1,11 +1,12 @@
 """Translations from the Babel .po catalogues, and the user's locale from Telegram's language."""
+
 from __future__ import annotations
 
 import gettext
 import io
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from collections.abc import Iterator
 
 from aiogram.utils.i18n import I18n
 from babel.messages.catalog import Catalog

@@ -2,12 +2,13 @@
 holders of one key share a small dict while any of them waits, so the first can tell the rest the outcome
 (a burst of taps then costs one write, not one each). Correctness never depends on it: the database still
 decides (the conditional UPDATE), across processes too."""
+
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator, Hashable
+from contextlib import asynccontextmanager
 from typing import Any
 
 

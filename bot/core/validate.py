@@ -1,4 +1,5 @@
 """Checks of what people type: lengths, phone numbers, hours."""
+
 from __future__ import annotations
 
 import math
@@ -14,8 +15,16 @@ PHONE_INTL = re.compile(r"^\+\d{7,15}$")
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 KEY = re.compile(r"^[A-Za-z0-9-]{1,32}$")  # request and activity numbers, pick-up codes
 
-LIMITS = {"description": 500, "area": 64, "address": 128, "name": 32, "team": 40, "reason": 300,
-          "comment": 500, "service": 40}
+LIMITS = {
+    "description": 500,
+    "area": 64,
+    "address": 128,
+    "name": 32,
+    "team": 40,
+    "reason": 300,
+    "comment": 500,
+    "service": 40,
+}
 MAX_MINUTES = 12 * 60
 HOURS_CEILING = 10_000  # typed hours beyond this are clamped: every caller rejects them as out of range
 MAX_ID = 2**31 - 1  # row ids (Integer keys: int32 on PostgreSQL)

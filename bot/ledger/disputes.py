@@ -1,5 +1,6 @@
 """Disputes: a volunteer points out an error in one of his ledger entries; a coordinator corrects it
 (reversal + correction) or rejects it with a reason (谁记录谁证明: the organiser checks and corrects)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -8,10 +9,10 @@ from typing import Protocol
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core import validate
 from bot.core.errors import DomainError
 from bot.ledger import service as ledger
 from bot.ledger import stars
-from bot.core import validate
 from bot.people.service import require_coordinator
 from storage.models import Dispute, LedgerEntry, User, Volunteer
 
@@ -21,8 +22,9 @@ TEXT_LIMIT = 500
 
 class DisputeNotices(stars.StarNotices, Protocol):
     async def dispute_opened(self, s: AsyncSession, dispute: Dispute, entry: LedgerEntry) -> None: ...
-    async def dispute_resolved(self, s: AsyncSession, dispute: Dispute, entry: LedgerEntry,
-                               fixed: LedgerEntry | None) -> None: ...
+    async def dispute_resolved(
+        self, s: AsyncSession, dispute: Dispute, entry: LedgerEntry, fixed: LedgerEntry | None
+    ) -> None: ...
 
 
 async def own_entry(s: AsyncSession, user: User, entry_id: int) -> LedgerEntry:
@@ -37,8 +39,9 @@ async def own_entry(s: AsyncSession, user: User, entry_id: int) -> LedgerEntry:
     return entry
 
 
-async def open_dispute(s: AsyncSession, notices: DisputeNotices, *, user: User, entry_id: int, text: str | None,
-                       now: datetime) -> Dispute:
+async def open_dispute(
+    s: AsyncSession, notices: DisputeNotices, *, user: User, entry_id: int, text: str | None, now: datetime
+) -> Dispute:
     if await s.get(Volunteer, user.id) is None:
         raise DomainError("not_volunteer")
     entry = await own_entry(s, user, entry_id)
@@ -70,23 +73,44 @@ async def get_open(s: AsyncSession, actor: User, dispute_id: int) -> Dispute:
     return dispute
 
 
-async def _close(s: AsyncSession, dispute: Dispute, status: str, actor: User, resolution: str,
-                 now: datetime) -> None:
-    won = (await s.execute(update(Dispute).where(Dispute.id == dispute.id, Dispute.status == OPEN)
-                           .values(status=status, resolved_by=actor.id, resolution=resolution, resolved_at=now)
-                           .returning(Dispute.id).execution_options(synchronize_session=False))).first()
+async def _close(s: AsyncSession, dispute: Dispute, status: str, actor: User, resolution: str, now: datetime) -> None:
+    won = (
+        await s.execute(
+            update(Dispute)
+            .where(Dispute.id == dispute.id, Dispute.status == OPEN)
+            .values(status=status, resolved_by=actor.id, resolution=resolution, resolved_at=now)
+            .returning(Dispute.id)
+            .execution_options(synchronize_session=False)
+        )
+    ).first()
     if won is None:  # another coordinator decided it first
         raise DomainError("dispute_closed")
     dispute.status, dispute.resolved_by, dispute.resolution, dispute.resolved_at = status, actor.id, resolution, now
 
 
-async def correct(s: AsyncSession, notices: DisputeNotices, *, actor: User, dispute_id: int, minutes: int,
-                  reason: str | None, points_per_hour: int, now: datetime) -> Dispute:
+async def correct(
+    s: AsyncSession,
+    notices: DisputeNotices,
+    *,
+    actor: User,
+    dispute_id: int,
+    minutes: int,
+    reason: str | None,
+    points_per_hour: int,
+    now: datetime,
+) -> Dispute:
     dispute = await get_open(s, actor, dispute_id)
     reason = validate.text(reason, "reason")
     await _close(s, dispute, CORRECTED, actor, reason, now)
-    _, fixed = await ledger.correct(s, entry_id=dispute.entry_id, minutes=minutes, reason=reason,
-                                    actor_id=actor.id, points_per_hour=points_per_hour, now=now)
+    _, fixed = await ledger.correct(
+        s,
+        entry_id=dispute.entry_id,
+        minutes=minutes,
+        reason=reason,
+        actor_id=actor.id,
+        points_per_hour=points_per_hour,
+        now=now,
+    )
     await stars.after_credit(s, notices, dispute.volunteer_id, now)
     entry = await s.get(LedgerEntry, dispute.entry_id)
     assert entry is not None  # ledger entries are never deleted
@@ -94,8 +118,9 @@ async def correct(s: AsyncSession, notices: DisputeNotices, *, actor: User, disp
     return dispute
 
 
-async def reject(s: AsyncSession, notices: DisputeNotices, *, actor: User, dispute_id: int, reason: str | None,
-                 now: datetime) -> Dispute:
+async def reject(
+    s: AsyncSession, notices: DisputeNotices, *, actor: User, dispute_id: int, reason: str | None, now: datetime
+) -> Dispute:
     dispute = await get_open(s, actor, dispute_id)
     reason = validate.text(reason, "reason")
     await _close(s, dispute, REJECTED, actor, reason, now)

@@ -3,6 +3,7 @@
 Claimed once as `recognition:YYYY-MM` (the month it is sent in) in the transaction that queues the messages.
 Missed by more than the catch-up grace (the bot was down), it is not sent (nothing is recorded).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -11,9 +12,8 @@ import logging
 from aiogram.utils.i18n import I18n
 
 from bot.core.clock import StoppedClock
+from bot.ledger import ranking, recognition
 from bot.ledger.notices import LedgerNotices
-from bot.ledger import ranking
-from bot.ledger import recognition
 from bot.outbox import Outbox
 from bot.settings import Settings
 from scheduling.occurrences import QUEUED, claim_in
@@ -28,8 +28,9 @@ def due_at(month_start: dt.date, settings: Settings) -> dt.datetime:
     return local.astimezone(dt.timezone.utc)
 
 
-async def run_recognition(db: Database, i18n: I18n, settings: Settings, *, now: dt.datetime,
-                          claimed_by: str) -> list[str]:
+async def run_recognition(
+    db: Database, i18n: I18n, settings: Settings, *, now: dt.datetime, claimed_by: str
+) -> list[str]:
     today = now.astimezone(settings.tz).date()
     this_month = today.replace(day=1)
     key, due = recognition.shortlist_key(this_month), due_at(this_month, settings)
@@ -46,7 +47,11 @@ async def run_recognition(db: Database, i18n: I18n, settings: Settings, *, now: 
     async with db.tx() as s:
         if not await claim_in(s, key, due, now, status=QUEUED, claimed_by=claimed_by):
             return []
-        await notices.shortlist(s, recognition.month_key(last), await ranking.shortlist(s, start, end),
-                                await recognition.teams_with_groups(s))
+        await notices.shortlist(
+            s,
+            recognition.month_key(last),
+            await ranking.shortlist(s, start, end),
+            await recognition.teams_with_groups(s),
+        )
     log.info("最美志愿者 shortlist %s queued", key)
     return [key]

@@ -1,4 +1,5 @@
 """Buttons of the ledger features. Prefixes: d1 disputes, st1 settings, rk1 rankings, mv1 最美志愿者 vote."""
+
 from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
@@ -11,6 +12,7 @@ from bot.ui.keyboards import inline
 class DisputeCb(CallbackData, prefix="d1"):
     """Ledger and disputes. pick: id is an entry; fix | no: id is a dispute;
     page: id is whose ledger (checked again on every tap), page the page number."""
+
     action: str
     id: int
     page: int = 0
@@ -44,16 +46,26 @@ def dispute_pick(choices: list[tuple[str, int]]) -> InlineKeyboardMarkup:
 
 
 def dispute_decide(dispute_id: int) -> InlineKeyboardMarkup:
-    return inline([[(_("✏️ Correct"), DisputeCb(action="fix", id=dispute_id)),
-                    (_("❌ Reject"), DisputeCb(action="no", id=dispute_id))]])
+    return inline(
+        [
+            [
+                (_("✏️ Correct"), DisputeCb(action="fix", id=dispute_id)),
+                (_("❌ Reject"), DisputeCb(action="no", id=dispute_id)),
+            ]
+        ]
+    )
 
 
 def settings(show_in_rank: bool, share_stars: bool) -> InlineKeyboardMarkup:
     def mark(on: bool) -> str:
         return "✅" if on else "⬜"
-    return inline([[(f"{mark(show_in_rank)} " + _("Show my name in rankings"), SettingsCb(key="rank"))],
-                   [(f"{mark(share_stars)} " + _("Announce my star level in my team's group"),
-                     SettingsCb(key="stars"))]])
+
+    return inline(
+        [
+            [(f"{mark(show_in_rank)} " + _("Show my name in rankings"), SettingsCb(key="rank"))],
+            [(f"{mark(share_stars)} " + _("Announce my star level in my team's group"), SettingsCb(key="stars"))],
+        ]
+    )
 
 
 def rank_views(period: str, team: int, teams: list[tuple[int, str]]) -> InlineKeyboardMarkup:
@@ -66,5 +78,6 @@ def rank_views(period: str, team: int, teams: list[tuple[int, str]]) -> InlineKe
 
 
 def vote(month: str, teams: list[tuple[int, str]]) -> InlineKeyboardMarkup:
-    return inline([[(_("🗳 Open a vote in “{team}”").format(team=name), VoteCb(month=month, team=tid))]
-                   for tid, name in teams])
+    return inline(
+        [[(_("🗳 Open a vote in “{team}”").format(team=name), VoteCb(month=month, team=tid))] for tid, name in teams]
+    )

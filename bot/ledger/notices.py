@@ -2,6 +2,7 @@
 
 Groups get the station's default language and never a phone number.
 """
+
 from __future__ import annotations
 
 import json
@@ -10,10 +11,10 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.ledger import keyboards as ledger_keyboards
-from bot.ledger import texts as ledger_texts
-from bot.ui import texts
 from bot.ledger import service as ledger
+from bot.ledger import texts as ledger_texts
 from bot.outbox import Outbox
+from bot.ui import texts
 from storage.models import Dispute, LedgerEntry, Request, Volunteer
 
 
@@ -38,57 +39,86 @@ class LedgerNotices:
 
     async def star_reached(self, s: AsyncSession, volunteer: Volunteer, level: int, chats: list[int]) -> None:
         total = await ledger.totals(s, volunteer.user_id)
-        await self.outbox.to_user(s, volunteer.user_id, lambda: _(
-            "🌟 Congratulations! With {hours} h of service you are now a {level}. Thank you for all you do!").format(
-            hours=texts.hours(total.minutes), level=ledger_texts.star_name(level)))
+        await self.outbox.to_user(
+            s,
+            volunteer.user_id,
+            lambda: _(
+                "🌟 Congratulations! With {hours} h of service you are now a {level}. Thank you for all you do!"
+            ).format(hours=texts.hours(total.minutes), level=ledger_texts.star_name(level)),
+        )
         for chat_id in chats:
             with self.outbox.in_station_locale():
                 text = _("🌟 Congratulations to our volunteer {name}: {hours} h of service, now a {level}!").format(
-                    name=volunteer.name, hours=texts.hours(total.minutes), level=ledger_texts.star_name(level))
+                    name=volunteer.name, hours=texts.hours(total.minutes), level=ledger_texts.star_name(level)
+                )
             self.outbox.to_chat(s, chat_id, text)
 
     async def dispute_opened(self, s: AsyncSession, dispute: Dispute, entry: LedgerEntry) -> None:
         volunteer = await s.get(Volunteer, dispute.volunteer_id)
         numbers = await _numbers(s, entry)
-        await self.outbox.to_coordinators(s, lambda: (
-            _("⚖️ Dispute {id} from volunteer {name} about this ledger entry:\n{entry}\nWhat is wrong: {text}"
-              ).format(id=dispute.id, name=volunteer.name if volunteer else "—",
-                       entry=ledger_texts.entry_line(entry, self.outbox.tz, numbers), text=dispute.text),
-            ledger_keyboards.dispute_decide(dispute.id)), skip=dispute.volunteer_id)
+        await self.outbox.to_coordinators(
+            s,
+            lambda: (
+                _(
+                    "⚖️ Dispute {id} from volunteer {name} about this ledger entry:\n{entry}\nWhat is wrong: {text}"
+                ).format(
+                    id=dispute.id,
+                    name=volunteer.name if volunteer else "—",
+                    entry=ledger_texts.entry_line(entry, self.outbox.tz, numbers),
+                    text=dispute.text,
+                ),
+                ledger_keyboards.dispute_decide(dispute.id),
+            ),
+            skip=dispute.volunteer_id,
+        )
 
-    async def dispute_resolved(self, s: AsyncSession, dispute: Dispute, entry: LedgerEntry,
-                               fixed: LedgerEntry | None) -> None:
+    async def dispute_resolved(
+        self, s: AsyncSession, dispute: Dispute, entry: LedgerEntry, fixed: LedgerEntry | None
+    ) -> None:
         total = await ledger.totals(s, dispute.volunteer_id)
 
         def render():
             if fixed is None:
                 return _("Your dispute {id} about entry №{entry} was not accepted.\nReason: {reason}").format(
-                    id=dispute.id, entry=entry.id, reason=dispute.resolution)
-            return "\n".join([
-                _("✅ Your dispute {id} was accepted: entry №{entry} is corrected from {old} h to {new} h.").format(
-                    id=dispute.id, entry=entry.id, old=texts.hours(entry.minutes), new=texts.hours(fixed.minutes)),
-                _("Reason: {reason}").format(reason=dispute.resolution),
-                _("In all: {hours} h, {points} points.").format(hours=texts.hours(total.minutes),
-                                                                points=total.points),
-            ])
+                    id=dispute.id, entry=entry.id, reason=dispute.resolution
+                )
+            return "\n".join(
+                [
+                    _("✅ Your dispute {id} was accepted: entry №{entry} is corrected from {old} h to {new} h.").format(
+                        id=dispute.id, entry=entry.id, old=texts.hours(entry.minutes), new=texts.hours(fixed.minutes)
+                    ),
+                    _("Reason: {reason}").format(reason=dispute.resolution),
+                    _("In all: {hours} h, {points} points.").format(
+                        hours=texts.hours(total.minutes), points=total.points
+                    ),
+                ]
+            )
+
         await self.outbox.to_user(s, dispute.volunteer_id, render)
 
     async def shortlist(self, s: AsyncSession, month: str, rows, teams: list[tuple[int, str]]) -> None:
         """The monthly 最美志愿者 shortlist to every coordinator, with a button per team group to open a vote."""
+
         def render():
             if not rows:
                 return _("🏅 最美志愿者 {month}: no hours were approved that month, so there is no shortlist.").format(
-                    month=_month_label(month))
-            lines = [_("🏅 最美志愿者 {month}: the month's top volunteers by hours, then rating:").format(
-                month=_month_label(month))]
+                    month=_month_label(month)
+                )
+            lines = [
+                _("🏅 最美志愿者 {month}: the month's top volunteers by hours, then rating:").format(
+                    month=_month_label(month)
+                )
+            ]
             for i, row in enumerate(rows, 1):
                 rating = f" · ⭐{row.rating:.1f}" if row.rating is not None else ""
                 hidden = "" if row.public else " " + _("(not shown by name in groups)")
-                lines.append(f"{i}. {row.name} · " + _("{hours} h").format(hours=texts.hours(row.minutes)) + rating
-                             + hidden)
+                lines.append(
+                    f"{i}. {row.name} · " + _("{hours} h").format(hours=texts.hours(row.minutes)) + rating + hidden
+                )
             if teams:
                 lines.append(_("Open a vote in a team's group:"))
             return "\n".join(lines), (ledger_keyboards.vote(month, teams) if teams else None)
+
         await self.outbox.to_coordinators(s, render)
 
     async def vote_poll(self, s: AsyncSession, chat_id: int, month: str, names: list[str]) -> None:

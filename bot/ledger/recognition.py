@@ -1,4 +1,5 @@
 """最美志愿者: the monthly shortlist for the coordinators, and the vote they open in a team's group."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -38,8 +39,9 @@ async def teams_with_groups(s: AsyncSession) -> list[tuple[int, str]]:
     return [(t.id, t.name) for t in await list_teams(s) if await team_chats(s, t.id)]
 
 
-async def open_vote(s: AsyncSession, notices: VoteNotices, *, actor: User, month: str, team_id: int, tz,
-                    now: datetime) -> int:
+async def open_vote(
+    s: AsyncSession, notices: VoteNotices, *, actor: User, month: str, team_id: int, tz, now: datetime
+) -> int:
     """Queue a poll of `month`'s shortlist in the team's groups, once per team and month; returns its size.
 
     Only volunteers who agreed to appear by name are options: a group poll is public.

@@ -4,6 +4,7 @@ Kinds: service (approved hours), reversal (cancels an entry exactly: reverses_id
 figure after a reversal), redeem / refund (points only, written by the shop). Entries are never updated or
 deleted; a correction is a reversal plus a correction written in one transaction.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,8 +13,8 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Select, SQLColumnExpression, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.errors import DomainError
 from bot.core import validate
+from bot.core.errors import DomainError
 from bot.people.service import is_coordinator
 from storage.models import LedgerEntry, Team, TeamMember, User
 
@@ -37,23 +38,55 @@ def points_for(minutes: int, points_per_hour: int) -> int:
     return (minutes * points_per_hour + 30) // 60
 
 
-def add_service(s: AsyncSession, *, volunteer_id: int, minutes: int, points_per_hour: int, request_id: int | None,
-                approved_by: int, now: datetime, reason: str | None = None,
-                activity_id: int | None = None) -> LedgerEntry:
-    entry = LedgerEntry(volunteer_id=volunteer_id, minutes=minutes, points=points_for(minutes, points_per_hour),
-                        kind=SERVICE, request_id=request_id, activity_id=activity_id, approved_by=approved_by,
-                        reason=reason, created_at=now)
+def add_service(
+    s: AsyncSession,
+    *,
+    volunteer_id: int,
+    minutes: int,
+    points_per_hour: int,
+    request_id: int | None,
+    approved_by: int,
+    now: datetime,
+    reason: str | None = None,
+    activity_id: int | None = None,
+) -> LedgerEntry:
+    entry = LedgerEntry(
+        volunteer_id=volunteer_id,
+        minutes=minutes,
+        points=points_for(minutes, points_per_hour),
+        kind=SERVICE,
+        request_id=request_id,
+        activity_id=activity_id,
+        approved_by=approved_by,
+        reason=reason,
+        created_at=now,
+    )
     s.add(entry)
     return entry
 
 
-def add_points(s: AsyncSession, *, volunteer_id: int, points: int, kind: str, approved_by: int | None,
-               now: datetime, reason: str | None = None) -> LedgerEntry:
+def add_points(
+    s: AsyncSession,
+    *,
+    volunteer_id: int,
+    points: int,
+    kind: str,
+    approved_by: int | None,
+    now: datetime,
+    reason: str | None = None,
+) -> LedgerEntry:
     """A points-only entry (redeem: points < 0, refund: points > 0); hours are untouched."""
     if kind not in (REDEEM, REFUND):
         raise ValueError(f"not a points kind: {kind}")
-    entry = LedgerEntry(volunteer_id=volunteer_id, minutes=0, points=points, kind=kind, approved_by=approved_by,
-                        reason=reason, created_at=now)
+    entry = LedgerEntry(
+        volunteer_id=volunteer_id,
+        minutes=0,
+        points=points,
+        kind=kind,
+        approved_by=approved_by,
+        reason=reason,
+        created_at=now,
+    )
     s.add(entry)
     return entry
 
@@ -63,8 +96,9 @@ async def is_reversed(s: AsyncSession, entry_id: int) -> bool:
     return row.first() is not None
 
 
-async def correct(s: AsyncSession, *, entry_id: int, minutes: int, reason: str, actor_id: int,
-                  points_per_hour: int, now: datetime) -> tuple[LedgerEntry, LedgerEntry]:
+async def correct(
+    s: AsyncSession, *, entry_id: int, minutes: int, reason: str, actor_id: int, points_per_hour: int, now: datetime
+) -> tuple[LedgerEntry, LedgerEntry]:
     """Reverse an hours entry exactly and write the right figure, both in the caller's transaction.
 
     The unique index on reverses_id makes a second reversal of the same entry fail at flush, so two
@@ -78,36 +112,71 @@ async def correct(s: AsyncSession, *, entry_id: int, minutes: int, reason: str, 
     if not 0 <= minutes <= validate.MAX_MINUTES:
         raise DomainError("hours_out_of_range", max_hours=validate.MAX_MINUTES / 60)
     reason = validate.text(reason, "reason")
-    reversal = LedgerEntry(volunteer_id=old.volunteer_id, minutes=-old.minutes, points=-old.points, kind=REVERSAL,
-                           request_id=old.request_id, activity_id=old.activity_id, reverses_id=old.id,
-                           reason=reason, approved_by=actor_id, created_at=now)
-    fixed = LedgerEntry(volunteer_id=old.volunteer_id, minutes=minutes, points=points_for(minutes, points_per_hour),
-                        kind=CORRECTION, request_id=old.request_id, activity_id=old.activity_id, reason=reason,
-                        approved_by=actor_id, created_at=now)
+    reversal = LedgerEntry(
+        volunteer_id=old.volunteer_id,
+        minutes=-old.minutes,
+        points=-old.points,
+        kind=REVERSAL,
+        request_id=old.request_id,
+        activity_id=old.activity_id,
+        reverses_id=old.id,
+        reason=reason,
+        approved_by=actor_id,
+        created_at=now,
+    )
+    fixed = LedgerEntry(
+        volunteer_id=old.volunteer_id,
+        minutes=minutes,
+        points=points_for(minutes, points_per_hour),
+        kind=CORRECTION,
+        request_id=old.request_id,
+        activity_id=old.activity_id,
+        reason=reason,
+        approved_by=actor_id,
+        created_at=now,
+    )
     s.add_all([reversal, fixed])
     await s.flush()
     return reversal, fixed
 
 
 async def totals(s: AsyncSession, volunteer_id: int) -> Totals:
-    row = (await s.execute(
-        select(func.coalesce(func.sum(LedgerEntry.minutes), 0), func.coalesce(func.sum(LedgerEntry.points), 0))
-        .where(LedgerEntry.volunteer_id == volunteer_id)
-    )).one()
+    row = (
+        await s.execute(
+            select(
+                func.coalesce(func.sum(LedgerEntry.minutes), 0), func.coalesce(func.sum(LedgerEntry.points), 0)
+            ).where(LedgerEntry.volunteer_id == volunteer_id)
+        )
+    ).one()
     return Totals(int(row[0]), int(row[1]))
 
 
 async def all_totals(s: AsyncSession) -> dict[int, Totals]:
-    rows = await s.execute(select(LedgerEntry.volunteer_id, func.sum(LedgerEntry.minutes),
-                                  func.sum(LedgerEntry.points)).group_by(LedgerEntry.volunteer_id))
+    rows = await s.execute(
+        select(LedgerEntry.volunteer_id, func.sum(LedgerEntry.minutes), func.sum(LedgerEntry.points)).group_by(
+            LedgerEntry.volunteer_id
+        )
+    )
     return {vid: Totals(int(m), int(p)) for vid, m, p in rows.all()}
 
 
-async def page(s: AsyncSession, volunteer_id: int, page_no: int = 0,
-               size: int = PAGE) -> tuple[list[LedgerEntry], bool]:
+async def page(
+    s: AsyncSession, volunteer_id: int, page_no: int = 0, size: int = PAGE
+) -> tuple[list[LedgerEntry], bool]:
     """One page of a volunteer's entries, newest first; and whether there is an older page."""
-    rows = (await s.execute(select(LedgerEntry).where(LedgerEntry.volunteer_id == volunteer_id)
-                            .order_by(LedgerEntry.id.desc()).offset(page_no * size).limit(size + 1))).scalars().all()
+    rows = (
+        (
+            await s.execute(
+                select(LedgerEntry)
+                .where(LedgerEntry.volunteer_id == volunteer_id)
+                .order_by(LedgerEntry.id.desc())
+                .offset(page_no * size)
+                .limit(size + 1)
+            )
+        )
+        .scalars()
+        .all()
+    )
     return list(rows[:size]), len(rows) > size
 
 
@@ -116,22 +185,39 @@ async def may_see(s: AsyncSession, viewer: User, volunteer_id: int) -> bool:
     reports and activities); a coordinator anyone's."""
     if viewer.id == volunteer_id or is_coordinator(viewer):
         return True
-    led = select(TeamMember.team_id).join(Team, Team.id == TeamMember.team_id).where(
-        TeamMember.user_id == viewer.id, TeamMember.is_leader.is_(True), TeamMember.status == "active",
-        Team.archived.is_(False))
-    row = await s.execute(select(TeamMember.user_id).where(TeamMember.user_id == volunteer_id,
-                                                           TeamMember.status == "active",
-                                                           TeamMember.team_id.in_(led)).limit(1))
+    led = (
+        select(TeamMember.team_id)
+        .join(Team, Team.id == TeamMember.team_id)
+        .where(
+            TeamMember.user_id == viewer.id,
+            TeamMember.is_leader.is_(True),
+            TeamMember.status == "active",
+            Team.archived.is_(False),
+        )
+    )
+    row = await s.execute(
+        select(TeamMember.user_id)
+        .where(TeamMember.user_id == volunteer_id, TeamMember.status == "active", TeamMember.team_id.in_(led))
+        .limit(1)
+    )
     return row.first() is not None
 
 
 async def disputable(s: AsyncSession, volunteer_id: int, limit: int = PAGE) -> list[LedgerEntry]:
     """The volunteer's latest hours entries that have not been reversed."""
-    reversed_ids = select(LedgerEntry.reverses_id).where(LedgerEntry.volunteer_id == volunteer_id,
-                                                         LedgerEntry.reverses_id.is_not(None))
-    rows = await s.execute(select(LedgerEntry).where(
-        LedgerEntry.volunteer_id == volunteer_id, LedgerEntry.kind.in_(HOUR_KINDS),
-        LedgerEntry.id.not_in(reversed_ids)).order_by(LedgerEntry.id.desc()).limit(limit))
+    reversed_ids = select(LedgerEntry.reverses_id).where(
+        LedgerEntry.volunteer_id == volunteer_id, LedgerEntry.reverses_id.is_not(None)
+    )
+    rows = await s.execute(
+        select(LedgerEntry)
+        .where(
+            LedgerEntry.volunteer_id == volunteer_id,
+            LedgerEntry.kind.in_(HOUR_KINDS),
+            LedgerEntry.id.not_in(reversed_ids),
+        )
+        .order_by(LedgerEntry.id.desc())
+        .limit(limit)
+    )
     return list(rows.scalars())
 
 
@@ -154,8 +240,9 @@ async def summary(s: AsyncSession, volunteer_id: int, month_start: datetime, yea
     return Summary(Totals(int(row[0]), int(row[1])), int(row[2]), int(row[3]), int(row[4]), int(row[5]))
 
 
-def summary_query(volunteer_id: int, month_start: datetime,
-                  year_start: datetime) -> Select[int, int, int, int, int, int]:
+def summary_query(
+    volunteer_id: int, month_start: datetime, year_start: datetime
+) -> Select[int, int, int, int, int, int]:
     in_month, in_year = LedgerEntry.created_at >= month_start, LedgerEntry.created_at >= year_start
     is_service = LedgerEntry.kind == SERVICE
 
@@ -163,7 +250,10 @@ def summary_query(volunteer_id: int, month_start: datetime,
         return func.coalesce(func.sum(case((cond, value), else_=0)), 0)
 
     return select(
-        func.coalesce(func.sum(LedgerEntry.minutes), 0), func.coalesce(func.sum(LedgerEntry.points), 0),
-        total(in_month & is_service, 1), total(in_month, LedgerEntry.minutes),
-        total(in_year & is_service, 1), total(in_year, LedgerEntry.minutes),
+        func.coalesce(func.sum(LedgerEntry.minutes), 0),
+        func.coalesce(func.sum(LedgerEntry.points), 0),
+        total(in_month & is_service, 1),
+        total(in_month, LedgerEntry.minutes),
+        total(in_year & is_service, 1),
+        total(in_year, LedgerEntry.minutes),
     ).where(LedgerEntry.volunteer_id == volunteer_id)

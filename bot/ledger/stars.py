@@ -1,4 +1,5 @@
 """Star levels (星级志愿者) by cumulative approved hours, and the congratulation when one is reached."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -31,9 +32,13 @@ def minutes_to_next(minutes: int) -> int | None:
 
 
 async def team_chats_of(s: AsyncSession, volunteer_id: int) -> list[int]:
-    rows = await s.execute(select(TeamChat.chat_id).join(TeamMember, TeamMember.team_id == TeamChat.team_id)
-                           .where(TeamMember.user_id == volunteer_id, TeamMember.status == "active")
-                           .order_by(TeamChat.chat_id).distinct())
+    rows = await s.execute(
+        select(TeamChat.chat_id)
+        .join(TeamMember, TeamMember.team_id == TeamChat.team_id)
+        .where(TeamMember.user_id == volunteer_id, TeamMember.status == "active")
+        .order_by(TeamChat.chat_id)
+        .distinct()
+    )
     return list(rows.scalars())
 
 
@@ -51,9 +56,15 @@ async def after_credit(s: AsyncSession, notices: StarNotices, volunteer_id: int,
     level = level_for((await ledger.totals(s, volunteer_id)).minutes)
     if level <= (volunteer.star_level or 0):
         return None
-    won = (await s.execute(update(Volunteer).where(Volunteer.user_id == volunteer_id, Volunteer.star_level < level)
-                           .values(star_level=level).returning(Volunteer.user_id)
-                           .execution_options(synchronize_session=False))).first()
+    won = (
+        await s.execute(
+            update(Volunteer)
+            .where(Volunteer.user_id == volunteer_id, Volunteer.star_level < level)
+            .values(star_level=level)
+            .returning(Volunteer.user_id)
+            .execution_options(synchronize_session=False)
+        )
+    ).first()
     if won is None:
         return None
     volunteer.star_level = level

@@ -1,4 +1,5 @@
 """Texts of the ledger, disputes, star levels, /me, rankings and 最美志愿者 (call inside a locale context)."""
+
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
@@ -9,11 +10,21 @@ from aiogram.utils.i18n import lazy_gettext as __
 from bot.ui import texts
 from storage.models import LedgerEntry
 
-STAR_NAMES = {1: __("1-star volunteer"), 2: __("2-star volunteer"), 3: __("3-star volunteer"),
-              4: __("4-star volunteer"), 5: __("5-star volunteer")}
+STAR_NAMES = {
+    1: __("1-star volunteer"),
+    2: __("2-star volunteer"),
+    3: __("3-star volunteer"),
+    4: __("4-star volunteer"),
+    5: __("5-star volunteer"),
+}
 
-KIND_NAMES = {"service": __("service hours"), "reversal": __("reversal"), "correction": __("correction"),
-              "redeem": __("points exchanged"), "refund": __("points refunded")}
+KIND_NAMES = {
+    "service": __("service hours"),
+    "reversal": __("reversal"),
+    "correction": __("correction"),
+    "redeem": __("points exchanged"),
+    "refund": __("points refunded"),
+}
 
 ERRORS = {
     "ledger_no_entry": __("This ledger entry does not exist."),
@@ -46,8 +57,11 @@ def signed_hours(minutes: int) -> str:
 
 def entry_line(entry: LedgerEntry, tz: ZoneInfo, numbers: dict[int, str]) -> str:
     """One entry: id, date, kind, hours and points, what it is for, the reason."""
-    parts = [f"№{entry.id}", f"{texts.local(entry.created_at, tz):%Y-%m-%d}",
-             str(KIND_NAMES.get(entry.kind, entry.kind))]
+    parts = [
+        f"№{entry.id}",
+        f"{texts.local(entry.created_at, tz):%Y-%m-%d}",
+        str(KIND_NAMES.get(entry.kind, entry.kind)),
+    ]
     if entry.minutes or entry.kind not in ("redeem", "refund"):
         parts.append(_("{hours} h").format(hours=signed_hours(entry.minutes)))
     parts.append(_("{points} points").format(points=signed(entry.points)))

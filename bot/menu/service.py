@@ -1,4 +1,5 @@
 """The station's menu of services (总菜单) and station-wide settings."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -6,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.errors import DomainError
 from bot.core import validate
+from bot.core.errors import DomainError
 from bot.people.service import find_team, require_coordinator
 from storage.models import Service, StationSetting, Team, User
 
@@ -81,8 +82,9 @@ async def add_service(s: AsyncSession, actor: User, name_zh: str, name_en: str |
         if team is None:
             raise DomainError("no_team", ref=team_ref)
     position = (await s.execute(select(func.coalesce(func.max(Service.position), 0)))).scalar_one() + 1
-    service = Service(name_zh=name_zh, name_en=name_en, team_id=team.id if team else None, active=True,
-                      position=position)
+    service = Service(
+        name_zh=name_zh, name_en=name_en, team_id=team.id if team else None, active=True, position=position
+    )
     s.add(service)
     await s.flush()
     return service

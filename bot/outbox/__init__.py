@@ -1,5 +1,6 @@
 """The outbox: what the bot owes people is written here in the transaction of the change (Outbox), and
 delivered afterwards, paced and retried (OutboxSender, Pace)."""
+
 from bot.outbox.sender import OutboxSender, Pace
 from bot.outbox.writer import Method, Outbox, Render, Rendered
 

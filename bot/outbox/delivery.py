@@ -1,4 +1,5 @@
 """What the outbox could not deliver: people who blocked the bot, for the coordinators to call."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,5 +25,8 @@ async def blocked_recipients(s: AsyncSession, actor: User, limit: int = 20) -> l
         select(User.id, User.full_name, func.count(OutboxMessage.id))
         .join(OutboxMessage, OutboxMessage.chat_id == User.id)
         .where(User.blocked_bot.is_(True), OutboxMessage.status == "failed")
-        .group_by(User.id, User.full_name).order_by(func.max(OutboxMessage.id).desc()).limit(limit))
+        .group_by(User.id, User.full_name)
+        .order_by(func.max(OutboxMessage.id).desc())
+        .limit(limit)
+    )
     return [Undelivered(uid, name, count) for uid, name, count in rows.all()]

@@ -6,15 +6,16 @@ Rows are leased (locked_until) so several senders, in several processes, never s
 on PostgreSQL with `SELECT … FOR UPDATE SKIP LOCKED` of each chat's oldest pending row, elsewhere
 with a conditional update per row.
 """
+
 from __future__ import annotations
 
 import asyncio
 import functools
 import json
 import logging
-from typing import Any
 from collections import deque
 from datetime import timedelta
+from typing import Any
 
 from aiogram import Bot
 from aiogram.exceptions import (
@@ -88,8 +89,15 @@ class Pace:
 
 
 class OutboxSender:
-    def __init__(self, db: Database, bot: Bot, clock: Clock | None = None, idle: float = 1.0,
-                 lease: timedelta = LEASE, pace: Pace | None = None):
+    def __init__(
+        self,
+        db: Database,
+        bot: Bot,
+        clock: Clock | None = None,
+        idle: float = 1.0,
+        lease: timedelta = LEASE,
+        pace: Pace | None = None,
+    ):
         self.db = db
         self.bot = bot
         self.clock = clock or Clock()
@@ -159,30 +167,51 @@ class OutboxSender:
             return await self._lease_skip_locked(limit)
         now, clock = self.clock.now(), asyncio.get_running_loop().time()
         async with self.db.read() as s:  # look without the write turn, at a few columns only
-            rows = (await s.execute(
-                select(OutboxMessage.id, OutboxMessage.chat_id, OutboxMessage.method, OutboxMessage.next_attempt_at,
-                       OutboxMessage.locked_until)
-                .where(OutboxMessage.status == "pending").order_by(OutboxMessage.id).limit(SCAN))).all()
+            rows = (
+                await s.execute(
+                    select(
+                        OutboxMessage.id,
+                        OutboxMessage.chat_id,
+                        OutboxMessage.method,
+                        OutboxMessage.next_attempt_at,
+                        OutboxMessage.locked_until,
+                    )
+                    .where(OutboxMessage.status == "pending")
+                    .order_by(OutboxMessage.id)
+                    .limit(SCAN)
+                )
+            ).all()
             heads: dict[int, Any] = {}
             for row in rows:  # only the oldest pending row of each chat may go
                 heads.setdefault(row.chat_id, row)
-            due_ids = [row.id for row in heads.values()
-                       if row.id not in self.busy and row.next_attempt_at <= now
-                       and not (row.locked_until and row.locked_until > now)
-                       # a group that had its 20 a minute is left alone, without a write, until its turn
-                       and not (row.method == "send" and self.pace.group_wait(row.chat_id, clock) > GROUP_DEFER)
-                       ][:limit]
+            due_ids = [
+                row.id
+                for row in heads.values()
+                if row.id not in self.busy
+                and row.next_attempt_at <= now
+                and not (row.locked_until and row.locked_until > now)
+                # a group that had its 20 a minute is left alone, without a write, until its turn
+                and not (row.method == "send" and self.pace.group_wait(row.chat_id, clock) > GROUP_DEFER)
+            ][:limit]
             if not due_ids:
                 return []
-            due = (await s.execute(select(OutboxMessage).where(OutboxMessage.id.in_(due_ids))
-                                   .order_by(OutboxMessage.id))).scalars().all()
+            due = (
+                (await s.execute(select(OutboxMessage).where(OutboxMessage.id.in_(due_ids)).order_by(OutboxMessage.id)))
+                .scalars()
+                .all()
+            )
         async with self.db.tx() as s:  # conditional: another process may have leased some since the look
             result = await s.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id.in_([row.id for row in due]), OutboxMessage.status == "pending",
-                       or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now))
-                .values(locked_until=now + self.lease).returning(OutboxMessage.id)
-                .execution_options(synchronize_session=False))
+                .where(
+                    OutboxMessage.id.in_([row.id for row in due]),
+                    OutboxMessage.status == "pending",
+                    or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now),
+                )
+                .values(locked_until=now + self.lease)
+                .returning(OutboxMessage.id)
+                .execution_options(synchronize_session=False)
+            )
             won = set(result.scalars().all())
         return [row for row in due if row.id in won]
 
@@ -190,20 +219,38 @@ class OutboxSender:
         """Lock the due head rows (the oldest pending row of each chat) no other sender holds, lease them."""
         now = self.clock.now()
         older = aliased(OutboxMessage)
-        head = (select(func.min(older.id))
-                .where(older.chat_id == OutboxMessage.chat_id, older.status == "pending").scalar_subquery())
+        head = (
+            select(func.min(older.id))
+            .where(older.chat_id == OutboxMessage.chat_id, older.status == "pending")
+            .scalar_subquery()
+        )
         async with self.db.tx() as s:
-            rows = (await s.execute(
-                select(OutboxMessage)
-                .where(OutboxMessage.status == "pending", OutboxMessage.id == head,
-                       OutboxMessage.next_attempt_at <= now, OutboxMessage.id.not_in(self.busy),
-                       or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now))
-                .order_by(OutboxMessage.id).limit(limit)
-                .with_for_update(skip_locked=True, of=OutboxMessage)
-            )).scalars().all()
+            rows = (
+                (
+                    await s.execute(
+                        select(OutboxMessage)
+                        .where(
+                            OutboxMessage.status == "pending",
+                            OutboxMessage.id == head,
+                            OutboxMessage.next_attempt_at <= now,
+                            OutboxMessage.id.not_in(self.busy),
+                            or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now),
+                        )
+                        .order_by(OutboxMessage.id)
+                        .limit(limit)
+                        .with_for_update(skip_locked=True, of=OutboxMessage)
+                    )
+                )
+                .scalars()
+                .all()
+            )
             if rows:
-                await s.execute(update(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in rows]))
-                                .values(locked_until=now + LEASE).execution_options(synchronize_session=False))
+                await s.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_([r.id for r in rows]))
+                    .values(locked_until=now + LEASE)
+                    .execution_options(synchronize_session=False)
+                )
             return list(rows)
 
     async def _deliver(self, row: OutboxMessage) -> None:
@@ -229,8 +276,9 @@ class OutboxSender:
                 if message_id is None:
                     await self._failed(row, "no message to edit (the card was never delivered)")
                     return
-                await self.bot.edit_message_text(text=row.text, chat_id=row.chat_id, message_id=message_id,
-                                                 reply_markup=markup)
+                await self.bot.edit_message_text(
+                    text=row.text, chat_id=row.chat_id, message_id=message_id, reply_markup=markup
+                )
                 await self.record_sent(row, message_id)
         except TelegramRetryAfter as exc:
             await self._retry(row, float(exc.retry_after), str(exc.message), count=False)
@@ -244,10 +292,10 @@ class OutboxSender:
         except TelegramNotFound as exc:
             await self._failed(row, exc.message)
         except (TelegramServerError, TelegramNetworkError, TimeoutError, OSError) as exc:
-            await self._retry(row, min(MAX_BACKOFF, 2.0 ** row.attempts), str(exc))
+            await self._retry(row, min(MAX_BACKOFF, 2.0**row.attempts), str(exc))
         except Exception as exc:  # unknown: keep the message, try later, say so in the log
             log.exception("outbox row %s failed unexpectedly", row.id)
-            await self._retry(row, min(MAX_BACKOFF, 2.0 ** row.attempts), repr(exc))
+            await self._retry(row, min(MAX_BACKOFF, 2.0**row.attempts), repr(exc))
 
     async def card_message_id(self, row: OutboxMessage) -> int | None:
         """The message an edit row goes to: its card's message in that chat, None while the card was never
@@ -265,9 +313,17 @@ class OutboxSender:
         message as the one its later edits go to."""
         now = self.clock.now()
         async with self.db.tx() as s:
-            await s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
-                status="sent", sent_at=now, message_id=message_id, locked_until=None,
-                attempts=OutboxMessage.attempts + 1))
+            await s.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row.id)
+                .values(
+                    status="sent",
+                    sent_at=now,
+                    message_id=message_id,
+                    locked_until=None,
+                    attempts=OutboxMessage.attempts + 1,
+                )
+            )
             if row.method != "send" or not row.ref or message_id is None:  # a sent message has an id
                 return
             if row.ref.startswith("card:"):
@@ -285,21 +341,32 @@ class OutboxSender:
                 else:
                     act_card.message_id = message_id
 
-    async def _retry(self, row: OutboxMessage, delay: float, error: str, count: bool = True,
-                     quiet: bool = False) -> None:
+    async def _retry(
+        self, row: OutboxMessage, delay: float, error: str, count: bool = True, quiet: bool = False
+    ) -> None:
         at = self.clock.now() + timedelta(seconds=delay)
-        (log.debug if quiet else log.warning)("outbox row %s to %s: retry in %.1fs (%s)", row.id, row.chat_id, delay, error)
+        (log.debug if quiet else log.warning)(
+            "outbox row %s to %s: retry in %.1fs (%s)", row.id, row.chat_id, delay, error
+        )
         async with self.db.tx() as s:
-            await s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
-                next_attempt_at=at, locked_until=None, error=error[:300],
-                attempts=OutboxMessage.attempts + (1 if count else 0)))
+            await s.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row.id)
+                .values(
+                    next_attempt_at=at,
+                    locked_until=None,
+                    error=error[:300],
+                    attempts=OutboxMessage.attempts + (1 if count else 0),
+                )
+            )
 
     async def _failed(self, row: OutboxMessage, error: str, blocked: bool = False) -> None:
         log.warning("outbox row %s to %s failed for good: %s", row.id, row.chat_id, error)
         async with self.db.tx() as s:
-            await s.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
-                status="failed", error=error[:300], locked_until=None, attempts=OutboxMessage.attempts + 1))
+            await s.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == row.id)
+                .values(status="failed", error=error[:300], locked_until=None, attempts=OutboxMessage.attempts + 1)
+            )
             if blocked:
                 await s.execute(update(User).where(User.id == row.chat_id).values(blocked_bot=True))
-
-

@@ -4,6 +4,7 @@ Every feature's notices (bot/<feature>/notices.py) are written through one Outbo
 recipient's language (groups get the station's default language), then queued as an OutboxMessage row in the
 session the state change is made in, so the message exists if and only if the change is committed.
 """
+
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
@@ -66,17 +67,35 @@ class Outbox:
 
     # writing ------------------------------------------------------------------------------------
 
-    def to_chat(self, s: AsyncSession, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None,
-                *, method: Method = "send", ref: str | None = None) -> None:
+    def to_chat(
+        self,
+        s: AsyncSession,
+        chat_id: int,
+        text: str,
+        markup: InlineKeyboardMarkup | None = None,
+        *,
+        method: Method = "send",
+        ref: str | None = None,
+    ) -> None:
         """Queue one message, already rendered, to a chat (a user or a group).
 
         `ref` names what the message is (e.g. `card:<request id>`, `act:<activity id>`): a later `edit` with the
         same ref edits the message sent to that chat (see `sent_chats`).
         """
         now = self.clock.now()
-        s.add(OutboxMessage(chat_id=chat_id, method=method, text=text,
-                            markup=markup.model_dump_json(exclude_none=True) if markup else None,
-                            ref=ref, status="pending", attempts=0, next_attempt_at=now, created_at=now))
+        s.add(
+            OutboxMessage(
+                chat_id=chat_id,
+                method=method,
+                text=text,
+                markup=markup.model_dump_json(exclude_none=True) if markup else None,
+                ref=ref,
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
         s.info["outbox"] = True  # Database.tx wakes the sender after commit
 
     async def to_user(self, s: AsyncSession, user_id: int, render: Render) -> None:
@@ -98,6 +117,7 @@ class Outbox:
 
     async def sent_chats(self, s: AsyncSession, ref: str) -> list[int]:
         """The chats a message with this ref was queued to (method send): where later edits of it go."""
-        rows = await s.execute(select(OutboxMessage.chat_id).where(
-            OutboxMessage.ref == ref, OutboxMessage.method == "send").distinct())
+        rows = await s.execute(
+            select(OutboxMessage.chat_id).where(OutboxMessage.ref == ref, OutboxMessage.method == "send").distinct()
+        )
         return list(rows.scalars())

@@ -1,4 +1,5 @@
 """CallbackData of profiles, teams, roles and 帮办 ordering (prefixes j1, pf1, k1, tm1, px1)."""
+
 from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
@@ -10,6 +11,7 @@ from bot.ui.keyboards import inline
 
 class JoinCb(CallbackData, prefix="j1"):
     """A leader's or coordinator's answer to a join request."""
+
     action: str  # ok | no
     team: int
     user: int
@@ -22,6 +24,7 @@ class ProfileCb(CallbackData, prefix="pf1"):
 
 class SkillCb(CallbackData, prefix="k1"):
     """Skill multi-select; skill 0 is “Done”."""
+
     skill: int
 
 
@@ -31,29 +34,50 @@ class TeamAdminCb(CallbackData, prefix="tm1"):
 
 
 def join_decision(team_id: int, user_id: int) -> InlineKeyboardMarkup:
-    return inline([[(_("✅ Approve"), JoinCb(action="ok", team=team_id, user=user_id)),
-                    (_("❌ Decline"), JoinCb(action="no", team=team_id, user=user_id))]])
+    return inline(
+        [
+            [
+                (_("✅ Approve"), JoinCb(action="ok", team=team_id, user=user_id)),
+                (_("❌ Decline"), JoinCb(action="no", team=team_id, user=user_id)),
+            ]
+        ]
+    )
 
 
 def skills(all_skills: list[tuple[int, str]], chosen: list[int]) -> InlineKeyboardMarkup:
-    rows = [[(("✅ " if sid in chosen else "▫️ ") + name, SkillCb(skill=sid)) for sid, name in all_skills[i:i + 2]]
-            for i in range(0, len(all_skills), 2)]
+    rows = [
+        [(("✅ " if sid in chosen else "▫️ ") + name, SkillCb(skill=sid)) for sid, name in all_skills[i : i + 2]]
+        for i in range(0, len(all_skills), 2)
+    ]
     rows.append([(_("Done"), SkillCb(skill=0))])
     return inline(rows)
 
 
 def profile() -> InlineKeyboardMarkup:
-    return inline([[(_("✏️ Name"), ProfileCb(action="name")), (_("✏️ Phone"), ProfileCb(action="phone")),
-                    (_("✏️ Skills"), ProfileCb(action="skills"))],
-                   [(_("➕ Join a team"), ProfileCb(action="join")),
-                    (_("➖ Leave a team"), ProfileCb(action="leave"))]])
+    return inline(
+        [
+            [
+                (_("✏️ Name"), ProfileCb(action="name")),
+                (_("✏️ Phone"), ProfileCb(action="phone")),
+                (_("✏️ Skills"), ProfileCb(action="skills")),
+            ],
+            [(_("➕ Join a team"), ProfileCb(action="join")), (_("➖ Leave a team"), ProfileCb(action="leave"))],
+        ]
+    )
 
 
 def archive_confirm(team_id: int) -> InlineKeyboardMarkup:
-    return inline([[(_("Yes, archive it"), TeamAdminCb(action="archive", team=team_id)),
-                    (_("No, keep it"), TeamAdminCb(action="keep", team=team_id))]])
+    return inline(
+        [
+            [
+                (_("Yes, archive it"), TeamAdminCb(action="archive", team=team_id)),
+                (_("No, keep it"), TeamAdminCb(action="keep", team=team_id)),
+            ]
+        ]
+    )
 
 
 class TeamPickCb(CallbackData, prefix="p1"):
     """Team choice during volunteer registration."""
+
     team: int

@@ -3,6 +3,7 @@
 No aiogram here: messages owed are written through `notices` (bot.people.notices) in the caller's
 transaction. Races (two approvers tapping at once) are settled by conditional UPDATE/DELETE.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,9 +13,9 @@ from typing import Protocol
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core import validate
 from bot.core.errors import DomainError
 from bot.people import service as people
-from bot.core import validate
 from bot.people.service import ACTIVE, PENDING
 from storage.models import Service, Skill, StationSetting, Team, TeamChat, TeamMember, User, Volunteer
 
@@ -22,21 +23,30 @@ validate.LIMITS.setdefault("skill", 20)
 validate.LIMITS.setdefault("skill_en", 40)
 
 SEED_SKILLS = [
-    ("助老", "Elderly care"), ("陪诊", "Hospital escort"), ("家电维修", "Appliance repair"),
-    ("理发", "Haircuts"), ("心理疏导", "Counselling"), ("法律咨询", "Legal advice"), ("文艺", "Arts"),
-    ("教育辅导", "Tutoring"), ("医疗保健", "Health care"), ("环境整治", "Neighbourhood clean-up"),
+    ("助老", "Elderly care"),
+    ("陪诊", "Hospital escort"),
+    ("家电维修", "Appliance repair"),
+    ("理发", "Haircuts"),
+    ("心理疏导", "Counselling"),
+    ("法律咨询", "Legal advice"),
+    ("文艺", "Arts"),
+    ("教育辅导", "Tutoring"),
+    ("医疗保健", "Health care"),
+    ("环境整治", "Neighbourhood clean-up"),
 ]
 
 
 class Notices(Protocol):
-    async def join_requested(self, s: AsyncSession, member: TeamMember, team: Team, volunteer: Volunteer,
-                             approvers: list[int]) -> None: ...
+    async def join_requested(
+        self, s: AsyncSession, member: TeamMember, team: Team, volunteer: Volunteer, approvers: list[int]
+    ) -> None: ...
     async def join_decided(self, s: AsyncSession, user_id: int, team: Team, approved: bool) -> None: ...
     async def leader_changed(self, s: AsyncSession, user_id: int, team: Team, on: bool) -> None: ...
     async def coordinator_changed(self, s: AsyncSession, user_id: int, on: bool, waiting_joins: int) -> None: ...
 
 
 # Skills ----------------------------------------------------------------------------------------
+
 
 async def ensure_skills(s: AsyncSession) -> None:
     """Seed the default skill list once per database; afterwards the list is the station's."""
@@ -104,6 +114,7 @@ async def skill_names(s: AsyncSession, ids: list[int], locale: str) -> list[str]
 
 # Registration and join requests -----------------------------------------------------------------
 
+
 @dataclass
 class SignUp:
     volunteer: Volunteer
@@ -120,14 +131,26 @@ async def _team(s: AsyncSession, team_id: int) -> Team:
 
 async def approvers(s: AsyncSession, team_id: int, skip: int | None = None) -> list[int]:
     """Who decides a join request: the team's leaders and the station's coordinators."""
-    rows = await s.execute(select(TeamMember.user_id).where(
-        TeamMember.team_id == team_id, TeamMember.status == ACTIVE, TeamMember.is_leader.is_(True)))
+    rows = await s.execute(
+        select(TeamMember.user_id).where(
+            TeamMember.team_id == team_id, TeamMember.status == ACTIVE, TeamMember.is_leader.is_(True)
+        )
+    )
     ids = list(rows.scalars()) + [u.id for u in await people.coordinators(s)]
     return [i for i in dict.fromkeys(ids) if i != skip]
 
 
-async def sign_up(s: AsyncSession, notices: Notices, user: User, *, name: str, phone: str,
-                  skills: list[int], team_ids: list[int], now: datetime) -> SignUp:
+async def sign_up(
+    s: AsyncSession,
+    notices: Notices,
+    user: User,
+    *,
+    name: str,
+    phone: str,
+    skills: list[int],
+    team_ids: list[int],
+    now: datetime,
+) -> SignUp:
     """A volunteer registers himself (or changes his registration): teams newly chosen become join
     requests; teams left unticked are left."""
     name = validate.text(name, "name")
@@ -166,15 +189,17 @@ async def request_join(s: AsyncSession, notices: Notices, user: User, team_id: i
     return await _join(s, notices, user, volunteer, team, now)
 
 
-async def _join(s: AsyncSession, notices: Notices, user: User, volunteer: Volunteer, team: Team,
-                now: datetime) -> str:
+async def _join(s: AsyncSession, notices: Notices, user: User, volunteer: Volunteer, team: Team, now: datetime) -> str:
     """'member' (already), 'pending' (asked), 'joined' (a coordinator needs nobody's approval)."""
     member = await s.get(TeamMember, (team.id, user.id))
     if member is not None:
         return "member" if member.status == ACTIVE else PENDING
     if people.is_coordinator(user):
-        s.add(TeamMember(team_id=team.id, user_id=user.id, is_leader=False, joined_at=now, status=ACTIVE,
-                         decided_by=user.id))
+        s.add(
+            TeamMember(
+                team_id=team.id, user_id=user.id, is_leader=False, joined_at=now, status=ACTIVE, decided_by=user.id
+            )
+        )
         return "joined"
     member = TeamMember(team_id=team.id, user_id=user.id, is_leader=False, joined_at=now, status=PENDING)
     s.add(member)
@@ -183,8 +208,9 @@ async def _join(s: AsyncSession, notices: Notices, user: User, volunteer: Volunt
     return PENDING
 
 
-async def decide_join(s: AsyncSession, notices: Notices, actor: User, *, team_id: int, user_id: int,
-                      approve: bool, now: datetime) -> tuple[Team, Volunteer | None]:
+async def decide_join(
+    s: AsyncSession, notices: Notices, actor: User, *, team_id: int, user_id: int, approve: bool, now: datetime
+) -> tuple[Team, Volunteer | None]:
     """The team's leader or a coordinator approves or declines; the first answer wins."""
     team = await s.get(Team, team_id) if validate.fits_id(team_id) else None
     if team is None:
@@ -194,12 +220,17 @@ async def decide_join(s: AsyncSession, notices: Notices, actor: User, *, team_id
         raise DomainError("join_decided")
     where = (TeamMember.team_id == team.id, TeamMember.user_id == user_id, TeamMember.status == PENDING)
     if approve and not team.archived:
-        done = await s.execute(update(TeamMember).where(*where).values(status=ACTIVE, decided_by=actor.id,
-                                                                        joined_at=now)
-                               .returning(TeamMember.user_id).execution_options(synchronize_session=False))
+        done = await s.execute(
+            update(TeamMember)
+            .where(*where)
+            .values(status=ACTIVE, decided_by=actor.id, joined_at=now)
+            .returning(TeamMember.user_id)
+            .execution_options(synchronize_session=False)
+        )
     else:
-        done = await s.execute(delete(TeamMember).where(*where).returning(TeamMember.user_id)
-                               .execution_options(synchronize_session=False))
+        done = await s.execute(
+            delete(TeamMember).where(*where).returning(TeamMember.user_id).execution_options(synchronize_session=False)
+        )
     if done.scalar() is None:
         raise DomainError("join_decided")
     await notices.join_decided(s, user_id, team, approve and not team.archived)
@@ -210,8 +241,12 @@ async def leave_team(s: AsyncSession, user: User, team_id: int) -> Team:
     if not validate.fits_id(team_id):
         raise DomainError("stale")
     team = await s.get(Team, team_id)
-    done = await s.execute(delete(TeamMember).where(TeamMember.team_id == team_id, TeamMember.user_id == user.id)
-                           .returning(TeamMember.team_id).execution_options(synchronize_session=False))
+    done = await s.execute(
+        delete(TeamMember)
+        .where(TeamMember.team_id == team_id, TeamMember.user_id == user.id)
+        .returning(TeamMember.team_id)
+        .execution_options(synchronize_session=False)
+    )
     if team is None or done.scalar() is None:
         raise DomainError("not_a_member", team=team.name if team else team_id)
     return team
@@ -219,9 +254,12 @@ async def leave_team(s: AsyncSession, user: User, team_id: int) -> Team:
 
 async def pending_joins(s: AsyncSession, actor: User) -> list[tuple[TeamMember, Team, Volunteer]]:
     """Join requests the actor may decide: all for a coordinator, his own team's for a leader."""
-    query = (select(TeamMember, Team, Volunteer).join(Team, Team.id == TeamMember.team_id)
-             .join(Volunteer, Volunteer.user_id == TeamMember.user_id)
-             .where(TeamMember.status == PENDING, Team.archived.is_(False)))
+    query = (
+        select(TeamMember, Team, Volunteer)
+        .join(Team, Team.id == TeamMember.team_id)
+        .join(Volunteer, Volunteer.user_id == TeamMember.user_id)
+        .where(TeamMember.status == PENDING, Team.archived.is_(False))
+    )
     if not people.is_coordinator(actor):
         query = query.where(TeamMember.team_id.in_(await people.led_team_ids(s, actor.id)))
     rows = await s.execute(query.order_by(TeamMember.joined_at))
@@ -229,6 +267,7 @@ async def pending_joins(s: AsyncSession, actor: User) -> list[tuple[TeamMember, 
 
 
 # Profile edits ------------------------------------------------------------------------------------
+
 
 async def volunteer_of(s: AsyncSession, user: User) -> Volunteer:
     volunteer = await s.get(Volunteer, user.id)
@@ -256,12 +295,17 @@ async def set_skills(s: AsyncSession, user: User, ids: list[int]) -> Volunteer:
 
 
 async def memberships(s: AsyncSession, user_id: int) -> list[tuple[TeamMember, Team]]:
-    rows = await s.execute(select(TeamMember, Team).join(Team, Team.id == TeamMember.team_id)
-                           .where(TeamMember.user_id == user_id, Team.archived.is_(False)).order_by(Team.id))
+    rows = await s.execute(
+        select(TeamMember, Team)
+        .join(Team, Team.id == TeamMember.team_id)
+        .where(TeamMember.user_id == user_id, Team.archived.is_(False))
+        .order_by(Team.id)
+    )
     return [(member, team) for member, team in rows.all()]
 
 
 # Teams and leaders --------------------------------------------------------------------------------
+
 
 async def team_ref(s: AsyncSession, ref: str) -> Team:
     team = await people.find_team(s, ref)
@@ -287,8 +331,13 @@ async def archive_team(s: AsyncSession, actor: User, team_id: int) -> Team:
     people.require_coordinator(actor)
     if not validate.fits_id(team_id):
         raise DomainError("no_team", ref=team_id)
-    result = await s.execute(update(Team).where(Team.id == team_id, Team.archived.is_(False))
-                             .values(archived=True).returning(Team.id).execution_options(synchronize_session=False))
+    result = await s.execute(
+        update(Team)
+        .where(Team.id == team_id, Team.archived.is_(False))
+        .values(archived=True)
+        .returning(Team.id)
+        .execution_options(synchronize_session=False)
+    )
     if result.scalar() is None:
         raise DomainError("no_team", ref=team_id)
     await s.execute(update(Service).where(Service.team_id == team_id).values(team_id=None))
@@ -298,16 +347,25 @@ async def archive_team(s: AsyncSession, actor: User, team_id: int) -> Team:
     return team
 
 
-async def set_leader(s: AsyncSession, notices: Notices, actor: User, target: User, team: Team, on: bool,
-                     now: datetime) -> None:
+async def set_leader(
+    s: AsyncSession, notices: Notices, actor: User, target: User, team: Team, on: bool, now: datetime
+) -> None:
     people.require_coordinator(actor)
     if await s.get(Volunteer, target.id) is None:
         raise DomainError("leader_not_volunteer")
     member = await s.get(TeamMember, (team.id, target.id))
     if on:
         if member is None:
-            s.add(TeamMember(team_id=team.id, user_id=target.id, is_leader=True, joined_at=now, status=ACTIVE,
-                             decided_by=actor.id))
+            s.add(
+                TeamMember(
+                    team_id=team.id,
+                    user_id=target.id,
+                    is_leader=True,
+                    joined_at=now,
+                    status=ACTIVE,
+                    decided_by=actor.id,
+                )
+            )
         else:
             member.status, member.is_leader = ACTIVE, True
             member.decided_by = member.decided_by or actor.id
@@ -326,8 +384,14 @@ async def set_coordinator(s: AsyncSession, notices: Notices, actor: User, target
     if target.is_coordinator == on:
         return
     target.is_coordinator = on
-    waiting = (await s.execute(select(func.count()).select_from(TeamMember).join(Team, Team.id == TeamMember.team_id)
-                               .where(TeamMember.status == PENDING, Team.archived.is_(False)))).scalar()
+    waiting = (
+        await s.execute(
+            select(func.count())
+            .select_from(TeamMember)
+            .join(Team, Team.id == TeamMember.team_id)
+            .where(TeamMember.status == PENDING, Team.archived.is_(False))
+        )
+    ).scalar()
     await notices.coordinator_changed(s, target.id, on, int(waiting or 0))
 
 
@@ -342,15 +406,30 @@ class TeamInfo:
 
 
 async def team_info(s: AsyncSession, team: Team) -> TeamInfo:
-    rows = (await s.execute(select(TeamMember, Volunteer).outerjoin(Volunteer, Volunteer.user_id == TeamMember.user_id)
-                            .where(TeamMember.team_id == team.id))).all()
+    rows = (
+        await s.execute(
+            select(TeamMember, Volunteer)
+            .outerjoin(Volunteer, Volunteer.user_id == TeamMember.user_id)
+            .where(TeamMember.team_id == team.id)
+        )
+    ).all()
     leaders = [(v.name if v else str(m.user_id)) for m, v in rows if m.status == ACTIVE and m.is_leader]
     chats = (await s.execute(select(TeamChat).where(TeamChat.team_id == team.id).order_by(TeamChat.chat_id))).scalars()
-    services = (await s.execute(select(Service).where(Service.team_id == team.id, Service.active.is_(True))
-                                .order_by(Service.position, Service.id))).scalars()
-    return TeamInfo(team, leaders, sum(m.status == ACTIVE for m, _v in rows),
-                    sum(m.status == PENDING for m, _v in rows), [c.title or str(c.chat_id) for c in chats],
-                    list(services))
+    services = (
+        await s.execute(
+            select(Service)
+            .where(Service.team_id == team.id, Service.active.is_(True))
+            .order_by(Service.position, Service.id)
+        )
+    ).scalars()
+    return TeamInfo(
+        team,
+        leaders,
+        sum(m.status == ACTIVE for m, _v in rows),
+        sum(m.status == PENDING for m, _v in rows),
+        [c.title or str(c.chat_id) for c in chats],
+        list(services),
+    )
 
 
 async def visible_teams(s: AsyncSession, actor: User) -> list[Team]:

@@ -1,4 +1,5 @@
 """Users and roles, volunteers, teams and the group chats bound to them."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -6,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.errors import DomainError
 from bot.core import validate
+from bot.core.errors import DomainError
 from storage.models import Team, TeamChat, TeamMember, User, Volunteer
 
 ACTIVE, PENDING = "active", "pending"  # TeamMember.status: only active members are members
@@ -27,13 +28,22 @@ def require_admin(user: User | None) -> None:
         raise DomainError("not_admin")
 
 
-async def touch_user(s: AsyncSession, *, user_id: int, full_name: str, username: str | None,
-                     locale: str, is_admin: bool, now: datetime) -> User:
+async def touch_user(
+    s: AsyncSession, *, user_id: int, full_name: str, username: str | None, locale: str, is_admin: bool, now: datetime
+) -> User:
     """Create or refresh the user; writes only when something changed."""
     user = await s.get(User, user_id)
     if user is None:
-        user = User(id=user_id, full_name=full_name[:128], username=username, locale=locale,
-                    is_admin=is_admin, is_coordinator=False, blocked_bot=False, created_at=now)
+        user = User(
+            id=user_id,
+            full_name=full_name[:128],
+            username=username,
+            locale=locale,
+            is_admin=is_admin,
+            is_coordinator=False,
+            blocked_bot=False,
+            created_at=now,
+        )
         s.add(user)
         return user
     fresh: dict[str, str | bool | None] = dict(full_name=full_name[:128], username=username, locale=locale)
@@ -48,8 +58,13 @@ async def touch_user(s: AsyncSession, *, user_id: int, full_name: str, username:
 def needs_touch(user: User | None, *, full_name: str, username: str | None, locale: str, is_admin: bool) -> bool:
     if user is None:
         return True
-    return (user.full_name != full_name[:128] or user.username != username or user.locale != locale
-            or (is_admin and not user.is_admin) or user.blocked_bot)
+    return (
+        user.full_name != full_name[:128]
+        or user.username != username
+        or user.locale != locale
+        or (is_admin and not user.is_admin)
+        or user.blocked_bot
+    )
 
 
 async def find_user(s: AsyncSession, ref: str) -> User | None:
@@ -64,12 +79,14 @@ async def find_user(s: AsyncSession, ref: str) -> User | None:
 
 
 async def coordinators(s: AsyncSession) -> list[User]:
-    rows = await s.execute(select(User).where((User.is_coordinator.is_(True)) | (User.is_admin.is_(True)))
-                           .order_by(User.id))
+    rows = await s.execute(
+        select(User).where((User.is_coordinator.is_(True)) | (User.is_admin.is_(True))).order_by(User.id)
+    )
     return list(rows.scalars())
 
 
 # Teams -------------------------------------------------------------------------------------
+
 
 async def create_team(s: AsyncSession, actor: User, name: str, now: datetime) -> Team:
     require_coordinator(actor)
@@ -102,13 +119,16 @@ async def list_teams(s: AsyncSession) -> list[Team]:
 
 async def team_chats(s: AsyncSession, team_id: int | None) -> list[int]:
     """The groups that receive a team's cards; none once the team is archived (or without a team)."""
-    rows = await s.execute(select(TeamChat.chat_id).join(Team, Team.id == TeamChat.team_id)
-                           .where(TeamChat.team_id == team_id, Team.archived.is_(False)).order_by(TeamChat.chat_id))
+    rows = await s.execute(
+        select(TeamChat.chat_id)
+        .join(Team, Team.id == TeamChat.team_id)
+        .where(TeamChat.team_id == team_id, Team.archived.is_(False))
+        .order_by(TeamChat.chat_id)
+    )
     return list(rows.scalars())
 
 
-async def bind_chat(s: AsyncSession, actor: User, *, chat_id: int, title: str, team_ref: str,
-                    now: datetime) -> Team:
+async def bind_chat(s: AsyncSession, actor: User, *, chat_id: int, title: str, team_ref: str, now: datetime) -> Team:
     require_coordinator(actor)
     team = await find_team(s, team_ref)
     if team is None:
@@ -131,8 +151,10 @@ async def unbind_chat(s: AsyncSession, actor: User, chat_id: int) -> None:
 
 # Volunteers --------------------------------------------------------------------------------
 
-async def register_volunteer(s: AsyncSession, user: User, *, name: str, phone: str, team_ids: list[int],
-                             now: datetime) -> Volunteer:
+
+async def register_volunteer(
+    s: AsyncSession, user: User, *, name: str, phone: str, team_ids: list[int], now: datetime
+) -> Volunteer:
     """The station registers a volunteer straight into teams (active, no join request): seeding and
     imports. Volunteers registering themselves go through services.profiles.sign_up."""
     name = validate.text(name, "name")
@@ -146,22 +168,23 @@ async def register_volunteer(s: AsyncSession, user: User, *, name: str, phone: s
         s.add(volunteer)
     else:
         volunteer.name, volunteer.phone = name, phone
-    await s.execute(delete(TeamMember).where(TeamMember.user_id == user.id,
-                                             TeamMember.team_id.not_in([t.id for t in teams])))
+    await s.execute(
+        delete(TeamMember).where(TeamMember.user_id == user.id, TeamMember.team_id.not_in([t.id for t in teams]))
+    )
     have = set((await s.execute(select(TeamMember.team_id).where(TeamMember.user_id == user.id))).scalars())
     for team in teams:
         if team.id not in have:
             s.add(TeamMember(team_id=team.id, user_id=user.id, is_leader=False, joined_at=now, status=ACTIVE))
-    await s.execute(update(TeamMember).where(TeamMember.user_id == user.id, TeamMember.status == PENDING)
-                    .values(status=ACTIVE))
+    await s.execute(
+        update(TeamMember).where(TeamMember.user_id == user.id, TeamMember.status == PENDING).values(status=ACTIVE)
+    )
     await s.flush()
     return volunteer
 
 
 async def volunteer_team_ids(s: AsyncSession, user_id: int) -> list[int]:
     """Teams the user is an ACTIVE member of (a pending join request is not membership)."""
-    rows = await s.execute(select(TeamMember.team_id).where(TeamMember.user_id == user_id,
-                                                            TeamMember.status == ACTIVE))
+    rows = await s.execute(select(TeamMember.team_id).where(TeamMember.user_id == user_id, TeamMember.status == ACTIVE))
     return list(rows.scalars())
 
 
@@ -177,9 +200,17 @@ async def is_leader(s: AsyncSession, user_id: int, team_id: int) -> bool:
 
 async def led_team_ids(s: AsyncSession, user_id: int) -> list[int]:
     """Active teams the user leads."""
-    rows = await s.execute(select(TeamMember.team_id).join(Team, Team.id == TeamMember.team_id).where(
-        TeamMember.user_id == user_id, TeamMember.status == ACTIVE, TeamMember.is_leader.is_(True),
-        Team.archived.is_(False)).order_by(TeamMember.team_id))
+    rows = await s.execute(
+        select(TeamMember.team_id)
+        .join(Team, Team.id == TeamMember.team_id)
+        .where(
+            TeamMember.user_id == user_id,
+            TeamMember.status == ACTIVE,
+            TeamMember.is_leader.is_(True),
+            Team.archived.is_(False),
+        )
+        .order_by(TeamMember.team_id)
+    )
     return list(rows.scalars())
 
 

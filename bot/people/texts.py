@@ -1,6 +1,6 @@
 """Error texts of profiles, teams, roles and 帮办 ordering."""
-from aiogram.utils.i18n import lazy_gettext as __
 
+from aiogram.utils.i18n import lazy_gettext as __
 
 ERRORS = {
     "not_team_leader": __("Only a coordinator or the leader of this team can do this."),

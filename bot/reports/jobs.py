@@ -7,6 +7,7 @@ processes and restarts send it once. Missed by more than CATCHUP_GRACE_HOURS: re
 the calendar's posts. The chat text says that /report gives the .xlsx workbook. A period in which
 nothing happened is neither sent nor recorded.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -20,11 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import StoppedClock
 from bot.outbox import Outbox
-from bot.reports import texts as report_texts
-from bot.ui import texts
 from bot.people.service import coordinators
+from bot.reports import texts as report_texts
 from bot.reports.service import WEEK, Period, Report, build_report, month_of, week_of
 from bot.settings import Settings
+from bot.ui import texts
 from scheduling.occurrences import QUEUED, SKIPPED, claim
 from storage.db import Database
 from storage.models import Occurrence
@@ -56,17 +57,20 @@ async def queue_report(s: AsyncSession, report: Report, outbox: Outbox) -> int:
     told = 0
     for user in await coordinators(s):
         with outbox.in_locale(user.locale):
-            text = report_texts.summary(report, user.locale, outbox.tz) + "\n\n" + _(
-                "Send {command} for the workbook (.xlsx) with every ledger line.").format(
-                command=command_for(report.period))
+            text = (
+                report_texts.summary(report, user.locale, outbox.tz)
+                + "\n\n"
+                + _("Send {command} for the workbook (.xlsx) with every ledger line.").format(
+                    command=command_for(report.period)
+                )
+            )
         for piece in texts.chunks(text):
             outbox.to_chat(s, user.id, piece, ref=f"post:{report.period.key}"[:40])
         told += 1
     return told
 
 
-async def run_reports(db: Database, i18n: I18n, settings: Settings, *, now: dt.datetime,
-                      claimed_by: str) -> list[str]:
+async def run_reports(db: Database, i18n: I18n, settings: Settings, *, now: dt.datetime, claimed_by: str) -> list[str]:
     """Claim and queue the reports due at `now`; returns the keys this call queued."""
     tz, grace = settings.tz, dt.timedelta(hours=settings.catchup_grace_hours)
     cutoff = now - grace
@@ -74,8 +78,13 @@ async def run_reports(db: Database, i18n: I18n, settings: Settings, *, now: dt.d
     if not items:
         return []
     async with db.read() as s:
-        done = set((await s.execute(select(Occurrence.key).where(
-            Occurrence.key.in_([period.key for period, _due in items])))).scalars())
+        done = set(
+            (
+                await s.execute(
+                    select(Occurrence.key).where(Occurrence.key.in_([period.key for period, _due in items]))
+                )
+            ).scalars()
+        )
     outbox = Outbox(i18n, tz, settings.default_locale, StoppedClock(now))  # what it queues carries `now`
     queued: list[str] = []
     for period, due_at in items:
@@ -86,8 +95,7 @@ async def run_reports(db: Database, i18n: I18n, settings: Settings, *, now: dt.d
                 continue  # a station that did nothing (e.g. a new one) is sent no page of zeros, nor recorded
         if due_at < cutoff:
             if await claim(db, period.key, due_at, now, status=SKIPPED, claimed_by=claimed_by):
-                log.warning("report %s (due %s) skipped: missed by more than %s", period.key, due_at.isoformat(),
-                            grace)
+                log.warning("report %s (due %s) skipped: missed by more than %s", period.key, due_at.isoformat(), grace)
             continue
 
         async def queue(s: AsyncSession, period: Period = period) -> None:

@@ -6,6 +6,7 @@ confirmed_at; cancelled and rejected requests are terminal, so their updated_at 
 Hours are ledger entries (service, correction, reversal) created in the period, so a reversal made
 this month lowers this month's hours even if it undoes an older entry: the ledger is append-only.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -54,8 +55,11 @@ class Period:
         return start, end
 
     def previous(self) -> Period:
-        return week_of(self.first - dt.timedelta(days=7)) if self.kind == WEEK else \
-            month_of((self.first - dt.timedelta(days=1)).year, (self.first - dt.timedelta(days=1)).month)
+        return (
+            week_of(self.first - dt.timedelta(days=7))
+            if self.kind == WEEK
+            else month_of((self.first - dt.timedelta(days=1)).year, (self.first - dt.timedelta(days=1)).month)
+        )
 
 
 def week_of(day: dt.date) -> Period:
@@ -92,8 +96,13 @@ def parse_period(args: str | None, today: dt.date) -> Period:
         else:
             try:
                 year, month = arg.split("-")
-                if not (len(year) == 4 and year.isdecimal() and month.isdecimal() and len(month) <= 2
-                        and int(year) >= EARLIEST):
+                if not (
+                    len(year) == 4
+                    and year.isdecimal()
+                    and month.isdecimal()
+                    and len(month) <= 2
+                    and int(year) >= EARLIEST
+                ):
                     raise ValueError(arg)
                 period = month_of(int(year), int(month))
             except ValueError:
@@ -107,10 +116,17 @@ async def scopes(s: AsyncSession, user: User) -> list[int | None]:
     """Whose figures `user` may see: the station's (None) for a coordinator, else the teams they lead."""
     if user.is_coordinator or user.is_admin:
         return [None]
-    rows = await s.execute(select(TeamMember.team_id).join(Team, Team.id == TeamMember.team_id)
-                           .where(TeamMember.user_id == user.id, TeamMember.is_leader.is_(True),
-                                  TeamMember.status == "active", Team.archived.is_(False))
-                           .order_by(TeamMember.team_id))
+    rows = await s.execute(
+        select(TeamMember.team_id)
+        .join(Team, Team.id == TeamMember.team_id)
+        .where(
+            TeamMember.user_id == user.id,
+            TeamMember.is_leader.is_(True),
+            TeamMember.status == "active",
+            Team.archived.is_(False),
+        )
+        .order_by(TeamMember.team_id)
+    )
     teams: list[int | None] = list(rows.scalars())
     if not teams:
         raise DomainError("report_not_allowed")
@@ -174,8 +190,15 @@ class Report:
     @property
     def empty(self) -> bool:
         """Nothing happened in the period: no request moved, no hours, no rating."""
-        return not (self.placed or self.claimed or self.done or self.cancelled or self.rejected or self.entries
-                    or self.rating_count)
+        return not (
+            self.placed
+            or self.claimed
+            or self.done
+            or self.cancelled
+            or self.rejected
+            or self.entries
+            or self.rating_count
+        )
 
     @property
     def rating_count(self) -> int:
@@ -223,15 +246,19 @@ async def build_report(s: AsyncSession, period: Period, tz: ZoneInfo, team_id: i
 
 async def _request_counts(s: AsyncSession, r: Report) -> None:
     placed = _within(Request.created_at, r.start, r.end)
-    row = (await s.execute(select(
-        _count(placed),
-        _count(_within(Request.claimed_at, r.start, r.end)),
-        _count(_within(Request.reported_at, r.start, r.end)),
-        _count(and_(Request.status == CANCELLED, _within(Request.updated_at, r.start, r.end))),
-        _count(and_(Request.status == REJECTED, _within(Request.updated_at, r.start, r.end))),
-        _count(and_(Request.status == OPEN, placed)),
-        _count(and_(Request.status == REVIEW, placed)),
-    ).where(_of_team(r)))).one()
+    row = (
+        await s.execute(
+            select(
+                _count(placed),
+                _count(_within(Request.claimed_at, r.start, r.end)),
+                _count(_within(Request.reported_at, r.start, r.end)),
+                _count(and_(Request.status == CANCELLED, _within(Request.updated_at, r.start, r.end))),
+                _count(and_(Request.status == REJECTED, _within(Request.updated_at, r.start, r.end))),
+                _count(and_(Request.status == OPEN, placed)),
+                _count(and_(Request.status == REVIEW, placed)),
+            ).where(_of_team(r))
+        )
+    ).one()
     r.placed, r.claimed, r.done, r.cancelled, r.rejected, r.waiting, r.in_review = (int(v) for v in row)
 
 
@@ -242,13 +269,20 @@ async def _claim_median(s: AsyncSession, r: Report) -> None:
     rows = await s.execute(
         select(Request.claimed_at, sent)
         .select_from(Request)
-        .outerjoin(RequestEvent, and_(RequestEvent.request_id == Request.id,
-                                      RequestEvent.kind.in_(("dispatched", "released")),
-                                      RequestEvent.created_at <= Request.claimed_at))
+        .outerjoin(
+            RequestEvent,
+            and_(
+                RequestEvent.request_id == Request.id,
+                RequestEvent.kind.in_(("dispatched", "released")),
+                RequestEvent.created_at <= Request.claimed_at,
+            ),
+        )
         .where(_within(Request.claimed_at, r.start, r.end), _of_team(r))
-        .group_by(Request.id, Request.claimed_at, Request.created_at))
-    waits = [(claimed - _aware(since)).total_seconds() / 60 for claimed, since in rows.all()
-             if claimed is not None]  # always: the query asks for claimed requests
+        .group_by(Request.id, Request.claimed_at, Request.created_at)
+    )
+    waits = [
+        (claimed - _aware(since)).total_seconds() / 60 for claimed, since in rows.all() if claimed is not None
+    ]  # always: the query asks for claimed requests
     r.median_claim_minutes = statistics.median(waits) if waits else None
 
 
@@ -266,10 +300,11 @@ async def _served(s: AsyncSession, r: Report) -> None:
 
 
 async def _ratings(s: AsyncSession, r: Report) -> None:
-    rows = await s.execute(select(Request.rating, func.count())
-                           .where(_within(Request.confirmed_at, r.start, r.end), Request.rating.is_not(None),
-                                  _of_team(r))
-                           .group_by(Request.rating))
+    rows = await s.execute(
+        select(Request.rating, func.count())
+        .where(_within(Request.confirmed_at, r.start, r.end), Request.rating.is_not(None), _of_team(r))
+        .group_by(Request.rating)
+    )
     for rating, count in rows.all():
         if rating in r.ratings:
             r.ratings[rating] = int(count)
@@ -280,16 +315,29 @@ async def _hours(s: AsyncSession, r: Report) -> None:
     figures (totals, by team, by service or activity, active volunteers) are summed from those groups."""
     original, request_id, activity_id = _hour_entries()
     team_id = func.coalesce(Request.team_id, Activity.team_id)
-    groups = (await s.execute(
-        select(LedgerEntry.volunteer_id, team_id, Request.service_id, activity_id,
-               func.sum(LedgerEntry.minutes), func.sum(LedgerEntry.points), func.count())
-        .select_from(LedgerEntry)
-        .outerjoin(original, original.id == LedgerEntry.reverses_id)
-        .outerjoin(Request, Request.id == request_id)
-        .outerjoin(Activity, Activity.id == activity_id)
-        .where(_within(LedgerEntry.created_at, r.start, r.end), LedgerEntry.kind.in_(HOUR_KINDS),
-               team_id == r.team_id if r.team_id is not None else true())
-        .group_by(LedgerEntry.volunteer_id, team_id, Request.service_id, activity_id))).all()
+    groups = (
+        await s.execute(
+            select(
+                LedgerEntry.volunteer_id,
+                team_id,
+                Request.service_id,
+                activity_id,
+                func.sum(LedgerEntry.minutes),
+                func.sum(LedgerEntry.points),
+                func.count(),
+            )
+            .select_from(LedgerEntry)
+            .outerjoin(original, original.id == LedgerEntry.reverses_id)
+            .outerjoin(Request, Request.id == request_id)
+            .outerjoin(Activity, Activity.id == activity_id)
+            .where(
+                _within(LedgerEntry.created_at, r.start, r.end),
+                LedgerEntry.kind.in_(HOUR_KINDS),
+                team_id == r.team_id if r.team_id is not None else true(),
+            )
+            .group_by(LedgerEntry.volunteer_id, team_id, Request.service_id, activity_id)
+        )
+    ).all()
 
     net: dict[int, int] = {}
     by_team: dict[int | None, _Sum] = {}
@@ -298,21 +346,41 @@ async def _hours(s: AsyncSession, r: Report) -> None:
         minutes, points, count = int(minutes or 0), int(points or 0), int(count)
         r.minutes, r.points, r.entries = r.minutes + minutes, r.points + points, r.entries + count
         net[volunteer] = net.get(volunteer, 0) + minutes
-        what = ("activity", activity) if activity is not None else \
-            ("service", service) if service is not None else ("other", None)
+        what = (
+            ("activity", activity)
+            if activity is not None
+            else ("service", service)
+            if service is not None
+            else ("other", None)
+        )
         by_team.setdefault(team, _Sum()).add(volunteer, minutes, points, count)
         by_what.setdefault(what, _Sum()).add(volunteer, minutes, points, count)
     r.volunteers_active = sum(1 for minutes in net.values() if minutes > 0)
     r.volunteers = len(net)
 
-    teams: dict[int | None, str] = {t.id: t.name for t in (await s.execute(
-        select(Team).where(Team.id.in_({k for k in by_team if k is not None})))).scalars()}
-    r.by_team = sorted((total.hours("team" if k in teams else "other", k, teams.get(k, "—"), teams.get(k, "—"))
-                        for k, total in by_team.items()), key=lambda h: (-h.minutes, h.name_zh))
-    services = {sv.id: sv for sv in (await s.execute(select(Service).where(
-        Service.id.in_({k for kind, k in by_what if kind == "service"})))).scalars()}
-    activities = {a.id: a for a in (await s.execute(select(Activity).where(
-        Activity.id.in_({k for kind, k in by_what if kind == "activity"})))).scalars()}
+    teams: dict[int | None, str] = {
+        t.id: t.name
+        for t in (await s.execute(select(Team).where(Team.id.in_({k for k in by_team if k is not None})))).scalars()
+    }
+    r.by_team = sorted(
+        (
+            total.hours("team" if k in teams else "other", k, teams.get(k, "—"), teams.get(k, "—"))
+            for k, total in by_team.items()
+        ),
+        key=lambda h: (-h.minutes, h.name_zh),
+    )
+    services = {
+        sv.id: sv
+        for sv in (
+            await s.execute(select(Service).where(Service.id.in_({k for kind, k in by_what if kind == "service"})))
+        ).scalars()
+    }
+    activities = {
+        a.id: a
+        for a in (
+            await s.execute(select(Activity).where(Activity.id.in_({k for kind, k in by_what if kind == "activity"})))
+        ).scalars()
+    }
     out = []
     for (kind, k), total in by_what.items():
         if kind == "service" and k in services:
@@ -323,9 +391,19 @@ async def _hours(s: AsyncSession, r: Report) -> None:
             out.append(total.hours("other", None, "—", "—"))
     r.by_service = sorted(out, key=lambda h: ({"service": 0, "activity": 1}.get(h.kind, 2), -h.minutes, h.name_zh))
     r.activities = sorted(
-        (ActivityHeld(a.id, a.number, a.title, a.starts_at, len(by_what[("activity", a.id)].volunteers),
-                      by_what[("activity", a.id)].minutes) for a in activities.values()),
-        key=lambda a: (a.starts_at, a.id))
+        (
+            ActivityHeld(
+                a.id,
+                a.number,
+                a.title,
+                a.starts_at,
+                len(by_what[("activity", a.id)].volunteers),
+                by_what[("activity", a.id)].minutes,
+            )
+            for a in activities.values()
+        ),
+        key=lambda a: (a.starts_at, a.id),
+    )
 
 
 @dataclass
@@ -347,6 +425,7 @@ class _Sum:
 
 # The ledger lines of a period, for the workbook -------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Line:
     at: dt.datetime
@@ -366,17 +445,43 @@ async def ledger_lines(s: AsyncSession, period: Period, tz: ZoneInfo, team_id: i
     """Every service-hours ledger entry of the period (of one team's, if `team_id`), oldest first. No phones."""
     start, end = period.bounds(tz)
     original, request_id, activity_id = _hour_entries()
-    base = (select(LedgerEntry.id, LedgerEntry.created_at, LedgerEntry.volunteer_id, LedgerEntry.minutes,
-                   LedgerEntry.points, LedgerEntry.kind, LedgerEntry.approved_by, LedgerEntry.reason,
-                   request_id, activity_id)
-            .outerjoin(original, original.id == LedgerEntry.reverses_id)
-            .where(_within(LedgerEntry.created_at, start, end), LedgerEntry.kind.in_(HOUR_KINDS))
-            .subquery())
+    base = (
+        select(
+            LedgerEntry.id,
+            LedgerEntry.created_at,
+            LedgerEntry.volunteer_id,
+            LedgerEntry.minutes,
+            LedgerEntry.points,
+            LedgerEntry.kind,
+            LedgerEntry.approved_by,
+            LedgerEntry.reason,
+            request_id,
+            activity_id,
+        )
+        .outerjoin(original, original.id == LedgerEntry.reverses_id)
+        .where(_within(LedgerEntry.created_at, start, end), LedgerEntry.kind.in_(HOUR_KINDS))
+        .subquery()
+    )
     volunteer, approver, approver_user = aliased(Volunteer), aliased(Volunteer), aliased(User)
     rows = await s.execute(
-        select(base.c.created_at, volunteer.name, User.full_name, Team.name, Service.name_zh, Service.name_en,
-               Activity.title, base.c.minutes, base.c.points, base.c.kind, approver.name, approver_user.full_name,
-               base.c.approved_by, base.c.reason, Request.number, Activity.number)
+        select(
+            base.c.created_at,
+            volunteer.name,
+            User.full_name,
+            Team.name,
+            Service.name_zh,
+            Service.name_en,
+            Activity.title,
+            base.c.minutes,
+            base.c.points,
+            base.c.kind,
+            approver.name,
+            approver_user.full_name,
+            base.c.approved_by,
+            base.c.reason,
+            Request.number,
+            Activity.number,
+        )
         .select_from(base)
         .outerjoin(volunteer, volunteer.user_id == base.c.volunteer_id)
         .outerjoin(User, User.id == base.c.volunteer_id)
@@ -387,12 +492,40 @@ async def ledger_lines(s: AsyncSession, period: Period, tz: ZoneInfo, team_id: i
         .outerjoin(approver, approver.user_id == base.c.approved_by)
         .outerjoin(approver_user, approver_user.id == base.c.approved_by)
         .where(Team.id == team_id if team_id is not None else true())
-        .order_by(base.c.created_at, base.c.id))
+        .order_by(base.c.created_at, base.c.id)
+    )
     out = []
-    for (at, vname, uname, team, szh, sen, title, minutes, points, kind, aname, auname, aid, reason, rnum,
-         anum) in rows.all():
-        out.append(Line(at=_aware(at), volunteer=vname or uname or "—", team=team or "—",
-                        service_zh=title or szh or "—", service_en=title or sen or "—", minutes=int(minutes),
-                        points=int(points), kind=kind, approved_by=aname or auname or (str(aid) if aid else "—"),
-                        reason=reason or "", request=rnum or anum or ""))
+    for (
+        at,
+        vname,
+        uname,
+        team,
+        szh,
+        sen,
+        title,
+        minutes,
+        points,
+        kind,
+        aname,
+        auname,
+        aid,
+        reason,
+        rnum,
+        anum,
+    ) in rows.all():
+        out.append(
+            Line(
+                at=_aware(at),
+                volunteer=vname or uname or "—",
+                team=team or "—",
+                service_zh=title or szh or "—",
+                service_en=title or sen or "—",
+                minutes=int(minutes),
+                points=int(points),
+                kind=kind,
+                approved_by=aname or auname or (str(aid) if aid else "—"),
+                reason=reason or "",
+                request=rnum or anum or "",
+            )
+        )
     return out

@@ -11,6 +11,7 @@
 Each follow-up is an occurrence claimed once by key (scheduling.occurrences), in the transaction that re-checks
 the request and queues its messages, so several processes and overlapping ticks send it once.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,8 +25,8 @@ from sqlalchemy import func, select
 from bot.core.clock import StoppedClock
 from bot.ledger.notices import LedgerNotices
 from bot.outbox import Outbox
-from bot.requests.notices import RequestNotices
 from bot.people.service import team_chats
+from bot.requests.notices import RequestNotices
 from bot.requests.service import DONE, OPEN, UNRATED_AFTER, unrated_overdue
 from bot.settings import Settings
 from scheduling.occurrences import QUEUED, claim_in
@@ -66,26 +67,39 @@ class _Due:
 async def _due(db: Database, period: dt.timedelta, tz: ZoneInfo, now: dt.datetime) -> list[_Due]:
     out: list[_Due] = []
     async with db.read() as s:
-        open_rows = (await s.execute(select(Request.id, Request.created_at).where(
-            Request.status == OPEN, Request.created_at <= now - period, Request.window_end > now))).all()
+        open_rows = (
+            await s.execute(
+                select(Request.id, Request.created_at).where(
+                    Request.status == OPEN, Request.created_at <= now - period, Request.window_end > now
+                )
+            )
+        ).all()
         sent: dict[int, dt.datetime] = {rid: created for rid, created in open_rows}
         if sent:
             events = await s.execute(
                 select(RequestEvent.request_id, func.max(RequestEvent.created_at))
                 .where(RequestEvent.request_id.in_(sent), RequestEvent.kind.in_(SENT_EVENTS))
-                .group_by(RequestEvent.request_id))
+                .group_by(RequestEvent.request_id)
+            )
             for rid, at in events.all():
                 if at is not None:
                     at = at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)
                     sent[rid] = max(sent[rid], at)
-        unrated_rows = (await s.execute(select(Request.id, Request.reported_at).where(
-            Request.status == DONE, Request.reported_at <= now - UNRATED_AFTER))).all()
-        keys = [unclaimed_key(rid, step) for rid in sent for step in (1, 2)] + \
-               [unrated_key(rid) for rid, _ in unrated_rows]
+        unrated_rows = (
+            await s.execute(
+                select(Request.id, Request.reported_at).where(
+                    Request.status == DONE, Request.reported_at <= now - UNRATED_AFTER
+                )
+            )
+        ).all()
+        keys = [unclaimed_key(rid, step) for rid in sent for step in (1, 2)] + [
+            unrated_key(rid) for rid, _ in unrated_rows
+        ]
         claimed: dict[str, dt.datetime] = {}
         for chunk in range(0, len(keys), 500):
-            rows = await s.execute(select(Occurrence.key, Occurrence.claimed_at)
-                                   .where(Occurrence.key.in_(keys[chunk:chunk + 500])))
+            rows = await s.execute(
+                select(Occurrence.key, Occurrence.claimed_at).where(Occurrence.key.in_(keys[chunk : chunk + 500]))
+            )
             claimed.update({key: at for key, at in rows.all()})
 
     for rid, since in sent.items():
@@ -100,8 +114,9 @@ async def _due(db: Database, period: dt.timedelta, tz: ZoneInfo, now: dt.datetim
     return [d for d in out if d.due_at <= now]
 
 
-async def run_followups(db: Database, i18n: I18n, settings: Settings, *, now: dt.datetime,
-                        claimed_by: str) -> list[str]:
+async def run_followups(
+    db: Database, i18n: I18n, settings: Settings, *, now: dt.datetime, claimed_by: str
+) -> list[str]:
     """Claim and queue every follow-up due at `now`; returns the keys this call claimed."""
     tz, period = settings.tz, dt.timedelta(hours=settings.unclaimed_after_hours)
     outbox = Outbox(i18n, tz, settings.default_locale, StoppedClock(now))  # what it queues carries `now`

@@ -3,17 +3,18 @@
 Each text is rendered in its recipient's language; groups get the station's default language.
 Cards never carry the resident's address or phone.
 """
+
 from __future__ import annotations
 
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.requests import keyboards as request_keyboards
-from bot.ui import texts
 from bot.ledger import service as ledger
 from bot.ledger.stars import StarNotices
 from bot.outbox import Outbox
+from bot.requests import keyboards as request_keyboards
+from bot.ui import texts
 from storage.models import Request, RequestEvent, Service, Team, Volunteer
 
 
@@ -42,16 +43,25 @@ class RequestNotices:
 
     async def _card_text(self, s: AsyncSession, req: Request, status_line: str) -> str:
         service = texts.service_name(await self._service(s, req), self.outbox.current_locale)
-        return "\n".join([
-            _("🆕 Request {number}").format(number=texts.number(req)),
-            _("Service: {service}").format(service=service),
-            _("Need: {description}").format(description=req.description),
-            _("When: {window}").format(window=texts.fmt_window(req.window_start, req.window_end, self.outbox.tz)),
-            _("Area: {area}").format(area=req.area),
-            *([_("帮办 order for {name}: placed by a station helper for a resident without Telegram.").format(
-                name=req.proxy_for)] if req.proxy_for else []),
-            status_line,
-        ])
+        return "\n".join(
+            [
+                _("🆕 Request {number}").format(number=texts.number(req)),
+                _("Service: {service}").format(service=service),
+                _("Need: {description}").format(description=req.description),
+                _("When: {window}").format(window=texts.fmt_window(req.window_start, req.window_end, self.outbox.tz)),
+                _("Area: {area}").format(area=req.area),
+                *(
+                    [
+                        _("帮办 order for {name}: placed by a station helper for a resident without Telegram.").format(
+                            name=req.proxy_for
+                        )
+                    ]
+                    if req.proxy_for
+                    else []
+                ),
+                status_line,
+            ]
+        )
 
     async def summary(self, s: AsyncSession, req: Request, *, private: bool) -> str:
         """A request's details for one person; private=True adds the address and phone."""
@@ -69,19 +79,23 @@ class RequestNotices:
 
     async def placed(self, s: AsyncSession, req: Request) -> None:
         with self.outbox.in_locale(await self.outbox.locale_of(s, req.resident_id)):
-            text = "\n".join([
-                _("✅ Your request {number} has been placed.").format(number=texts.number(req)),
-                _("It has gone to the coordinators for review; you will hear from me soon.")
-                if req.status == "review" else
-                _("It has been sent to the volunteers. I will tell you as soon as someone accepts it."),
-                _("Your address and phone are only given to the volunteer who takes it. /my shows your requests."),
-            ])
+            text = "\n".join(
+                [
+                    _("✅ Your request {number} has been placed.").format(number=texts.number(req)),
+                    _("It has gone to the coordinators for review; you will hear from me soon.")
+                    if req.status == "review"
+                    else _("It has been sent to the volunteers. I will tell you as soon as someone accepts it."),
+                    _("Your address and phone are only given to the volunteer who takes it. /my shows your requests."),
+                ]
+            )
         self.outbox.to_chat(s, req.resident_id, text)
 
     async def review_needed(self, s: AsyncSession, req: Request) -> None:
         async def render():
-            return "\n".join([_("📥 New request to review:"), await self.summary(s, req, private=True)]), \
-                request_keyboards.review(req.id)
+            return "\n".join(
+                [_("📥 New request to review:"), await self.summary(s, req, private=True)]
+            ), request_keyboards.review(req.id)
+
         await self.outbox.to_coordinators(s, render)
 
     async def dispatched(self, s: AsyncSession, req: Request, chats: list[int]) -> None:
@@ -92,30 +106,45 @@ class RequestNotices:
             self.outbox.to_chat(s, chat_id, text, kb, ref=f"card:{req.id}")
         if not chats:
             team = await s.get(Team, req.team_id) if req.team_id else None
-            await self.outbox.to_coordinators(s, lambda: _(
-                "⚠️ Request {number} is for team “{team}”, which has no bound group. "
-                "Bind one with /bind in the group.").format(number=texts.number(req), team=team.name if team else "—"))
+            await self.outbox.to_coordinators(
+                s,
+                lambda: _(
+                    "⚠️ Request {number} is for team “{team}”, which has no bound group. "
+                    "Bind one with /bind in the group."
+                ).format(number=texts.number(req), team=team.name if team else "—"),
+            )
         if req.status == "open" and await self._was_reviewed(s, req):
-            await self.outbox.to_user(s, req.resident_id, lambda: _(
-                "📤 Your request {number} has been sent to the volunteers.").format(number=texts.number(req)))
+            await self.outbox.to_user(
+                s,
+                req.resident_id,
+                lambda: _("📤 Your request {number} has been sent to the volunteers.").format(number=texts.number(req)),
+            )
 
     async def _was_reviewed(self, s: AsyncSession, req: Request) -> bool:
-        rows = await s.execute(select(RequestEvent.id).where(RequestEvent.request_id == req.id,
-                                                             RequestEvent.kind == "dispatched"))
+        rows = await s.execute(
+            select(RequestEvent.id).where(RequestEvent.request_id == req.id, RequestEvent.kind == "dispatched")
+        )
         return rows.first() is not None
 
     async def claimed(self, s: AsyncSession, req: Request, volunteer: Volunteer) -> None:
         with self.outbox.in_station_locale():
             line = _("Status: ✅ taken by {name}").format(name=volunteer.name)
         await self._edit_cards(s, req, line)
-        await self.outbox.to_user(s, req.resident_id, lambda: _(
-            "🙋 Good news: volunteer {name} has taken your request {number} and will come at the agreed time."
-        ).format(name=volunteer.name, number=texts.number(req)))
+        await self.outbox.to_user(
+            s,
+            req.resident_id,
+            lambda: _(
+                "🙋 Good news: volunteer {name} has taken your request {number} and will come at the agreed time."
+            ).format(name=volunteer.name, number=texts.number(req)),
+        )
         with self.outbox.in_locale(await self.outbox.locale_of(s, volunteer.user_id)):
-            text = "\n".join([_("You have taken request {number}. Thank you!").format(number=texts.number(req)),
-                              await self.summary(s, req, private=True),
-                              _("Please keep the address and phone to yourself. When the service is done, "
-                                "tap “Service done”.")])
+            text = "\n".join(
+                [
+                    _("You have taken request {number}. Thank you!").format(number=texts.number(req)),
+                    await self.summary(s, req, private=True),
+                    _("Please keep the address and phone to yourself. When the service is done, tap “Service done”."),
+                ]
+            )
             kb = request_keyboards.task(req.id)
         self.outbox.to_chat(s, volunteer.user_id, text, kb)
 
@@ -123,9 +152,13 @@ class RequestNotices:
         with self.outbox.in_station_locale():
             line = _("Status: waiting for a volunteer (released by {name})").format(name=volunteer.name)
         await self._edit_cards(s, req, line, markup=lambda: request_keyboards.card(req.id))
-        await self.outbox.to_user(s, req.resident_id, lambda: _(
-            "ℹ️ The volunteer can no longer come for request {number}. It is open again for other volunteers."
-        ).format(number=texts.number(req)))
+        await self.outbox.to_user(
+            s,
+            req.resident_id,
+            lambda: _(
+                "ℹ️ The volunteer can no longer come for request {number}. It is open again for other volunteers."
+            ).format(number=texts.number(req)),
+        )
 
     async def reported(self, s: AsyncSession, req: Request) -> None:
         assert req.claimer_id is not None  # reported by its volunteer
@@ -133,27 +166,47 @@ class RequestNotices:
         with self.outbox.in_station_locale():
             line = _("Status: ✔️ done by {name}").format(name=name)
         await self._edit_cards(s, req, line)
-        await self.outbox.to_user(s, req.resident_id, lambda: (_(
-            "🧾 Volunteer {name} reports that request {number} is done ({hours} h). "
-            "Please confirm and rate the service:").format(name=name, number=texts.number(req),
-                                                         hours=texts.hours(req.reported_minutes)),
-            request_keyboards.rate(req.id)))
-        await self.outbox.to_user(s, req.claimer_id, lambda: _(
-            "Thank you! I have asked the resident to confirm request {number}; "
-            "a coordinator will then approve your {hours} h.").format(number=texts.number(req),
-                                                                    hours=texts.hours(req.reported_minutes)))
+        await self.outbox.to_user(
+            s,
+            req.resident_id,
+            lambda: (
+                _(
+                    "🧾 Volunteer {name} reports that request {number} is done ({hours} h). "
+                    "Please confirm and rate the service:"
+                ).format(name=name, number=texts.number(req), hours=texts.hours(req.reported_minutes)),
+                request_keyboards.rate(req.id),
+            ),
+        )
+        await self.outbox.to_user(
+            s,
+            req.claimer_id,
+            lambda: _(
+                "Thank you! I have asked the resident to confirm request {number}; "
+                "a coordinator will then approve your {hours} h."
+            ).format(number=texts.number(req), hours=texts.hours(req.reported_minutes)),
+        )
 
     async def confirmed(self, s: AsyncSession, req: Request) -> None:
         assert req.claimer_id is not None  # a done request has its volunteer
         name = await self._volunteer_name(s, req.claimer_id)
-        await self.outbox.to_user(s, req.claimer_id, lambda: _(
-            "⭐ The resident confirmed request {number} and rated it {stars} of 5.").format(
-            number=texts.number(req), stars=req.rating))
+        await self.outbox.to_user(
+            s,
+            req.claimer_id,
+            lambda: _("⭐ The resident confirmed request {number} and rated it {stars} of 5.").format(
+                number=texts.number(req), stars=req.rating
+            ),
+        )
 
-        await self.outbox.to_coordinators(s, lambda: (
-            _("🕒 Hours to approve: request {number}, volunteer {name}, {hours} h, rated {stars} of 5.").format(
-                number=texts.number(req), name=name, hours=texts.hours(req.reported_minutes), stars=req.rating),
-            request_keyboards.approve(req.id)), skip=req.claimer_id)
+        await self.outbox.to_coordinators(
+            s,
+            lambda: (
+                _("🕒 Hours to approve: request {number}, volunteer {name}, {hours} h, rated {stars} of 5.").format(
+                    number=texts.number(req), name=name, hours=texts.hours(req.reported_minutes), stars=req.rating
+                ),
+                request_keyboards.approve(req.id),
+            ),
+            skip=req.claimer_id,
+        )
 
     async def approved(self, s: AsyncSession, req: Request, corrected: bool) -> None:
         assert req.claimer_id is not None and req.approved_minutes is not None  # approved: his hours are set
@@ -162,16 +215,23 @@ class RequestNotices:
 
         def render():
             head = _("🎉 Your {hours} h for request {number} are approved: +{points} points.").format(
-                hours=texts.hours(req.approved_minutes), number=texts.number(req), points=points)
+                hours=texts.hours(req.approved_minutes), number=texts.number(req), points=points
+            )
             if corrected:
                 head += "\n" + _("The coordinator corrected your reported {reported} h.").format(
-                    reported=texts.hours(req.reported_minutes))
-            return head + "\n" + _("In all: {hours} h, {points} points.").format(
-                hours=texts.hours(total.minutes), points=total.points)
+                    reported=texts.hours(req.reported_minutes)
+                )
+            return (
+                head
+                + "\n"
+                + _("In all: {hours} h, {points} points.").format(hours=texts.hours(total.minutes), points=total.points)
+            )
+
         await self.outbox.to_user(s, req.claimer_id, render)
         with self.outbox.in_station_locale():
             line = _("Status: 🏁 closed, {hours} h by {name}").format(
-                hours=texts.hours(req.approved_minutes), name=await self._volunteer_name(s, req.claimer_id))
+                hours=texts.hours(req.approved_minutes), name=await self._volunteer_name(s, req.claimer_id)
+            )
         await self._edit_cards(s, req, line)
 
     async def cancelled(self, s: AsyncSession, req: Request, by_coordinator: bool) -> None:
@@ -179,17 +239,31 @@ class RequestNotices:
             line = _("Status: ❌ cancelled")
         await self._edit_cards(s, req, line)
         if req.claimer_id:
-            await self.outbox.to_user(s, req.claimer_id, lambda: _(
-                "❌ Request {number}, which you had taken, has been cancelled. No need to go.").format(
-                number=texts.number(req)))
-        await self.outbox.to_user(s, req.resident_id, lambda: (
-            _("❌ A coordinator has cancelled your request {number}.") if by_coordinator
-            else _("❌ Your request {number} has been cancelled.")).format(number=texts.number(req)))
+            await self.outbox.to_user(
+                s,
+                req.claimer_id,
+                lambda: _("❌ Request {number}, which you had taken, has been cancelled. No need to go.").format(
+                    number=texts.number(req)
+                ),
+            )
+        await self.outbox.to_user(
+            s,
+            req.resident_id,
+            lambda: (
+                _("❌ A coordinator has cancelled your request {number}.")
+                if by_coordinator
+                else _("❌ Your request {number} has been cancelled.")
+            ).format(number=texts.number(req)),
+        )
 
     async def rejected(self, s: AsyncSession, req: Request) -> None:
-        await self.outbox.to_user(s, req.resident_id, lambda: _(
-            "We are sorry: your request {number} could not be accepted.\nReason: {reason}").format(
-            number=texts.number(req), reason=req.closed_reason))
+        await self.outbox.to_user(
+            s,
+            req.resident_id,
+            lambda: _("We are sorry: your request {number} could not be accepted.\nReason: {reason}").format(
+                number=texts.number(req), reason=req.closed_reason
+            ),
+        )
 
     # follow-ups (bot.requests.followups) --------------------------------------------------------
 
@@ -200,53 +274,84 @@ class RequestNotices:
                 text = await self._card_text(s, req, _("Status: still waiting for a volunteer (posted again)"))
                 kb = request_keyboards.card(req.id)
             self.outbox.to_chat(s, chat_id, text, kb, ref=f"card:{req.id}")
-        await self.outbox.to_coordinators(s, lambda: (
-            _("⏰ Request {number} has not been taken for {hours} h. I have posted it again to the team's groups.")
-            if chats else
-            _("⏰ Request {number} has not been taken for {hours} h, and its team has no bound group. "
-              "Bind one with /bind in the group.")).format(number=texts.number(req), hours=texts.hours(minutes)))
+        await self.outbox.to_coordinators(
+            s,
+            lambda: (
+                _("⏰ Request {number} has not been taken for {hours} h. I have posted it again to the team's groups.")
+                if chats
+                else _(
+                    "⏰ Request {number} has not been taken for {hours} h, and its team has no bound group. "
+                    "Bind one with /bind in the group."
+                )
+            ).format(number=texts.number(req), hours=texts.hours(minutes)),
+        )
 
     async def still_unclaimed(self, s: AsyncSession, req: Request, minutes: int) -> None:
         async def render():
-            return "\n".join([
-                _("⚠️ Request {number} is still not taken, {hours} h after it was sent to the volunteers. "
-                  "/pending shows what is open.").format(number=texts.number(req), hours=texts.hours(minutes)),
-                await self.summary(s, req, private=False)])
+            return "\n".join(
+                [
+                    _(
+                        "⚠️ Request {number} is still not taken, {hours} h after it was sent to the volunteers. "
+                        "/pending shows what is open."
+                    ).format(number=texts.number(req), hours=texts.hours(minutes)),
+                    await self.summary(s, req, private=False),
+                ]
+            )
+
         await self.outbox.to_coordinators(s, render)
 
     async def unrated(self, s: AsyncSession, req: Request) -> None:
         """A done request the resident has not rated for 72 h: the coordinators may approve it as it is."""
         name = await self._volunteer_name(s, req.claimer_id)
-        await self.outbox.to_coordinators(s, lambda: (
-            _("🕒 Hours to approve: request {number}, volunteer {name}, {hours} h. "
-              "The resident has not confirmed or rated it within 72 h.").format(
-                number=texts.number(req), name=name, hours=texts.hours(req.reported_minutes)),
-            request_keyboards.approve(req.id)), skip=req.claimer_id)
+        await self.outbox.to_coordinators(
+            s,
+            lambda: (
+                _(
+                    "🕒 Hours to approve: request {number}, volunteer {name}, {hours} h. "
+                    "The resident has not confirmed or rated it within 72 h."
+                ).format(number=texts.number(req), name=name, hours=texts.hours(req.reported_minutes)),
+                request_keyboards.approve(req.id),
+            ),
+            skip=req.claimer_id,
+        )
 
     # reminders and overdue questions (bot.requests.reminders) -------------------------------------
 
     async def reminder(self, s: AsyncSession, req: Request) -> None:
         """An hour before the window: the volunteer who took the request, with its details and buttons."""
+
         async def render():
-            return "\n".join([
-                _("⏰ Reminder: you have taken request {number}; it is at {window}.").format(
-                    number=texts.number(req),
-                    window=texts.fmt_window(req.window_start, req.window_end, self.outbox.tz)),
-                await self.summary(s, req, private=True),
-                _("If you cannot come after all, tap “Release” so that another volunteer can take it.")]), \
-                request_keyboards.reminder(req.id)
+            return "\n".join(
+                [
+                    _("⏰ Reminder: you have taken request {number}; it is at {window}.").format(
+                        number=texts.number(req),
+                        window=texts.fmt_window(req.window_start, req.window_end, self.outbox.tz),
+                    ),
+                    await self.summary(s, req, private=True),
+                    _("If you cannot come after all, tap “Release” so that another volunteer can take it."),
+                ]
+            ), request_keyboards.reminder(req.id)
+
         assert req.claimer_id is not None  # reminded only while taken
         await self.outbox.to_user(s, req.claimer_id, render)
 
     async def overdue(self, s: AsyncSession, req: Request) -> None:
         """The window has ended and the request is not reported done: the volunteer is asked."""
+
         async def render():
-            return "\n".join([
-                _("❓ Request {number} was due by {end}, but it has not been reported done.").format(
-                    number=texts.number(req), end=texts.fmt_time(req.window_end, self.outbox.tz)),
-                await self.summary(s, req, private=False),
-                _("If the service took place, tap “Service done”. If it did not, tell me and I will let the "
-                  "coordinators know.")]), request_keyboards.overdue(req.id)
+            return "\n".join(
+                [
+                    _("❓ Request {number} was due by {end}, but it has not been reported done.").format(
+                        number=texts.number(req), end=texts.fmt_time(req.window_end, self.outbox.tz)
+                    ),
+                    await self.summary(s, req, private=False),
+                    _(
+                        "If the service took place, tap “Service done”. If it did not, tell me and I will let the "
+                        "coordinators know."
+                    ),
+                ]
+            ), request_keyboards.overdue(req.id)
+
         assert req.claimer_id is not None  # asked only while taken
         await self.outbox.to_user(s, req.claimer_id, render)
 
@@ -255,29 +360,47 @@ class RequestNotices:
         name = await self._volunteer_name(s, req.claimer_id)
 
         async def render():
-            return "\n".join([
-                _("⚠️ Request {number}, taken by {name}, ended on {end} and has still not been reported done. "
-                  "Please contact the volunteer; /cancelreq {plain} cancels the request.").format(
-                    number=texts.number(req), name=name, end=texts.fmt_time(req.window_end, self.outbox.tz),
-                    plain=req.number),
-                await self.summary(s, req, private=False)])
+            return "\n".join(
+                [
+                    _(
+                        "⚠️ Request {number}, taken by {name}, ended on {end} and has still not been reported done. "
+                        "Please contact the volunteer; /cancelreq {plain} cancels the request."
+                    ).format(
+                        number=texts.number(req),
+                        name=name,
+                        end=texts.fmt_time(req.window_end, self.outbox.tz),
+                        plain=req.number,
+                    ),
+                    await self.summary(s, req, private=False),
+                ]
+            )
+
         await self.outbox.to_coordinators(s, render, skip=req.claimer_id)
 
     async def coming(self, s: AsyncSession, req: Request, volunteer_id: int) -> None:
         """The volunteer confirms coming: the resident hears it."""
         name = await self._volunteer_name(s, volunteer_id)
-        await self.outbox.to_user(s, req.resident_id, lambda: _(
-            "👍 Volunteer {name} confirms coming for your request {number} ({window}).").format(
-            name=name, number=texts.number(req),
-            window=texts.fmt_window(req.window_start, req.window_end, self.outbox.tz)))
+        await self.outbox.to_user(
+            s,
+            req.resident_id,
+            lambda: _("👍 Volunteer {name} confirms coming for your request {number} ({window}).").format(
+                name=name,
+                number=texts.number(req),
+                window=texts.fmt_window(req.window_start, req.window_end, self.outbox.tz),
+            ),
+        )
 
     async def not_held(self, s: AsyncSession, req: Request, volunteer_id: int) -> None:
         """The volunteer says the service did not take place: the coordinators hear it."""
         name = await self._volunteer_name(s, volunteer_id)
-        await self.outbox.to_coordinators(s, lambda: _(
-            "❗ Volunteer {name} says request {number} did not take place. /history {plain} shows it; "
-            "/cancelreq {plain} cancels it.").format(name=name, number=texts.number(req), plain=req.number),
-            skip=volunteer_id)
+        await self.outbox.to_coordinators(
+            s,
+            lambda: _(
+                "❗ Volunteer {name} says request {number} did not take place. /history {plain} shows it; "
+                "/cancelreq {plain} cancels it."
+            ).format(name=name, number=texts.number(req), plain=req.number),
+            skip=volunteer_id,
+        )
 
     # star levels (the ledger's notices) -----------------------------------------------------------
 

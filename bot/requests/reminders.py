@@ -11,6 +11,7 @@
 
 Each is an occurrence claimed once by key, in the transaction that re-checks the request and queues the message.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,10 +27,10 @@ from bot.core.clock import StoppedClock
 from bot.core.errors import DomainError
 from bot.ledger.notices import LedgerNotices
 from bot.outbox import Outbox
+from bot.requests.followups import DAY_START, NIGHT_START, not_at_night
 from bot.requests.notices import RequestNotices
 from bot.requests.service import CLAIMED, get, why_not
 from bot.settings import Settings
-from bot.requests.followups import DAY_START, NIGHT_START, not_at_night
 from scheduling.occurrences import QUEUED, claim_in
 from storage.db import Database
 from storage.models import Occurrence, Request, RequestEvent, User
@@ -67,13 +68,19 @@ class _Due:
 
 async def _due(db: Database, tz: ZoneInfo, now: dt.datetime) -> list[_Due]:
     async with db.read() as s:
-        rows = (await s.execute(select(Request.id, Request.window_start, Request.window_end, Request.claimed_at)
-                                .where(Request.status == CLAIMED))).all()
+        rows = (
+            await s.execute(
+                select(Request.id, Request.window_start, Request.window_end, Request.claimed_at).where(
+                    Request.status == CLAIMED
+                )
+            )
+        ).all()
         keys = [k for rid, *_rest in rows for k in (remind_key(rid), overdue_key(rid, 1), overdue_key(rid, 2))]
         claimed: dict[str, dt.datetime] = {}
         for chunk in range(0, len(keys), 500):
-            found = await s.execute(select(Occurrence.key, Occurrence.claimed_at)
-                                    .where(Occurrence.key.in_(keys[chunk:chunk + 500])))
+            found = await s.execute(
+                select(Occurrence.key, Occurrence.claimed_at).where(Occurrence.key.in_(keys[chunk : chunk + 500]))
+            )
             claimed.update({key: at for key, at in found.all()})
     out: list[_Due] = []
     for rid, start, end, claimed_at in rows:
@@ -85,13 +92,15 @@ async def _due(db: Database, tz: ZoneInfo, now: dt.datetime) -> list[_Due]:
             if overdue_key(rid, 1) not in claimed:
                 out.append(_Due(overdue_key(rid, 1), not_at_night(end, tz), rid))
             elif overdue_key(rid, 2) not in claimed:
-                out.append(_Due(overdue_key(rid, 2), not_at_night(claimed[overdue_key(rid, 1)] + ESCALATE_AFTER, tz),
-                                rid))
+                out.append(
+                    _Due(overdue_key(rid, 2), not_at_night(claimed[overdue_key(rid, 1)] + ESCALATE_AFTER, tz), rid)
+                )
     return [d for d in out if d.due_at <= now]
 
 
-async def run_reminders(db: Database, i18n: I18n, settings: Settings, *, now: dt.datetime,
-                        claimed_by: str) -> list[str]:
+async def run_reminders(
+    db: Database, i18n: I18n, settings: Settings, *, now: dt.datetime, claimed_by: str
+) -> list[str]:
     """Claim and queue every reminder and overdue question due at `now`; returns the keys this call claimed."""
     outbox = Outbox(i18n, settings.tz, settings.default_locale, StoppedClock(now))
     notices = RequestNotices(outbox, LedgerNotices(outbox), settings.points_per_hour)
@@ -116,6 +125,7 @@ async def run_reminders(db: Database, i18n: I18n, settings: Settings, *, now: dt
 
 # the volunteer's answers ------------------------------------------------------------------------------
 
+
 def _mine(req: Request, user: User) -> None:
     if req.claimer_id != user.id:
         raise DomainError("not_your_claim")
@@ -124,7 +134,7 @@ def _mine(req: Request, user: User) -> None:
 
 
 async def coming(s: AsyncSession, notices: RequestNotices, *, request_id: int, user: User, now: dt.datetime) -> Request:
-    """"I am coming": the resident hears it once (the occurrence key makes a second tap a no-op)."""
+    """ "I am coming": the resident hears it once (the occurrence key makes a second tap a no-op)."""
     req = await get(s, request_id)
     _mine(req, user)
     if await claim_in(s, f"followup:coming:{req.id}:{user.id}", now, now):
@@ -133,8 +143,10 @@ async def coming(s: AsyncSession, notices: RequestNotices, *, request_id: int, u
     return req
 
 
-async def not_held(s: AsyncSession, notices: RequestNotices, *, request_id: int, user: User, now: dt.datetime) -> Request:
-    """"It did not take place": the coordinators hear it now, once, instead of a day later."""
+async def not_held(
+    s: AsyncSession, notices: RequestNotices, *, request_id: int, user: User, now: dt.datetime
+) -> Request:
+    """ "It did not take place": the coordinators hear it now, once, instead of a day later."""
     req = await get(s, request_id)
     _mine(req, user)
     if now < req.window_start:

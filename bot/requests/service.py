@@ -3,6 +3,7 @@
 Every function here runs inside the caller's transaction; state changes use conditional
 updates so that concurrent taps cannot both win.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,14 +13,13 @@ from typing import Any, Protocol
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.errors import DomainError
 from bot.activities.service import signed_overlap
+from bot.core import validate
+from bot.core.errors import DomainError
 from bot.ledger import service as ledger
 from bot.ledger import stars
-from bot.core import validate
 from bot.menu.service import review_enabled
-from bot.people.service import (is_coordinator, is_member, require_coordinator, require_leader_or_coordinator,
-                                 team_chats)
+from bot.people.service import is_coordinator, is_member, require_coordinator, require_leader_or_coordinator, team_chats
 from storage import dialects
 from storage.models import Counter, Request, RequestEvent, Service, Team, User, Volunteer
 
@@ -58,7 +58,6 @@ class Draft:
     proxy_for: str | None = None  # 帮办: the resident's name; the placer is then the proxy
 
 
-
 def check_window(start: datetime, end: datetime, now: datetime) -> None:
     if start <= now:
         raise DomainError("past_time")
@@ -88,15 +87,19 @@ async def _next_number(s: AsyncSession, year: int) -> str:
     """Readable numbers per year: 2026-0001, 2026-0002, ..."""
     name = f"request:{year}"
     # One upsert: two processes placing the year's first requests at once both get a number.
-    result = await s.execute(dialects.insert(s, Counter).values(name=name, value=1)
-                             .on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + 1})
-                             .returning(Counter.value))
+    result = await s.execute(
+        dialects.insert(s, Counter)
+        .values(name=name, value=1)
+        .on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + 1})
+        .returning(Counter.value)
+    )
     value = result.scalar_one()
     return f"{year}-{value:04d}"
 
 
-def _event(s: AsyncSession, req: Request, actor_id: int | None, kind: str, now: datetime,
-           detail: str | None = None) -> None:
+def _event(
+    s: AsyncSession, req: Request, actor_id: int | None, kind: str, now: datetime, detail: str | None = None
+) -> None:
     s.add(RequestEvent(request_id=req.id, actor_id=actor_id, kind=kind, detail=detail, created_at=now))
 
 
@@ -118,8 +121,10 @@ async def by_number(s: AsyncSession, number: str | None) -> Request:
 async def _transition(s: AsyncSession, req: Request, expect: tuple[str, ...], now: datetime, **values: Any) -> None:
     """Move req out of one of `expect` states; raise if someone else moved it first."""
     result = await s.execute(
-        update(Request).where(Request.id == req.id, Request.status.in_(expect))
-        .values(updated_at=now, **values).returning(Request.id)
+        update(Request)
+        .where(Request.id == req.id, Request.status.in_(expect))
+        .values(updated_at=now, **values)
+        .returning(Request.id)
         .execution_options(synchronize_session=False)
     )
     if result.scalar() is None:
@@ -130,14 +135,20 @@ async def _transition(s: AsyncSession, req: Request, expect: tuple[str, ...], no
 
 def why_not(status: str) -> str:
     return {
-        CLAIMED: "already_claimed", DONE: "already_done", CONFIRMED: "already_done",
-        APPROVED: "already_approved", CANCELLED: "request_cancelled", REJECTED: "request_rejected",
-        OPEN: "not_claimed", REVIEW: "in_review",
+        CLAIMED: "already_claimed",
+        DONE: "already_done",
+        CONFIRMED: "already_done",
+        APPROVED: "already_approved",
+        CANCELLED: "request_cancelled",
+        REJECTED: "request_rejected",
+        OPEN: "not_claimed",
+        REVIEW: "in_review",
     }.get(status, "bad_state")
 
 
-async def place(s: AsyncSession, notices: Notices, *, resident: User, draft: Draft, now: datetime,
-                year: int) -> Request:
+async def place(
+    s: AsyncSession, notices: Notices, *, resident: User, draft: Draft, now: datetime, year: int
+) -> Request:
     d = check_draft(draft, now)
     if d.proxy_for:  # 帮办员: coordinators and team leaders only, checked again at the moment of placing
         await require_leader_or_coordinator(s, resident)
@@ -145,10 +156,22 @@ async def place(s: AsyncSession, notices: Notices, *, resident: User, draft: Dra
     if service is None or not service.active:
         raise DomainError("no_service", ref=d.service_id)
     review = await review_enabled(s) or service.team_id is None
-    req = Request(number=await _next_number(s, year), resident_id=resident.id, service_id=service.id,
-                  team_id=service.team_id, description=d.description, area=d.area, address=d.address,
-                  phone=d.phone, window_start=d.window_start, window_end=d.window_end,
-                  status=REVIEW if review else OPEN, created_at=now, updated_at=now, proxy_for=d.proxy_for)
+    req = Request(
+        number=await _next_number(s, year),
+        resident_id=resident.id,
+        service_id=service.id,
+        team_id=service.team_id,
+        description=d.description,
+        area=d.area,
+        address=d.address,
+        phone=d.phone,
+        window_start=d.window_start,
+        window_end=d.window_end,
+        status=REVIEW if review else OPEN,
+        created_at=now,
+        updated_at=now,
+        proxy_for=d.proxy_for,
+    )
     s.add(req)
     await s.flush()
     _event(s, req, resident.id, "placed", now)
@@ -160,8 +183,9 @@ async def place(s: AsyncSession, notices: Notices, *, resident: User, draft: Dra
     return req
 
 
-async def dispatch(s: AsyncSession, notices: Notices, *, request_id: int, actor: User, team_id: int | None,
-                   now: datetime) -> Request:
+async def dispatch(
+    s: AsyncSession, notices: Notices, *, request_id: int, actor: User, team_id: int | None, now: datetime
+) -> Request:
     """审单: a coordinator sends a reviewed request to its team, or to another team."""
     require_coordinator(actor)
     req = await get(s, request_id)
@@ -180,8 +204,9 @@ async def dispatch(s: AsyncSession, notices: Notices, *, request_id: int, actor:
     return req
 
 
-async def reject(s: AsyncSession, notices: Notices, *, request_id: int, actor: User, reason: str | None,
-                 now: datetime) -> Request:
+async def reject(
+    s: AsyncSession, notices: Notices, *, request_id: int, actor: User, reason: str | None, now: datetime
+) -> Request:
     require_coordinator(actor)
     reason = validate.text(reason, "reason")
     req = await get(s, request_id)
@@ -191,8 +216,9 @@ async def reject(s: AsyncSession, notices: Notices, *, request_id: int, actor: U
     return req
 
 
-async def claim_rules(s: AsyncSession, *, request_id: int, user: User, chat_team_id: int | None
-                      ) -> tuple[Request, Volunteer]:
+async def claim_rules(
+    s: AsyncSession, *, request_id: int, user: User, chat_team_id: int | None
+) -> tuple[Request, Volunteer]:
     """Every rule of 接单, in the order its refusals take precedence. The handler runs it in a read first,
     so the many taps that lose (a card already taken) are answered without waiting for the write turn."""
     req = await get(s, request_id)
@@ -213,8 +239,9 @@ async def claim_rules(s: AsyncSession, *, request_id: int, user: User, chat_team
     return req, volunteer
 
 
-async def claim(s: AsyncSession, notices: Notices, *, request_id: int, user: User, chat_team_id: int | None,
-                now: datetime) -> Request:
+async def claim(
+    s: AsyncSession, notices: Notices, *, request_id: int, user: User, chat_team_id: int | None, now: datetime
+) -> Request:
     """接单: the one conditional UPDATE ... WHERE status='open' decides the single winner."""
     req, volunteer = await claim_rules(s, request_id=request_id, user=user, chat_team_id=chat_team_id)
     await _transition(s, req, (OPEN,), now, status=CLAIMED, claimer_id=user.id, claimed_at=now)
@@ -247,8 +274,9 @@ def max_report_minutes(req: Request, now: datetime) -> int:
     return max(0, min(validate.MAX_MINUTES, elapsed))
 
 
-async def report_done(s: AsyncSession, notices: Notices, *, request_id: int, user: User, minutes: int,
-                      now: datetime) -> Request:
+async def report_done(
+    s: AsyncSession, notices: Notices, *, request_id: int, user: User, minutes: int, now: datetime
+) -> Request:
     """结单: the claimer reports the service done with the hours spent."""
     req = await get(s, request_id)
     _require_claimer(req, user)
@@ -265,8 +293,9 @@ async def report_done(s: AsyncSession, notices: Notices, *, request_id: int, use
     return req
 
 
-async def confirm(s: AsyncSession, notices: Notices, *, request_id: int, user: User, rating: int,
-                  now: datetime) -> Request:
+async def confirm(
+    s: AsyncSession, notices: Notices, *, request_id: int, user: User, rating: int, now: datetime
+) -> Request:
     """评单: the resident confirms the service and rates it from 1 to 5."""
     req = await get(s, request_id)
     if req.resident_id != user.id:
@@ -303,8 +332,17 @@ def check_approvable(req: Request, now: datetime) -> None:
     raise DomainError(why_not(req.status) if req.status != DONE else "not_confirmed")
 
 
-async def approve(s: AsyncSession, notices: Notices, *, request_id: int, actor: User, now: datetime,
-                  points_per_hour: int, minutes: int | None = None, reason: str | None = None) -> Request:
+async def approve(
+    s: AsyncSession,
+    notices: Notices,
+    *,
+    request_id: int,
+    actor: User,
+    now: datetime,
+    points_per_hour: int,
+    minutes: int | None = None,
+    reason: str | None = None,
+) -> Request:
     """A coordinator approves (or corrects, with a reason) the hours; only now do they reach the ledger."""
     require_coordinator(actor)
     req = await get(s, request_id)
@@ -319,20 +357,35 @@ async def approve(s: AsyncSession, notices: Notices, *, request_id: int, actor: 
             raise DomainError("hours_out_of_range", max_hours=validate.MAX_MINUTES / 60)
         reason = validate.text(reason, "reason")
     expect = (CONFIRMED, DONE) if req.status == DONE else (CONFIRMED,)  # DONE only when unrated for 72 h
-    await _transition(s, req, expect, now, status=APPROVED, approved_minutes=final,
-                      approved_by=actor.id, approved_at=now)
-    ledger.add_service(s, volunteer_id=req.claimer_id, minutes=final, points_per_hour=points_per_hour,
-                       request_id=req.id, approved_by=actor.id, now=now,
-                       reason=reason if corrected else None)
-    _event(s, req, actor.id, "corrected" if corrected else "approved", now,
-           detail=f"{final / 60:g}h" + (f" {reason}" if corrected else ""))
+    await _transition(
+        s, req, expect, now, status=APPROVED, approved_minutes=final, approved_by=actor.id, approved_at=now
+    )
+    ledger.add_service(
+        s,
+        volunteer_id=req.claimer_id,
+        minutes=final,
+        points_per_hour=points_per_hour,
+        request_id=req.id,
+        approved_by=actor.id,
+        now=now,
+        reason=reason if corrected else None,
+    )
+    _event(
+        s,
+        req,
+        actor.id,
+        "corrected" if corrected else "approved",
+        now,
+        detail=f"{final / 60:g}h" + (f" {reason}" if corrected else ""),
+    )
     await notices.approved(s, req, corrected)
     await stars.after_credit(s, notices, req.claimer_id, now)  # 星级: same transaction as the credit
     return req
 
 
-async def cancel(s: AsyncSession, notices: Notices, *, request_id: int, user: User, now: datetime,
-                 reason: str | None = None) -> Request:
+async def cancel(
+    s: AsyncSession, notices: Notices, *, request_id: int, user: User, now: datetime, reason: str | None = None
+) -> Request:
     """The resident, or a coordinator, cancels a request that is not done yet."""
     req = await get(s, request_id)
     by_coordinator = req.resident_id != user.id
@@ -347,15 +400,18 @@ async def cancel(s: AsyncSession, notices: Notices, *, request_id: int, user: Us
 
 # Views ---------------------------------------------------------------------------------------
 
+
 async def of_resident(s: AsyncSession, user_id: int, limit: int = 10) -> list[Request]:
-    rows = await s.execute(select(Request).where(Request.resident_id == user_id)
-                           .order_by(Request.id.desc()).limit(limit))
+    rows = await s.execute(
+        select(Request).where(Request.resident_id == user_id).order_by(Request.id.desc()).limit(limit)
+    )
     return list(rows.scalars())
 
 
 async def of_claimer(s: AsyncSession, user_id: int, limit: int = 10) -> list[Request]:
-    rows = await s.execute(select(Request).where(Request.claimer_id == user_id)
-                           .order_by(Request.id.desc()).limit(limit))
+    rows = await s.execute(
+        select(Request).where(Request.claimer_id == user_id).order_by(Request.id.desc()).limit(limit)
+    )
     return list(rows.scalars())
 
 
@@ -364,15 +420,15 @@ async def queue(s: AsyncSession, actor: User, limit: int = 20) -> dict[str, list
     require_coordinator(actor)
     out: dict[str, list[Request]] = {}
     for status in (REVIEW, OPEN, CLAIMED, DONE, CONFIRMED):
-        rows = await s.execute(select(Request).where(Request.status == status)
-                               .order_by(Request.window_start).limit(limit))
+        rows = await s.execute(
+            select(Request).where(Request.status == status).order_by(Request.window_start).limit(limit)
+        )
         out[status] = list(rows.scalars())
     return out
 
 
 async def history(s: AsyncSession, req: Request) -> list[RequestEvent]:
-    rows = await s.execute(select(RequestEvent).where(RequestEvent.request_id == req.id)
-                           .order_by(RequestEvent.id))
+    rows = await s.execute(select(RequestEvent).where(RequestEvent.request_id == req.id).order_by(RequestEvent.id))
     return list(rows.scalars())
 
 

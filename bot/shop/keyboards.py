@@ -1,4 +1,5 @@
 """爱心超市 buttons."""
+
 from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
@@ -22,14 +23,23 @@ class RedemptionCb(CallbackData, prefix="rd1"):
 
 
 def shop_keyboard(items: list[ShopItem]) -> InlineKeyboardMarkup | None:
-    rows = [[(f"🎁 {item.name} · {item.price}", ShopCb(action="ask", item=item.id))]
-            for item in items if shop.on_offer(item)]
+    rows = [
+        [(f"🎁 {item.name} · {item.price}", ShopCb(action="ask", item=item.id))]
+        for item in items
+        if shop.on_offer(item)
+    ]
     return inline(rows) if rows else None
 
 
 def confirm_keyboard(item: ShopItem) -> InlineKeyboardMarkup:
-    return inline([[(_("✅ Yes, redeem"), ShopCb(action="yes", item=item.id, price=item.price)),
-                    (_("✖️ No"), ShopCb(action="no", item=item.id))]])
+    return inline(
+        [
+            [
+                (_("✅ Yes, redeem"), ShopCb(action="yes", item=item.id, price=item.price)),
+                (_("✖️ No"), ShopCb(action="no", item=item.id)),
+            ]
+        ]
+    )
 
 
 def cancel_ask(rid: int) -> InlineKeyboardMarkup:
@@ -37,8 +47,14 @@ def cancel_ask(rid: int) -> InlineKeyboardMarkup:
 
 
 def cancel_confirm(rid: int) -> InlineKeyboardMarkup:
-    return inline([[(_("Yes, cancel it"), RedemptionCb(action="yes", rid=rid)),
-                    (_("No, keep it"), RedemptionCb(action="no", rid=rid))]])
+    return inline(
+        [
+            [
+                (_("Yes, cancel it"), RedemptionCb(action="yes", rid=rid)),
+                (_("No, keep it"), RedemptionCb(action="no", rid=rid)),
+            ]
+        ]
+    )
 
 
 def hand_button(rid: int) -> InlineKeyboardMarkup:

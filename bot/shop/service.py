@@ -5,6 +5,7 @@ the volunteer's row is locked (SELECT ... FOR UPDATE on PostgreSQL; SQLite seria
 transaction with BEGIN IMMEDIATE), the balance and monthly limit are checked, the stock is taken
 with a conditional UPDATE (stock > 0), and the points leave as a 'redeem' ledger entry.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -16,9 +17,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core import validate
 from bot.core.errors import DomainError
 from bot.ledger import service as ledger
-from bot.core import validate
 from bot.people.service import require_coordinator
 from storage.models import LedgerEntry, Redemption, ShopItem, User, Volunteer
 
@@ -38,6 +39,7 @@ class ShopNotices(Protocol):
 
 
 # Reading what coordinators type ----------------------------------------------------------------
+
 
 def parse_int(raw: str | None, *, low: int, high: int) -> int:
     value = (raw or "").strip()
@@ -68,6 +70,7 @@ def check_name(name: str | None) -> str:
 
 # The catalogue -------------------------------------------------------------------------------
 
+
 async def get_item(s: AsyncSession, item_id: int) -> ShopItem:
     item = await s.get(ShopItem, item_id) if validate.fits_id(item_id) else None
     if item is None:
@@ -75,11 +78,11 @@ async def get_item(s: AsyncSession, item_id: int) -> ShopItem:
     return item
 
 
-async def add_item(s: AsyncSession, actor: User, *, name: str, price: int, stock: int, limit: int | None,
-                   now: datetime) -> ShopItem:
+async def add_item(
+    s: AsyncSession, actor: User, *, name: str, price: int, stock: int, limit: int | None, now: datetime
+) -> ShopItem:
     require_coordinator(actor)
-    item = ShopItem(name=check_name(name), price=price, stock=stock, monthly_limit=limit, active=True,
-                    created_at=now)
+    item = ShopItem(name=check_name(name), price=price, stock=stock, monthly_limit=limit, active=True, created_at=now)
     s.add(item)
     await s.flush()
     return item
@@ -113,9 +116,18 @@ def month_start(now: datetime, tz: ZoneInfo) -> datetime:
 
 
 async def used_this_month(s: AsyncSession, volunteer_id: int, item_id: int, now: datetime, tz: ZoneInfo) -> int:
-    return (await s.execute(select(func.count()).select_from(Redemption).where(
-        Redemption.volunteer_id == volunteer_id, Redemption.item_id == item_id,
-        Redemption.status != CANCELLED, Redemption.created_at >= month_start(now, tz)))).scalar_one()
+    return (
+        await s.execute(
+            select(func.count())
+            .select_from(Redemption)
+            .where(
+                Redemption.volunteer_id == volunteer_id,
+                Redemption.item_id == item_id,
+                Redemption.status != CANCELLED,
+                Redemption.created_at >= month_start(now, tz),
+            )
+        )
+    ).scalar_one()
 
 
 async def _new_code(s: AsyncSession) -> str:
@@ -150,8 +162,16 @@ class Offer:
     points: int  # the volunteer's balance before redeeming
 
 
-async def redeem_rules(s: AsyncSession, *, user_id: int, item_id: int, now: datetime, tz: ZoneInfo,
-                       price: int | None = None, lock: bool = False) -> Offer:
+async def redeem_rules(
+    s: AsyncSession,
+    *,
+    user_id: int,
+    item_id: int,
+    now: datetime,
+    tz: ZoneInfo,
+    price: int | None = None,
+    lock: bool = False,
+) -> Offer:
     """Every rule of a redemption, in the order its refusals take precedence. The handler asks it in a read
     when an item is tapped (a refusal comes before the confirmation); redeem() asks it again in its transaction,
     with the confirmed `price` and the volunteer's row locked (`lock`: SELECT ... FOR UPDATE on PostgreSQL, which
@@ -173,26 +193,38 @@ async def redeem_rules(s: AsyncSession, *, user_id: int, item_id: int, now: date
     return Offer(volunteer, item, points)
 
 
-async def redeem(s: AsyncSession, notices: ShopNotices, *, user: User, item_id: int, price: int, now: datetime,
-                 tz: ZoneInfo) -> Redemption:
+async def redeem(
+    s: AsyncSession, notices: ShopNotices, *, user: User, item_id: int, price: int, now: datetime, tz: ZoneInfo
+) -> Redemption:
     """Exchange points for one item. `price` is the price the volunteer confirmed."""
     offer = await redeem_rules(s, user_id=user.id, item_id=item_id, now=now, tz=tz, price=price, lock=True)
     volunteer, item = offer.volunteer, offer.item
     # The rules saw stock left; the conditional UPDATE takes it, so of two redeeming the last one at once
     # (two volunteers: their locks do not serialise them) only one does.
     taken = await s.execute(
-        update(ShopItem).where(ShopItem.id == item.id, ShopItem.stock > 0, ShopItem.active.is_(True),
-                               ShopItem.price == price)
-        .values(stock=ShopItem.stock - 1).returning(ShopItem.id).execution_options(synchronize_session=False))
+        update(ShopItem)
+        .where(ShopItem.id == item.id, ShopItem.stock > 0, ShopItem.active.is_(True), ShopItem.price == price)
+        .values(stock=ShopItem.stock - 1)
+        .returning(ShopItem.id)
+        .execution_options(synchronize_session=False)
+    )
     if taken.scalar() is None:
         raise DomainError("shop_sold_out", name=item.name)
     await s.refresh(item)
-    entry = LedgerEntry(volunteer_id=user.id, minutes=0, points=-item.price, kind="redeem",
-                        reason=item.name[:300], created_at=now)
+    entry = LedgerEntry(
+        volunteer_id=user.id, minutes=0, points=-item.price, kind="redeem", reason=item.name[:300], created_at=now
+    )
     s.add(entry)
     await s.flush()
-    redemption = Redemption(item_id=item.id, volunteer_id=user.id, price=item.price, code=await _new_code(s),
-                            status=RESERVED, entry_id=entry.id, created_at=now)
+    redemption = Redemption(
+        item_id=item.id,
+        volunteer_id=user.id,
+        price=item.price,
+        code=await _new_code(s),
+        status=RESERVED,
+        entry_id=entry.id,
+        created_at=now,
+    )
     s.add(redemption)
     await s.flush()
     await notices.redeemed(s, redemption, item, volunteer)
@@ -216,24 +248,31 @@ async def by_code(s: AsyncSession, typed: str | None) -> Redemption:
 
 async def _move(s: AsyncSession, r: Redemption, now: datetime, **values: Any) -> None:
     """Out of 'reserved' once: whoever's UPDATE returns nothing was second."""
-    done = await s.execute(update(Redemption).where(Redemption.id == r.id, Redemption.status == RESERVED)
-                           .values(**values).returning(Redemption.id).execution_options(synchronize_session=False))
+    done = await s.execute(
+        update(Redemption)
+        .where(Redemption.id == r.id, Redemption.status == RESERVED)
+        .values(**values)
+        .returning(Redemption.id)
+        .execution_options(synchronize_session=False)
+    )
     await s.refresh(r)
     if done.scalar() is None:
         raise DomainError("shop_already_handed" if r.status == HANDED else "shop_already_cancelled")
 
 
-async def cancel(s: AsyncSession, notices: ShopNotices, *, user: User, redemption_id: int,
-                 now: datetime) -> Redemption:
+async def cancel(s: AsyncSession, notices: ShopNotices, *, user: User, redemption_id: int, now: datetime) -> Redemption:
     """The volunteer takes back an unhanded redemption: points return as a 'refund', stock returns."""
     r = await get_redemption(s, redemption_id)
     if r.volunteer_id != user.id:
         raise DomainError("shop_not_yours")
     await _move(s, r, now, status=CANCELLED, cancelled_at=now)
-    await s.execute(update(ShopItem).where(ShopItem.id == r.item_id).values(stock=ShopItem.stock + 1)
-                    .execution_options(synchronize_session=False))
-    s.add(LedgerEntry(volunteer_id=user.id, minutes=0, points=r.price, kind="refund",
-                      reason=r.code, created_at=now))
+    await s.execute(
+        update(ShopItem)
+        .where(ShopItem.id == r.item_id)
+        .values(stock=ShopItem.stock + 1)
+        .execution_options(synchronize_session=False)
+    )
+    s.add(LedgerEntry(volunteer_id=user.id, minutes=0, points=r.price, kind="refund", reason=r.code, created_at=now))
     item = await s.get(ShopItem, r.item_id)
     assert item is not None  # a redemption's item stays
     await s.refresh(item)
@@ -243,8 +282,9 @@ async def cancel(s: AsyncSession, notices: ShopNotices, *, user: User, redemptio
     return r
 
 
-async def hand_over(s: AsyncSession, notices: ShopNotices, *, actor: User, redemption: Redemption,
-                    now: datetime) -> Redemption:
+async def hand_over(
+    s: AsyncSession, notices: ShopNotices, *, actor: User, redemption: Redemption, now: datetime
+) -> Redemption:
     require_coordinator(actor)
     await _move(s, redemption, now, status=HANDED, handed_at=now, handed_by=actor.id)
     item = await s.get(ShopItem, redemption.item_id)
@@ -254,15 +294,24 @@ async def hand_over(s: AsyncSession, notices: ShopNotices, *, actor: User, redem
 
 
 async def of_volunteer(s: AsyncSession, user_id: int, limit: int = 20) -> list[tuple[Redemption, ShopItem]]:
-    rows = await s.execute(select(Redemption, ShopItem).join(ShopItem, ShopItem.id == Redemption.item_id)
-                           .where(Redemption.volunteer_id == user_id).order_by(Redemption.id.desc()).limit(limit))
+    rows = await s.execute(
+        select(Redemption, ShopItem)
+        .join(ShopItem, ShopItem.id == Redemption.item_id)
+        .where(Redemption.volunteer_id == user_id)
+        .order_by(Redemption.id.desc())
+        .limit(limit)
+    )
     return [(r, item) for r, item in rows.all()]
 
 
 async def pending(s: AsyncSession, actor: User, limit: int = 50) -> list[tuple[Redemption, ShopItem, Volunteer]]:
     require_coordinator(actor)
-    rows = await s.execute(select(Redemption, ShopItem, Volunteer)
-                           .join(ShopItem, ShopItem.id == Redemption.item_id)
-                           .join(Volunteer, Volunteer.user_id == Redemption.volunteer_id)
-                           .where(Redemption.status == RESERVED).order_by(Redemption.id).limit(limit))
+    rows = await s.execute(
+        select(Redemption, ShopItem, Volunteer)
+        .join(ShopItem, ShopItem.id == Redemption.item_id)
+        .join(Volunteer, Volunteer.user_id == Redemption.volunteer_id)
+        .where(Redemption.status == RESERVED)
+        .order_by(Redemption.id)
+        .limit(limit)
+    )
     return [(r, item, volunteer) for r, item, volunteer in rows.all()]

@@ -1,4 +1,5 @@
 """爱心超市 texts, buttons and notices (what the shop owes people, into the outbox)."""
+
 from __future__ import annotations
 
 from aiogram.utils.i18n import gettext as _
@@ -11,11 +12,13 @@ ERRORS = {
     "shop_out_of_range": __("The number must be from {low} to {high}."),
     "shop_no_item": __("There is no item {ref} in the 爱心超市. /shop_items lists them."),
     "shop_withdrawn": __("“{name}” has been withdrawn from the 爱心超市."),
-    "shop_price_changed": __("The price of “{name}” has just changed to {price} points. "
-                             "Please open /shop again and confirm the new price."),
+    "shop_price_changed": __(
+        "The price of “{name}” has just changed to {price} points. Please open /shop again and confirm the new price."
+    ),
     "shop_not_enough": __("Not enough points: {price} are needed, you have {balance}."),
-    "shop_limit_reached": __("You have already redeemed “{name}” {limit} time(s) this month, "
-                             "the monthly limit. Please come back next month."),
+    "shop_limit_reached": __(
+        "You have already redeemed “{name}” {limit} time(s) this month, the monthly limit. Please come back next month."
+    ),
     "shop_sold_out": __("Sorry, “{name}” has just run out. Nothing was deducted."),
     "shop_not_volunteer": __("The 爱心超市 is for registered volunteers. Send /volunteer to register."),
     "shop_no_redemption": __("This redemption does not exist."),
@@ -31,7 +34,8 @@ STATUS = {"reserved": __("waiting to be picked up"), "handed": __("handed over")
 def item_line(item: ShopItem) -> str:
     limit = _(", at most {limit} a month").format(limit=item.monthly_limit) if item.monthly_limit else ""
     return _("{name} – {price} points (left: {stock}{limit})").format(
-        name=item.name, price=item.price, stock=item.stock, limit=limit)
+        name=item.name, price=item.price, stock=item.stock, limit=limit
+    )
 
 
 def catalogue_line(item: ShopItem) -> str:
@@ -41,5 +45,3 @@ def catalogue_line(item: ShopItem) -> str:
 
 def status_name(status: str) -> str:
     return str(STATUS.get(status, status))
-
-

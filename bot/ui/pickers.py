@@ -2,6 +2,7 @@
 for the coming days and the usual slots, or a date or window typed as people write them (bot/core/dates.py). The
 answers are kept in the FSM data as "day" (ISO date) and "start", "end" ("HH:MM", station time); `check(start, end,
 now)` is the feature's rule for a window (in UTC), raising DomainError."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -23,8 +24,10 @@ Check = Callable[[datetime, datetime, datetime], None]
 def times(data: Data, tz: ZoneInfo) -> tuple[datetime, datetime]:
     """The chosen window in UTC."""
     day = date.fromisoformat(data["day"])
-    return (when.to_utc(day, time.fromisoformat(data["start"]), tz),
-            when.to_utc(day, time.fromisoformat(data["end"]), tz))
+    return (
+        when.to_utc(day, time.fromisoformat(data["start"]), tz),
+        when.to_utc(day, time.fromisoformat(data["end"]), tz),
+    )
 
 
 def day_step(cb: type[CallbackData], label, *, days: int, check: Check) -> Step:
@@ -35,8 +38,10 @@ def day_step(cb: type[CallbackData], label, *, days: int, check: Check) -> Step:
     def ask(turn: Turn):
         today = turn.today()
         choices = [today + timedelta(days=n) for n in range(days)]
-        rows = [[(texts.fmt_day(d), cb(action="day", value=d.isoformat())) for d in choices[i:i + 3]]
-                for i in range(0, days, 3)]
+        rows = [
+            [(texts.fmt_day(d), cb(action="day", value=d.isoformat())) for d in choices[i : i + 3]]
+            for i in range(0, days, 3)
+        ]
         return _("On which day? Tap one or type a date such as 2026-12-05."), inline(rows)
 
     def chosen(turn: Turn, day: date) -> Data:
@@ -60,8 +65,14 @@ def day_step(cb: type[CallbackData], label, *, days: int, check: Check) -> Step:
                 return "window"
         return None
 
-    return Step("day", ask, label=label, buttons={"day": Button(tapped)}, then=refit,
-                typed=lambda turn, message: chosen(turn, when.parse_date(message.text, turn.today())))
+    return Step(
+        "day",
+        ask,
+        label=label,
+        buttons={"day": Button(tapped)},
+        then=refit,
+        typed=lambda turn, message: chosen(turn, when.parse_date(message.text, turn.today())),
+    )
 
 
 def window_step(cb: type[CallbackData], label, question, *, check: Check) -> Step:
@@ -69,8 +80,10 @@ def window_step(cb: type[CallbackData], label, question, *, check: Check) -> Ste
     feature's `check` decides whether it is allowed on the chosen day."""
 
     def ask(turn: Turn):
-        rows = [[(f"{a}–{b}", cb(action="slot", value=f"{a}-{b}".replace(":", ""))) for a, b in
-                 when.SLOTS[i:i + 2]] for i in range(0, len(when.SLOTS), 2)]
+        rows = [
+            [(f"{a}–{b}", cb(action="slot", value=f"{a}-{b}".replace(":", ""))) for a, b in when.SLOTS[i : i + 2]]
+            for i in range(0, len(when.SLOTS), 2)
+        ]
         return str(question), inline(rows)
 
     async def chosen(turn: Turn, start: time, end: time) -> Data:
@@ -81,5 +94,10 @@ def window_step(cb: type[CallbackData], label, question, *, check: Check) -> Ste
     def tapped(turn: Turn, v: str):
         return chosen(turn, *when.parse_window(f"{v[:2]}:{v[2:4]}-{v[5:7]}:{v[7:9]}" if len(v) == 9 else ""))
 
-    return Step("window", ask, label=label, buttons={"slot": Button(tapped)},
-                typed=lambda turn, message: chosen(turn, *when.parse_window(message.text)))
+    return Step(
+        "window",
+        ask,
+        label=label,
+        buttons={"slot": Button(tapped)},
+        typed=lambda turn, message: chosen(turn, *when.parse_window(message.text)),
+    )

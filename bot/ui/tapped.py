@@ -4,6 +4,7 @@ aiogram types `CallbackQuery.message` as Message | InaccessibleMessage | None. I
 on inline-mode messages, which this bot never sends; Telegram sends an InaccessibleMessage for a message
 too old to be edited (48 hours). Such a message can still be answered in its chat, but not edited: an edit
 of one fails here as it always did, with the apology for an unexpected error."""
+
 from __future__ import annotations
 
 from aiogram.types import CallbackQuery, MaybeInaccessibleMessageUnion, Message

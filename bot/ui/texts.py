@@ -2,6 +2,7 @@
 
 All strings go through gettext; call these inside the right locale context.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -30,8 +31,10 @@ ERRORS = {
     "not_admin": __("Only an administrator of the station can do this."),
     "empty": __("This cannot be empty. Please type it again."),
     "too_long": __("That is too long ({length} characters); at most {limit}. Please shorten it."),
-    "bad_phone": __("That does not look like a phone number. Send a mainland mobile number "
-                    "(11 digits), a landline with area code, or an international number starting with +."),
+    "bad_phone": __(
+        "That does not look like a phone number. Send a mainland mobile number "
+        "(11 digits), a landline with area code, or an international number starting with +."
+    ),
     "bad_hours": __("Please send the hours as a number, for example 1.5."),
     "hours_step": __("Hours are counted in half hours: for example 0.5, 1, 1.5."),
     "hours_out_of_range": __("The hours must be more than 0 and at most {max_hours:g}."),
@@ -49,12 +52,12 @@ ERRORS = {
     "no_service": __("This service is not on the menu (any more)."),
     "no_request": __("This request does not exist."),
     "foreign_card": __("This card belongs to another team's group."),
-    "not_volunteer": __("Only registered volunteers can accept requests. Open a private chat with me "
-                        "and send /volunteer to register."),
+    "not_volunteer": __(
+        "Only registered volunteers can accept requests. Open a private chat with me and send /volunteer to register."
+    ),
     "not_in_team": __("This request is for a team you have not joined. Send me /volunteer to choose your teams."),
     "own_request": __("You cannot accept your own request."),
-    "claim_clash": __("Sorry, you cannot take this request: its time overlaps with {other}, which you signed up "
-                      "for."),
+    "claim_clash": __("Sorry, you cannot take this request: its time overlaps with {other}, which you signed up for."),
     "already_claimed": __("Sorry, this request has already been taken."),
     "already_done": __("This service has already been reported done."),
     "already_approved": __("This service has already been closed."),

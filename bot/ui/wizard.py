@@ -10,6 +10,7 @@ handled for every conversation by handlers/common.py; a stale or forged button f
 The FSM state of a step is "<name>:<step>" (e.g. "Order:day"), of the summary "<name>:confirm"; the answers are kept
 in the FSM data under the keys the steps choose, and "editing" is set while one step is re-asked from the summary.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -22,8 +23,14 @@ from aiogram import F
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State
-from aiogram.types import (CallbackQuery, InlineKeyboardMarkup, MaybeInaccessibleMessageUnion, Message,
-                           ReplyKeyboardMarkup, ReplyKeyboardRemove)
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    MaybeInaccessibleMessageUnion,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 from aiogram.utils.i18n import gettext as _
 from magic_filter import MagicFilter
 
@@ -69,6 +76,7 @@ class Button:
     """A step's buttons with one callback action. read(turn, value) checks the button's value and returns what to
     store, or (what to store, the text its question is replaced with); it is called sync or async.
     tidy: once answered, the question loses its buttons."""
+
     read: Callable[[Turn, str], Data | tuple[Data, str] | Awaitable[Data | tuple[Data, str]]]
     tidy: bool = False
 
@@ -79,6 +87,7 @@ class Step:
     passes `typed_filter` (default: a text message); buttons: callback action -> Button; both are called sync or
     async. label: its name in “edit which part” (None: not offered). skip(data): passed over on the way forward.
     then(turn, data): after the answer is stored, the name of a step to ask instead of going on (or None)."""
+
     name: str
     ask: Callable[[Turn], Question | Awaitable[Question]]
     typed: Callable[[Turn, Message], Data | Awaitable[Data]] | None = None
@@ -94,6 +103,7 @@ class Summary:
     """The end of a conversation: text(turn, data) is the summary; confirm(turn, data) does the feature's work
     and returns the answer to the “Confirm” tap. confirm_label: that button; expected: the reply to a message sent
     while the summary waits; clear_keyboard: a line sent first with the reply keyboard removed."""
+
     text: Callable[[Turn, Data], Awaitable[str]]
     confirm: Callable[[Turn, Data], Awaitable[str]]
     confirm_label: Any
@@ -105,8 +115,15 @@ class Wizard:
     """The steps of one conversation, its states and its handlers. `cb`: its CallbackData (fields action, value).
     The end is either a `summary` or `finish(turn, data)` (e.g. handing over to another conversation)."""
 
-    def __init__(self, name: str, cb: type[CallbackData], steps: list[Step], *, summary: Summary | None = None,
-                 finish: Callable[[Turn, Data], Awaitable[None]] | None = None):
+    def __init__(
+        self,
+        name: str,
+        cb: type[CallbackData],
+        steps: list[Step],
+        *,
+        summary: Summary | None = None,
+        finish: Callable[[Turn, Data], Awaitable[None]] | None = None,
+    ):
         assert (summary is None) != (finish is None), "a wizard ends in a summary or a hand-over"
         self.name, self.cb, self.steps = name, cb, {step.name: step for step in steps}
         self.summary, self.finish = summary, finish
@@ -131,7 +148,7 @@ class Wizard:
             return
         if not data.get("editing"):
             names = list(self.steps)
-            for later in names[names.index(step.name) + 1:]:
+            for later in names[names.index(step.name) + 1 :]:
                 skip = self.steps[later].skip
                 if skip is None or not skip(data):
                     await self.ask(turn, later)
@@ -148,9 +165,18 @@ class Wizard:
         text = await summary.text(turn, data)
         if summary.clear_keyboard:
             await turn.message.answer(str(summary.clear_keyboard), reply_markup=ReplyKeyboardRemove())
-        await turn.message.answer(text, reply_markup=inline([
-            [(str(summary.confirm_label), self.cb(action="confirm")), (_("✏️ Edit"), self.cb(action="edit")),
-             (_("✖️ Cancel"), self.cb(action="abort"))]]))
+        await turn.message.answer(
+            text,
+            reply_markup=inline(
+                [
+                    [
+                        (str(summary.confirm_label), self.cb(action="confirm")),
+                        (_("✏️ Edit"), self.cb(action="edit")),
+                        (_("✖️ Cancel"), self.cb(action="abort")),
+                    ]
+                ]
+            ),
+        )
 
     # handlers ------------------------------------------------------------------------------------------------
 
@@ -183,6 +209,7 @@ class Wizard:
             turn = Turn(message, state, deps)
             data = await state.update_data(await _result(read(turn, message)))
             await self._answered(step, turn, data)
+
         return typed
 
     def _on_button(self, step: Step, button: Button) -> Callable[..., Awaitable[None]]:
@@ -197,6 +224,7 @@ class Wizard:
             elif button.tidy:
                 await editable(query).edit_reply_markup(reply_markup=None)
             await self._answered(step, turn, data)
+
         return tapped
 
     async def _confirm(self, query: CallbackQuery, state: FSMContext, **deps: Any) -> None:
@@ -216,8 +244,7 @@ class Wizard:
         picker = field_picker(self.fields, lambda key: self.cb(action="field", value=key))
         await editable(query).edit_reply_markup(reply_markup=picker)
 
-    async def _edit_field(self, query: CallbackQuery, callback_data: Any, state: FSMContext,
-                          **deps: Any) -> None:
+    async def _edit_field(self, query: CallbackQuery, callback_data: Any, state: FSMContext, **deps: Any) -> None:
         if callback_data.value not in dict(self.fields):
             raise DomainError("stale")
         await state.update_data(editing=True)

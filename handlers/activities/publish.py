@@ -1,5 +1,6 @@
 """/activity: a coordinator, or a team leader for his team, publishes an activity step by step in private chat
 (bot/ui/wizard.py)."""
+
 from __future__ import annotations
 
 import re
@@ -98,29 +99,69 @@ def _deadline_typed(turn: Turn, message: Message):
 
 
 STEPS = [
-    Step("title", lambda turn: (_("📣 New activity. What is its title (at most {limit} characters)? /cancel leaves."
-                                  ).format(limit=activities.LIMITS["title"]), None), label=__("Title"),
-         typed=lambda turn, message: {"title": activities.field(message.text, "title")}),
-    Step("theme", lambda turn: (_("Its theme? Tap to use this month's theme, or type another."),
-                                inline([[(_theme_title(turn), PublishCb(action="theme"))]])), label=__("Theme"),
-         typed=lambda turn, message: {"theme": activities.field(message.text, "theme")},
-         buttons={"theme": Button(lambda turn, value: {"theme": _theme_title(turn)}, tidy=True)}),
+    Step(
+        "title",
+        lambda turn: (
+            _("📣 New activity. What is its title (at most {limit} characters)? /cancel leaves.").format(
+                limit=activities.LIMITS["title"]
+            ),
+            None,
+        ),
+        label=__("Title"),
+        typed=lambda turn, message: {"title": activities.field(message.text, "title")},
+    ),
+    Step(
+        "theme",
+        lambda turn: (
+            _("Its theme? Tap to use this month's theme, or type another."),
+            inline([[(_theme_title(turn), PublishCb(action="theme"))]]),
+        ),
+        label=__("Theme"),
+        typed=lambda turn, message: {"theme": activities.field(message.text, "theme")},
+        buttons={"theme": Button(lambda turn, value: {"theme": _theme_title(turn)}, tidy=True)},
+    ),
     day_step(PublishCb, __("Day"), days=9, check=activities.check_times),
-    window_step(PublishCb, __("Time"), __("At what time? Tap a slot or type one such as 14:00-16:30."),
-                check=activities.check_times),
-    Step("place", lambda turn: (_("Where does it take place?"), None), label=__("Place"),
-         typed=lambda turn, message: {"place": activities.field(message.text, "place")}),
-    Step("capacity", lambda turn: (_("How many volunteers are needed (number of places)?"), inline(
-        [[(str(n), PublishCb(action="cap", value=str(n))) for n in (5, 10, 20, 30)]])), label=__("Places"),
-         typed=lambda turn, message: {"capacity": activities.capacity(message.text)},
-         buttons={"cap": Button(lambda turn, value: {"capacity": activities.capacity(value)})}),
+    window_step(
+        PublishCb,
+        __("Time"),
+        __("At what time? Tap a slot or type one such as 14:00-16:30."),
+        check=activities.check_times,
+    ),
+    Step(
+        "place",
+        lambda turn: (_("Where does it take place?"), None),
+        label=__("Place"),
+        typed=lambda turn, message: {"place": activities.field(message.text, "place")},
+    ),
+    Step(
+        "capacity",
+        lambda turn: (
+            _("How many volunteers are needed (number of places)?"),
+            inline([[(str(n), PublishCb(action="cap", value=str(n))) for n in (5, 10, 20, 30)]]),
+        ),
+        label=__("Places"),
+        typed=lambda turn, message: {"capacity": activities.capacity(message.text)},
+        buttons={"cap": Button(lambda turn, value: {"capacity": activities.capacity(value)})},
+    ),
     Step("team", _ask_team, label=__("Team"), buttons={"team": Button(_team_tapped, tidy=True)}),
-    Step("deadline", lambda turn: (
-        _("A sign-up deadline? Tap one, or type a date and time such as 2026-12-04 18:00."),
-        inline([[(_("No deadline"), PublishCb(action="dl", value="none")),
-                 (_("1 day before"), PublishCb(action="dl", value="1d")),
-                 (_("2 hours before"), PublishCb(action="dl", value="2h"))]])), label=__("Deadline"),
-         typed=_deadline_typed, buttons={"dl": Button(_deadline_tapped)}),
+    Step(
+        "deadline",
+        lambda turn: (
+            _("A sign-up deadline? Tap one, or type a date and time such as 2026-12-04 18:00."),
+            inline(
+                [
+                    [
+                        (_("No deadline"), PublishCb(action="dl", value="none")),
+                        (_("1 day before"), PublishCb(action="dl", value="1d")),
+                        (_("2 hours before"), PublishCb(action="dl", value="2h")),
+                    ]
+                ]
+            ),
+        ),
+        label=__("Deadline"),
+        typed=_deadline_typed,
+        buttons={"dl": Button(_deadline_tapped)},
+    ),
 ]
 
 
@@ -129,15 +170,19 @@ def day_note(day: date, locale: str) -> str | None:
     try:
         status = day_status(day)
     except CalendarUnknown:
-        return _("⚠️ The statutory holiday schedule for {year} is not known yet, so I cannot tell whether this "
-                 "day is a holiday or a make-up workday.").format(year=day.year)
+        return _(
+            "⚠️ The statutory holiday schedule for {year} is not known yet, so I cannot tell whether this "
+            "day is a holiday or a make-up workday."
+        ).format(year=day.year)
     zh = locale != "en"
     if status.is_makeup_workday:
         return _("⚠️ This day is a make-up workday (调休上班) for {holiday}: many volunteers work that day.").format(
-            holiday=status.makeup_for_zh if zh else status.makeup_for)
+            holiday=status.makeup_for_zh if zh else status.makeup_for
+        )
     if status.holiday_name:
         return _("⚠️ This day is a statutory holiday ({holiday}).").format(
-            holiday=status.holiday_name_zh if zh else status.holiday_name)
+            holiday=status.holiday_name_zh if zh else status.holiday_name
+        )
     return None
 
 
@@ -165,23 +210,45 @@ async def _summary(turn: Turn, data: dict) -> str:
 
 async def _publish(turn: Turn, data: dict) -> str:
     start, end = times(data, turn.settings.tz)
-    draft = activities.Draft(title=data["title"], theme=data["theme"], place=data["place"], starts_at=start,
-                             ends_at=end, capacity=data["capacity"], team_id=data.get("team"),
-                             signup_deadline=_deadline(data, start))
+    draft = activities.Draft(
+        title=data["title"],
+        theme=data["theme"],
+        place=data["place"],
+        starts_at=start,
+        ends_at=end,
+        capacity=data["capacity"],
+        team_id=data.get("team"),
+        signup_deadline=_deadline(data, start),
+    )
     now = turn.now()
     async with turn.db.tx() as s:
         if draft.team_id:
             chats = await people.team_chats(s, draft.team_id)
         else:
             chats = sorted({c for t in await people.list_teams(s) for c in await people.team_chats(s, t.id)})
-        act = await activities.publish(s, turn.deps["notices"].activities, actor=turn.user, draft=draft,
-                                       chats=chats, now=now, year=now.astimezone(turn.settings.tz).year)
+        act = await activities.publish(
+            s,
+            turn.deps["notices"].activities,
+            actor=turn.user,
+            draft=draft,
+            chats=chats,
+            now=now,
+            year=now.astimezone(turn.settings.tz).year,
+        )
     return _("Activity {number} published.").format(number=act.number)
 
 
-WIZARD = Wizard("Publish", PublishCb, STEPS, summary=Summary(
-    _summary, _publish, confirm_label=__("✅ Publish"),
-    expected=__("Please tap “Publish”, “Edit” or “Cancel” above, or send /cancel.")))
+WIZARD = Wizard(
+    "Publish",
+    PublishCb,
+    STEPS,
+    summary=Summary(
+        _summary,
+        _publish,
+        confirm_label=__("✅ Publish"),
+        expected=__("Please tap “Publish”, “Edit” or “Cancel” above, or send /cancel."),
+    ),
+)
 
 
 @router.message(Command("activity"))

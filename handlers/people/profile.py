@@ -1,4 +1,5 @@
 """/profile: a volunteer sees and edits his details and teams; join requests are answered with buttons."""
+
 from __future__ import annotations
 
 from aiogram import F
@@ -8,16 +9,16 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
 
-from bot.ui import keyboards
-from bot.people import keyboards as profile_keyboards
+from bot.core import validate
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
-from bot.ui.keyboards import inline
 from bot.notices import Notices
-from bot.people.keyboards import JoinCb, ProfileCb, SkillCb
-from bot.people import service as people
+from bot.people import keyboards as profile_keyboards
 from bot.people import profiles
-from bot.core import validate
+from bot.people import service as people
+from bot.people.keyboards import JoinCb, ProfileCb, SkillCb
+from bot.ui import keyboards
+from bot.ui.keyboards import inline
 from bot.ui.tapped import editable, origin
 from handlers.people.volunteer import skill_keyboard, toggle_skill
 from handlers.routing import Blueprint
@@ -38,14 +39,19 @@ async def profile_text(db: Database, user: User) -> str:
         volunteer = await profiles.volunteer_of(s, user)
         skills = await profiles.skill_names(s, profiles.skill_ids(volunteer), user.locale)
         teams = await profiles.memberships(s, user.id)
-    lines = [_("Your volunteer profile:"),
-             _("Name: {name}").format(name=volunteer.name),
-             _("Phone: {phone}").format(phone=volunteer.phone),
-             _("Skills: {skills}").format(skills="、".join(skills) or "—"),
-             _("Teams:")]
+    lines = [
+        _("Your volunteer profile:"),
+        _("Name: {name}").format(name=volunteer.name),
+        _("Phone: {phone}").format(phone=volunteer.phone),
+        _("Skills: {skills}").format(skills="、".join(skills) or "—"),
+        _("Teams:"),
+    ]
     for member, team in teams:
-        state = (_("leader") if member.is_leader else _("member")) if member.status == people.ACTIVE \
+        state = (
+            (_("leader") if member.is_leader else _("member"))
+            if member.status == people.ACTIVE
             else _("waiting for approval")
+        )
         lines.append(f"  · {team.name} ({state})")
     if not teams:
         lines.append("  —")
@@ -64,6 +70,7 @@ async def show_in_group(message: Message) -> None:
 
 
 # name, phone, skills -------------------------------------------------------------------------------
+
 
 @router.callback_query(ProfileCb.filter(F.action == "name"))
 async def ask_name(query: CallbackQuery, state: FSMContext, db: Database, user: User) -> None:
@@ -89,8 +96,9 @@ async def ask_phone(query: CallbackQuery, state: FSMContext, db: Database, user:
         await profiles.volunteer_of(s, user)
     await state.set_state(ProfileEdit.phone)
     await query.answer()
-    await origin(query).answer(_("Your new phone number? (/cancel keeps the old one)"),
-                               reply_markup=keyboards.share_phone())
+    await origin(query).answer(
+        _("Your new phone number? (/cancel keeps the old one)"), reply_markup=keyboards.share_phone()
+    )
 
 
 @router.message(ProfileEdit.phone, F.contact | F.text)
@@ -112,8 +120,10 @@ async def ask_skills(query: CallbackQuery, state: FSMContext, db: Database, user
     await state.set_state(ProfileEdit.skills)
     await state.update_data(skills=chosen)
     await query.answer()
-    await origin(query).answer(_("What can you offer? Tap your skills (any number), then “Done”."),
-                               reply_markup=await skill_keyboard(db, user, chosen))
+    await origin(query).answer(
+        _("What can you offer? Tap your skills (any number), then “Done”."),
+        reply_markup=await skill_keyboard(db, user, chosen),
+    )
 
 
 router.callback_query.register(toggle_skill, ProfileEdit.skills, SkillCb.filter(F.skill != 0))
@@ -131,6 +141,7 @@ async def skills_done(query: CallbackQuery, state: FSMContext, db: Database, use
 
 # teams ----------------------------------------------------------------------------------------------
 
+
 @router.callback_query(ProfileCb.filter(F.action == "join"))
 async def choose_join(query: CallbackQuery, db: Database, user: User) -> None:
     async with db.read() as s:
@@ -141,22 +152,31 @@ async def choose_join(query: CallbackQuery, db: Database, user: User) -> None:
     if not teams:
         await origin(query).answer(_("You are in every team already."))
         return
-    await origin(query).answer(_("Which team do you want to join? Its leader or a coordinator will answer."),
-                               reply_markup=inline([[(t.name, ProfileCb(action="jointo", team=t.id))] for t in teams]))
+    await origin(query).answer(
+        _("Which team do you want to join? Its leader or a coordinator will answer."),
+        reply_markup=inline([[(t.name, ProfileCb(action="jointo", team=t.id))] for t in teams]),
+    )
 
 
 @router.callback_query(ProfileCb.filter(F.action == "jointo"))
-async def join(query: CallbackQuery, callback_data: ProfileCb, db: Database, user: User, clock: Clock,
-               notices: Notices) -> None:
+async def join(
+    query: CallbackQuery, callback_data: ProfileCb, db: Database, user: User, clock: Clock, notices: Notices
+) -> None:
     async with db.tx() as s:
         status = await profiles.request_join(s, notices.people, user, callback_data.team, clock.now())
         team = await s.get(Team, callback_data.team)
     assert team is not None  # request_join found it
     await query.answer()
     await editable(query).edit_text(
-        (_("You joined team “{team}”.") if status == "joined" else
-         _("Your request to join team “{team}” has gone to its leader and the coordinators; I will tell you "
-           "their answer.")).format(team=team.name))
+        (
+            _("You joined team “{team}”.")
+            if status == "joined"
+            else _(
+                "Your request to join team “{team}” has gone to its leader and the coordinators; I will tell you "
+                "their answer."
+            )
+        ).format(team=team.name)
+    )
 
 
 @router.callback_query(ProfileCb.filter(F.action == "leave"))
@@ -168,23 +188,33 @@ async def choose_leave(query: CallbackQuery, db: Database, user: User) -> None:
     if not teams:
         await origin(query).answer(_("You are not in any team."))
         return
-    await origin(query).answer(_("Which team do you want to leave?"), reply_markup=inline(
-        [[(t.name, ProfileCb(action="leaveask", team=t.id))] for t in teams]))
+    await origin(query).answer(
+        _("Which team do you want to leave?"),
+        reply_markup=inline([[(t.name, ProfileCb(action="leaveask", team=t.id))] for t in teams]),
+    )
 
 
 @router.callback_query(ProfileCb.filter(F.action == "leaveask"))
 async def confirm_leave(query: CallbackQuery, callback_data: ProfileCb, db: Database, user: User) -> None:
     async with db.read() as s:
-        member = await s.get(TeamMember, (callback_data.team, user.id)) \
-            if validate.fits_id(callback_data.team) else None
+        member = (
+            await s.get(TeamMember, (callback_data.team, user.id)) if validate.fits_id(callback_data.team) else None
+        )
         team = await s.get(Team, member.team_id) if member else None
     if team is None or team.archived:
         raise DomainError("stale")
     await query.answer()
-    await editable(query).edit_text(_("Leave team “{team}”? You will no longer be able to accept its requests.")
-                                  .format(team=team.name), reply_markup=inline([[
-                                      (_("Yes, leave"), ProfileCb(action="leaveyes", team=team.id)),
-                                      (_("No, stay"), ProfileCb(action="leaveno", team=team.id))]]))
+    await editable(query).edit_text(
+        _("Leave team “{team}”? You will no longer be able to accept its requests.").format(team=team.name),
+        reply_markup=inline(
+            [
+                [
+                    (_("Yes, leave"), ProfileCb(action="leaveyes", team=team.id)),
+                    (_("No, stay"), ProfileCb(action="leaveno", team=team.id)),
+                ]
+            ]
+        ),
+    )
 
 
 @router.callback_query(ProfileCb.filter(F.action == "leaveyes"))
@@ -203,16 +233,28 @@ async def stay(query: CallbackQuery) -> None:
 
 # join requests ------------------------------------------------------------------------------------
 
+
 @router.callback_query(JoinCb.filter(F.action.in_({"ok", "no"})))
-async def decide(query: CallbackQuery, callback_data: JoinCb, db: Database, user: User, clock: Clock,
-                 notices: Notices) -> None:
+async def decide(
+    query: CallbackQuery, callback_data: JoinCb, db: Database, user: User, clock: Clock, notices: Notices
+) -> None:
     approve = callback_data.action == "ok"
     async with db.tx() as s:
-        team, volunteer = await profiles.decide_join(s, notices.people, user, team_id=callback_data.team,
-                                                     user_id=callback_data.user, approve=approve, now=clock.now())
+        team, volunteer = await profiles.decide_join(
+            s,
+            notices.people,
+            user,
+            team_id=callback_data.team,
+            user_id=callback_data.user,
+            approve=approve,
+            now=clock.now(),
+        )
     name = volunteer.name if volunteer else str(callback_data.user)
-    text = (_("✅ {name} joined team “{team}”.") if approve else
-            _("❌ You declined {name}'s request to join team “{team}”.")).format(name=name, team=team.name)
+    text = (
+        _("✅ {name} joined team “{team}”.")
+        if approve
+        else _("❌ You declined {name}'s request to join team “{team}”.")
+    ).format(name=name, team=team.name)
     await query.answer(text)
     await editable(query).edit_text(text)
 
@@ -227,5 +269,7 @@ async def joins(message: Message, db: Database, user: User) -> None:
         await message.answer(_("No join requests are waiting."))
         return
     for member, team, volunteer in rows:
-        await message.answer(_("🙋 {name} asks to join team “{team}”.").format(name=volunteer.name, team=team.name),
-                             reply_markup=profile_keyboards.join_decision(team.id, member.user_id))
+        await message.answer(
+            _("🙋 {name} asks to join team “{team}”.").format(name=volunteer.name, team=team.name),
+            reply_markup=profile_keyboards.join_decision(team.id, member.user_id),
+        )

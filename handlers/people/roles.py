@@ -1,4 +1,5 @@
 """Administrators appoint coordinators; coordinators create teams and bind groups to them."""
+
 from __future__ import annotations
 
 from aiogram import F
@@ -6,12 +7,12 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.ui import texts
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
 from bot.notices import Notices
-from bot.people import service as people
 from bot.people import profiles
+from bot.people import service as people
+from bot.ui import texts
 from handlers.routing import Blueprint
 from storage.db import Database
 from storage.models import User
@@ -20,8 +21,7 @@ router = Blueprint(name="roles")
 
 
 @router.message(Command("coordinator_add", "coordinator_remove"))
-async def coordinator(message: Message, command: CommandObject, db: Database, user: User,
-                      notices: Notices) -> None:
+async def coordinator(message: Message, command: CommandObject, db: Database, user: User, notices: Notices) -> None:
     on = command.command == "coordinator_add"
     people.require_admin(user)
     if not command.args:
@@ -31,7 +31,7 @@ async def coordinator(message: Message, command: CommandObject, db: Database, us
         if target is None:
             raise DomainError("no_user")
         await profiles.set_coordinator(s, notices.people, user, target, on)
-    text = (_("{name} is now a coordinator.") if on else _("{name} is no longer a coordinator."))
+    text = _("{name} is now a coordinator.") if on else _("{name} is no longer a coordinator.")
     await message.answer(text.format(name=target.full_name or target.id))
 
 
@@ -42,8 +42,11 @@ async def new_team(message: Message, command: CommandObject, db: Database, user:
         raise DomainError("usage", usage=_("/newteam NAME"))
     async with db.tx() as s:
         team = await people.create_team(s, user, command.args, clock.now())
-    await message.answer(_("Team “{name}” created (number {id}). Add me to its volunteer group and send "
-                           "/bind {id} there.").format(name=team.name, id=team.id))
+    await message.answer(
+        _("Team “{name}” created (number {id}). Add me to its volunteer group and send /bind {id} there.").format(
+            name=team.name, id=team.id
+        )
+    )
 
 
 @router.message(Command("teams"))
@@ -53,16 +56,23 @@ async def teams(message: Message, db: Database, user: User) -> None:
         lines = []
         for team in await profiles.visible_teams(s, user):
             info = await profiles.team_info(s, team)
-            lines.append(_("{id}. {name} – {groups} group(s)").format(id=team.id, name=team.name,
-                                                                     groups=len(info.chats))
-                         + ", " + _("{members} member(s), leader: {leaders}").format(
-                members=info.members, leaders="、".join(info.leaders) or "—")
-                         + (", " + _("{pending} waiting to join").format(pending=info.pending) if info.pending else ""))
+            lines.append(
+                _("{id}. {name} – {groups} group(s)").format(id=team.id, name=team.name, groups=len(info.chats))
+                + ", "
+                + _("{members} member(s), leader: {leaders}").format(
+                    members=info.members, leaders="、".join(info.leaders) or "—"
+                )
+                + (", " + _("{pending} waiting to join").format(pending=info.pending) if info.pending else "")
+            )
             if info.chats:
                 lines.append("   " + _("groups: {groups}").format(groups="、".join(info.chats)))
             if info.services:
-                lines.append("   " + _("serves: {services}").format(
-                    services="、".join(texts.service_name(sv, user.locale) for sv in info.services)))
+                lines.append(
+                    "   "
+                    + _("serves: {services}").format(
+                        services="、".join(texts.service_name(sv, user.locale) for sv in info.services)
+                    )
+                )
     await message.answer("\n".join([_("Teams:")] + lines) if lines else _("There are no teams yet."))
 
 
@@ -72,11 +82,15 @@ async def bind(message: Message, command: CommandObject, db: Database, user: Use
     if not command.args:
         raise DomainError("usage", usage=_("/bind TEAM (a team's number or name; /teams lists them)"))
     async with db.tx() as s:
-        team = await people.bind_chat(s, user, chat_id=message.chat.id, title=message.chat.title or "",
-                                      team_ref=command.args, now=clock.now())
-    await message.answer(_("This group now receives the requests of team “{name}”. Volunteers: tap “Accept” "
-                           "on a card to take it (register first in a private chat with me: /volunteer)."
-                           ).format(name=team.name))
+        team = await people.bind_chat(
+            s, user, chat_id=message.chat.id, title=message.chat.title or "", team_ref=command.args, now=clock.now()
+        )
+    await message.answer(
+        _(
+            "This group now receives the requests of team “{name}”. Volunteers: tap “Accept” "
+            "on a card to take it (register first in a private chat with me: /volunteer)."
+        ).format(name=team.name)
+    )
 
 
 @router.message(Command("unbind"), F.chat.type.in_({"group", "supergroup"}))

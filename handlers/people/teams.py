@@ -1,4 +1,5 @@
 """Teams' life and roles: rename, archive, leaders, the station's skill list."""
+
 from __future__ import annotations
 
 from aiogram import F
@@ -6,13 +7,13 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.people import keyboards as profile_keyboards
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
 from bot.notices import Notices
-from bot.people.keyboards import TeamAdminCb
-from bot.people import service as people
+from bot.people import keyboards as profile_keyboards
 from bot.people import profiles
+from bot.people import service as people
+from bot.people.keyboards import TeamAdminCb
 from bot.ui.tapped import editable
 from handlers.routing import Blueprint
 from storage.db import Database
@@ -44,9 +45,13 @@ async def archive_ask(message: Message, command: CommandObject, db: Database, us
         raise DomainError("usage", usage=_("/team_archive TEAM"))
     async with db.read() as s:
         team = await profiles.team_ref(s, command.args)
-    await message.answer(_("Archive team “{team}”? Its groups get no more cards and its services wait for "
-                           "another team; its history is kept.").format(team=team.name),
-                         reply_markup=profile_keyboards.archive_confirm(team.id))
+    await message.answer(
+        _(
+            "Archive team “{team}”? Its groups get no more cards and its services wait for "
+            "another team; its history is kept."
+        ).format(team=team.name),
+        reply_markup=profile_keyboards.archive_confirm(team.id),
+    )
 
 
 @router.callback_query(TeamAdminCb.filter(F.action == "archive"))
@@ -54,8 +59,9 @@ async def archive(query: CallbackQuery, callback_data: TeamAdminCb, db: Database
     async with db.tx() as s:
         team = await profiles.archive_team(s, user, callback_data.team)
     await query.answer()
-    await editable(query).edit_text(_("Team “{team}” is archived. Give its services to another team with "
-                                    "/service_team.").format(team=team.name))
+    await editable(query).edit_text(
+        _("Team “{team}” is archived. Give its services to another team with /service_team.").format(team=team.name)
+    )
 
 
 @router.callback_query(TeamAdminCb.filter(F.action == "keep"))
@@ -65,8 +71,9 @@ async def keep(query: CallbackQuery) -> None:
 
 
 @router.message(Command("leader_add", "leader_remove"))
-async def leader(message: Message, command: CommandObject, db: Database, user: User, clock: Clock,
-                 notices: Notices) -> None:
+async def leader(
+    message: Message, command: CommandObject, db: Database, user: User, clock: Clock, notices: Notices
+) -> None:
     people.require_coordinator(user)
     on = command.command == "leader_add"
     who, ref = _two(command, f"/{command.command} USER_ID|@username TEAM")
@@ -85,13 +92,19 @@ async def leader(message: Message, command: CommandObject, db: Database, user: U
 
 # skills -------------------------------------------------------------------------------------------
 
+
 @router.message(Command("skills"))
 async def skills(message: Message, db: Database, user: User) -> None:
     people.require_coordinator(user)
     async with db.read() as s:
         rows = [f"{k.id}. {k.name_zh} / {k.name_en}" for k in await profiles.active_skills(s)]
-    await message.answer("\n".join([_("Skills volunteers can choose:")] + (rows or ["—"]) +
-                                   ["", _("/skill_add 中文名 | English name, /skill_remove NUMBER")]))
+    await message.answer(
+        "\n".join(
+            [_("Skills volunteers can choose:")]
+            + (rows or ["—"])
+            + ["", _("/skill_add 中文名 | English name, /skill_remove NUMBER")]
+        )
+    )
 
 
 @router.message(Command("skill_add"))
@@ -112,5 +125,6 @@ async def skill_remove(message: Message, command: CommandObject, db: Database, u
         raise DomainError("usage", usage=_("/skill_remove NUMBER"))
     async with db.tx() as s:
         skill = await profiles.remove_skill(s, user, command.args)
-    await message.answer(_("Skill “{name}” is off the list; volunteers who chose it keep it in their record.")
-                         .format(name=skill.name_zh))
+    await message.answer(
+        _("Skill “{name}” is off the list; volunteers who chose it keep it in their record.").format(name=skill.name_zh)
+    )

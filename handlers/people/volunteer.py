@@ -1,4 +1,5 @@
 """Volunteer registration in private chat: name, phone, skills, teams (each a join request)."""
+
 from __future__ import annotations
 
 from aiogram import F
@@ -9,17 +10,16 @@ from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 
-from bot.ui import keyboards
-from bot.people import keyboards as profile_keyboards
+from bot.core import validate
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
-from bot.ui.keyboards import inline
-from bot.people.keyboards import TeamPickCb
 from bot.notices import Notices
-from bot.people.keyboards import SkillCb
-from bot.people import service as people
+from bot.people import keyboards as profile_keyboards
 from bot.people import profiles
-from bot.core import validate
+from bot.people import service as people
+from bot.people.keyboards import SkillCb, TeamPickCb
+from bot.ui import keyboards
+from bot.ui.keyboards import inline
 from bot.ui.tapped import editable, origin
 from handlers.routing import Blueprint
 from storage.db import Database
@@ -43,8 +43,10 @@ async def begin(message: Message, state: FSMContext, db: Database) -> None:
         if not await people.list_teams(s):
             raise DomainError("no_teams_yet")
     await state.set_state(Signup.name)
-    await message.answer(_("Thank you for volunteering! What is your name? (as it should appear to residents)"),
-                         reply_markup=ReplyKeyboardRemove())
+    await message.answer(
+        _("Thank you for volunteering! What is your name? (as it should appear to residents)"),
+        reply_markup=ReplyKeyboardRemove(),
+    )
 
 
 @router.message(Signup.name, F.text)
@@ -52,8 +54,10 @@ async def got_name(message: Message, state: FSMContext) -> None:
     name = validate.text(message.text, "name")
     await state.update_data(name=name)
     await state.set_state(Signup.phone)
-    await message.answer(_("Your phone number? Coordinators use it to reach you; it is never shown in groups."),
-                         reply_markup=keyboards.share_phone())
+    await message.answer(
+        _("Your phone number? Coordinators use it to reach you; it is never shown in groups."),
+        reply_markup=keyboards.share_phone(),
+    )
 
 
 @router.message(Signup.phone, F.contact | F.text)
@@ -67,8 +71,10 @@ async def got_phone(message: Message, state: FSMContext, db: Database, user: Use
     await state.update_data(phone=phone, teams=chosen, skills=skills)
     await state.set_state(Signup.skills)
     await message.answer(_("Thank you."), reply_markup=ReplyKeyboardRemove())
-    await message.answer(_("What can you offer? Tap your skills (any number), then “Done”."),
-                         reply_markup=await skill_keyboard(db, user, skills))
+    await message.answer(
+        _("What can you offer? Tap your skills (any number), then “Done”."),
+        reply_markup=await skill_keyboard(db, user, skills),
+    )
 
 
 async def skill_keyboard(db: Database, user: User, chosen: list[int]):
@@ -77,8 +83,9 @@ async def skill_keyboard(db: Database, user: User, chosen: list[int]):
     return profile_keyboards.skills(skills, chosen)
 
 
-async def toggle_skill(query: CallbackQuery, callback_data: SkillCb, state: FSMContext, db: Database,
-                       user: User) -> None:
+async def toggle_skill(
+    query: CallbackQuery, callback_data: SkillCb, state: FSMContext, db: Database, user: User
+) -> None:
     """Shared by registration and /profile: tick or untick one skill of the list."""
     async with db.read() as s:
         allowed = {k.id for k in await profiles.active_skills(s)}
@@ -99,8 +106,9 @@ async def skills_done(query: CallbackQuery, state: FSMContext, db: Database) -> 
     await editable(query).edit_reply_markup(reply_markup=None)
     await query.answer()
     chosen = (await state.get_data()).get("teams", [])
-    await origin(query).answer(_("Which teams do you join? Tap to choose, then “Done”."),
-                               reply_markup=await _team_keyboard(db, chosen))
+    await origin(query).answer(
+        _("Which teams do you join? Tap to choose, then “Done”."), reply_markup=await _team_keyboard(db, chosen)
+    )
 
 
 async def _team_keyboard(db: Database, chosen: list[int]):
@@ -121,23 +129,40 @@ async def toggle_team(query: CallbackQuery, callback_data: TeamPickCb, state: FS
 
 
 @router.callback_query(Signup.teams, TeamPickCb.filter(F.team == DONE))
-async def finish(query: CallbackQuery, state: FSMContext, db: Database, user: User, clock: Clock,
-                 notices: Notices) -> None:
+async def finish(
+    query: CallbackQuery, state: FSMContext, db: Database, user: User, clock: Clock, notices: Notices
+) -> None:
     data = await state.get_data()
     async with db.tx() as s:
-        done = await profiles.sign_up(s, notices.people, user, name=data["name"], phone=data["phone"],
-                                      skills=data.get("skills", []), team_ids=data.get("teams", []),
-                                      now=clock.now())
+        done = await profiles.sign_up(
+            s,
+            notices.people,
+            user,
+            name=data["name"],
+            phone=data["phone"],
+            skills=data.get("skills", []),
+            team_ids=data.get("teams", []),
+            now=clock.now(),
+        )
         active = set(await people.volunteer_team_ids(s, user.id))
         teams = [t.name for t in await people.list_teams(s) if t.id in active]
     await state.clear()
     await editable(query).edit_reply_markup(reply_markup=None)
     await query.answer()
-    lines = [_("🎉 You are registered, {name}. Teams: {teams}.").format(
-        name=data["name"], teams="、".join(teams) or "—")]
+    lines = [
+        _("🎉 You are registered, {name}. Teams: {teams}.").format(name=data["name"], teams="、".join(teams) or "—")
+    ]
     if done.pending:
-        lines.append(_("Your request to join {teams} has gone to the team leader and the coordinators; "
-                       "I will tell you their answer.").format(teams="、".join(t.name for t in done.pending)))
-    lines.append(_("When a request card appears in your team's group, tap “Accept” to take it. "
-                   "/profile shows and changes your details."))
+        lines.append(
+            _(
+                "Your request to join {teams} has gone to the team leader and the coordinators; "
+                "I will tell you their answer."
+            ).format(teams="、".join(t.name for t in done.pending))
+        )
+    lines.append(
+        _(
+            "When a request card appears in your team's group, tap “Accept” to take it. "
+            "/profile shows and changes your details."
+        )
+    )
     await origin(query).answer("\n".join(lines), reply_markup=keyboards.main_menu())

@@ -1,4 +1,5 @@
 """结单 (the claimer reports hours), 评单 (the resident rates), and a coordinator's approval."""
+
 from __future__ import annotations
 
 from aiogram import F
@@ -8,16 +9,16 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.requests import keyboards as request_keyboards
-from bot.ui import texts
+from bot.core import validate
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
-from bot.requests.keyboards import ApproveCb, HoursCb, RateCb, TaskCb
 from bot.notices import Notices
 from bot.people import service as people
+from bot.requests import keyboards as request_keyboards
 from bot.requests import service as requests
-from bot.core import validate
+from bot.requests.keyboards import ApproveCb, HoursCb, RateCb, TaskCb
 from bot.settings import Settings
+from bot.ui import texts
 from bot.ui.tapped import editable, origin
 from handlers.routing import Blueprint
 from storage.db import Database
@@ -41,9 +42,11 @@ class Correct(StatesGroup):
 
 # 结单 ---------------------------------------------------------------------------------------------
 
+
 @router.callback_query(TaskCb.filter(F.action == "done"))
-async def ask_hours(query: CallbackQuery, callback_data: TaskCb, state: FSMContext, db: Database, clock: Clock,
-                    user: User) -> None:
+async def ask_hours(
+    query: CallbackQuery, callback_data: TaskCb, state: FSMContext, db: Database, clock: Clock, user: User
+) -> None:
     async with db.read() as s:
         req = await requests.get(s, callback_data.rid)
     if req.claimer_id != user.id:
@@ -56,19 +59,32 @@ async def ask_hours(query: CallbackQuery, callback_data: TaskCb, state: FSMConte
     await state.set_state(Report.hours)
     await state.update_data(rid=req.id)
     await query.answer()
-    await origin(query).answer(_("How many hours did the service of request {number} take? Tap or type a number "
-                                 "(in half hours, at most {max_hours:g}).").format(
-        number=texts.number(req), max_hours=limit / 60), reply_markup=request_keyboards.hours(req.id, limit))
+    await origin(query).answer(
+        _(
+            "How many hours did the service of request {number} take? Tap or type a number "
+            "(in half hours, at most {max_hours:g})."
+        ).format(number=texts.number(req), max_hours=limit / 60),
+        reply_markup=request_keyboards.hours(req.id, limit),
+    )
 
 
 async def _report(rid: int, minutes: int, db: Database, notices: Notices, clock: Clock, user: User):
     async with db.tx() as s:
-        return await requests.report_done(s, notices.requests, request_id=rid, user=user, minutes=minutes, now=clock.now())
+        return await requests.report_done(
+            s, notices.requests, request_id=rid, user=user, minutes=minutes, now=clock.now()
+        )
 
 
 @router.callback_query(Report.hours, HoursCb.filter())
-async def got_hours_button(query: CallbackQuery, callback_data: HoursCb, state: FSMContext, db: Database,
-                           notices: Notices, clock: Clock, user: User) -> None:
+async def got_hours_button(
+    query: CallbackQuery,
+    callback_data: HoursCb,
+    state: FSMContext,
+    db: Database,
+    notices: Notices,
+    clock: Clock,
+    user: User,
+) -> None:
     if callback_data.rid != (await state.get_data()).get("rid"):
         raise DomainError("stale")
     await _report(callback_data.rid, callback_data.half * 30, db, notices, clock, user)
@@ -78,8 +94,9 @@ async def got_hours_button(query: CallbackQuery, callback_data: HoursCb, state: 
 
 
 @router.message(Report.hours, F.text)
-async def got_hours_text(message: Message, state: FSMContext, db: Database, notices: Notices, clock: Clock,
-                         user: User) -> None:
+async def got_hours_text(
+    message: Message, state: FSMContext, db: Database, notices: Notices, clock: Clock, user: User
+) -> None:
     rid = (await state.get_data())["rid"]
     await _report(rid, validate.hours_to_minutes(message.text), db, notices, clock, user)
     await state.clear()
@@ -87,18 +104,28 @@ async def got_hours_text(message: Message, state: FSMContext, db: Database, noti
 
 # 评单 ---------------------------------------------------------------------------------------------
 
+
 @router.callback_query(RateCb.filter())
-async def rate(query: CallbackQuery, callback_data: RateCb, state: FSMContext, db: Database, notices: Notices,
-               clock: Clock, user: User) -> None:
+async def rate(
+    query: CallbackQuery,
+    callback_data: RateCb,
+    state: FSMContext,
+    db: Database,
+    notices: Notices,
+    clock: Clock,
+    user: User,
+) -> None:
     async with db.tx() as s:
-        req = await requests.confirm(s, notices.requests, request_id=callback_data.rid, user=user,
-                                     rating=callback_data.stars, now=clock.now())
+        req = await requests.confirm(
+            s, notices.requests, request_id=callback_data.rid, user=user, rating=callback_data.stars, now=clock.now()
+        )
     await state.set_state(Comment.text)
     await state.update_data(rid=req.id)
     await query.answer(_("Thank you for your rating!"))
     assert req.rating is not None  # just rated
-    await editable(query).edit_text(_("You rated request {number}: {stars}").format(
-        number=texts.number(req), stars="⭐" * req.rating))
+    await editable(query).edit_text(
+        _("You rated request {number}: {stars}").format(number=texts.number(req), stars="⭐" * req.rating)
+    )
     await origin(query).answer(_("Would you like to add a comment for the station? Send it now, or /skip."))
 
 
@@ -119,20 +146,38 @@ async def got_comment(message: Message, state: FSMContext, db: Database, clock: 
 
 # Approval -----------------------------------------------------------------------------------------
 
+
 @router.callback_query(ApproveCb.filter(F.action == "ok"))
-async def approve(query: CallbackQuery, callback_data: ApproveCb, db: Database, notices: Notices, clock: Clock,
-                  settings: Settings, user: User) -> None:
+async def approve(
+    query: CallbackQuery,
+    callback_data: ApproveCb,
+    db: Database,
+    notices: Notices,
+    clock: Clock,
+    settings: Settings,
+    user: User,
+) -> None:
     async with db.tx() as s:
-        req = await requests.approve(s, notices.requests, request_id=callback_data.rid, actor=user, now=clock.now(),
-                                     points_per_hour=settings.points_per_hour)
+        req = await requests.approve(
+            s,
+            notices.requests,
+            request_id=callback_data.rid,
+            actor=user,
+            now=clock.now(),
+            points_per_hour=settings.points_per_hour,
+        )
     await query.answer(_("Approved."))
-    await editable(query).edit_text(_("✅ Approved: request {number}, {hours} h.").format(
-        number=texts.number(req), hours=texts.hours(req.approved_minutes)))
+    await editable(query).edit_text(
+        _("✅ Approved: request {number}, {hours} h.").format(
+            number=texts.number(req), hours=texts.hours(req.approved_minutes)
+        )
+    )
 
 
 @router.callback_query(ApproveCb.filter(F.action == "fix"))
-async def ask_correction(query: CallbackQuery, callback_data: ApproveCb, state: FSMContext, db: Database,
-                         clock: Clock, user: User) -> None:
+async def ask_correction(
+    query: CallbackQuery, callback_data: ApproveCb, state: FSMContext, db: Database, clock: Clock, user: User
+) -> None:
     people.require_coordinator(user)
     async with db.read() as s:
         req = await requests.get(s, callback_data.rid)
@@ -142,9 +187,12 @@ async def ask_correction(query: CallbackQuery, callback_data: ApproveCb, state: 
     await state.set_state(Correct.hours)
     await state.update_data(rid=req.id)
     await query.answer()
-    await origin(query).answer(_("Request {number}: the volunteer reported {hours} h. How many hours should be "
-                                 "approved? (/cancel to go back)").format(
-        number=texts.number(req), hours=texts.hours(req.reported_minutes)))
+    await origin(query).answer(
+        _(
+            "Request {number}: the volunteer reported {hours} h. How many hours should be "
+            "approved? (/cancel to go back)"
+        ).format(number=texts.number(req), hours=texts.hours(req.reported_minutes))
+    )
 
 
 @router.message(Correct.hours, F.text)
@@ -158,13 +206,24 @@ async def got_corrected_hours(message: Message, state: FSMContext) -> None:
 
 
 @router.message(Correct.reason, F.text)
-async def got_correction_reason(message: Message, state: FSMContext, db: Database, notices: Notices,
-                                clock: Clock, settings: Settings, user: User) -> None:
+async def got_correction_reason(
+    message: Message, state: FSMContext, db: Database, notices: Notices, clock: Clock, settings: Settings, user: User
+) -> None:
     data = await state.get_data()
     async with db.tx() as s:
-        req = await requests.approve(s, notices.requests, request_id=data["rid"], actor=user, now=clock.now(),
-                                     points_per_hour=settings.points_per_hour, minutes=data["minutes"],
-                                     reason=message.text)
+        req = await requests.approve(
+            s,
+            notices.requests,
+            request_id=data["rid"],
+            actor=user,
+            now=clock.now(),
+            points_per_hour=settings.points_per_hour,
+            minutes=data["minutes"],
+            reason=message.text,
+        )
     await state.clear()
-    await message.answer(_("✅ Approved: request {number}, {hours} h.").format(
-        number=texts.number(req), hours=texts.hours(req.approved_minutes)))
+    await message.answer(
+        _("✅ Approved: request {number}, {hours} h.").format(
+            number=texts.number(req), hours=texts.hours(req.approved_minutes)
+        )
+    )

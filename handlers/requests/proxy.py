@@ -4,6 +4,7 @@ Two extra first steps (the resident's name and phone), then the very same 点单
 (handlers/requests/order.py), which leaves out its phone step. The request is the proxy's (resident_id): he gets
 the notices, confirms and rates; proxy_for holds the resident's name, the phone is the request's private phone.
 """
+
 from __future__ import annotations
 
 from aiogram import F
@@ -23,13 +24,29 @@ router = Blueprint(name="proxy")
 router.message.filter(F.chat.type == "private")
 
 STEPS = [
-    Step("name", lambda turn: (_("帮办: you are placing a request for a resident who does not use Telegram. "
-                                 "You will receive the notices and confirm the service for them.\n"
-                                 "The resident's name? (/cancel to stop)"), ReplyKeyboardRemove()),
-         typed=lambda turn, message: {"proxy_for": validate.text(message.text, "name")}),
-    Step("phone", lambda turn: (_("The resident's phone number? Only the volunteer who takes the request and the "
-                                  "coordinators will see it."), None),
-         typed=lambda turn, message: {"phone": validate.phone(message.text)}),
+    Step(
+        "name",
+        lambda turn: (
+            _(
+                "帮办: you are placing a request for a resident who does not use Telegram. "
+                "You will receive the notices and confirm the service for them.\n"
+                "The resident's name? (/cancel to stop)"
+            ),
+            ReplyKeyboardRemove(),
+        ),
+        typed=lambda turn, message: {"proxy_for": validate.text(message.text, "name")},
+    ),
+    Step(
+        "phone",
+        lambda turn: (
+            _(
+                "The resident's phone number? Only the volunteer who takes the request and the "
+                "coordinators will see it."
+            ),
+            None,
+        ),
+        typed=lambda turn, message: {"phone": validate.phone(message.text)},
+    ),
 ]
 
 

@@ -1,4 +1,5 @@
 """The volunteer's answers to the reminders of a claimed request ("I am coming", "it did not take place")."""
+
 from __future__ import annotations
 
 from aiogram.exceptions import TelegramBadRequest
@@ -7,17 +8,16 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
+from bot.notices import Notices
 from bot.requests import keyboards as request_keyboards
 from bot.requests import reminders
 from bot.requests.keyboards import RemindCb
 from bot.ui.tapped import editable
-from bot.notices import Notices
 from handlers.routing import Blueprint
 from storage.db import Database
 from storage.models import User
 
 router = Blueprint(name="reminders")
-
 
 
 async def _markup(query: CallbackQuery, markup) -> None:
@@ -28,8 +28,9 @@ async def _markup(query: CallbackQuery, markup) -> None:
 
 
 @router.callback_query(RemindCb.filter())
-async def reminder_answer(query: CallbackQuery, callback_data: RemindCb, db: Database, notices: Notices,
-                          clock: Clock, user: User) -> None:
+async def reminder_answer(
+    query: CallbackQuery, callback_data: RemindCb, db: Database, notices: Notices, clock: Clock, user: User
+) -> None:
     if callback_data.action == "coming":
         async with db.tx() as s:
             await reminders.coming(s, notices.requests, request_id=callback_data.rid, user=user, now=clock.now())

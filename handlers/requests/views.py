@@ -1,5 +1,6 @@
 """What each role sees: /my (residents), /claims (volunteers), /pending and /history (coordinators),
 and cancelling a request with a confirmation."""
+
 from __future__ import annotations
 
 from aiogram import F
@@ -9,17 +10,17 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
 from sqlalchemy import select
 
-from bot.requests import keyboards as request_keyboards
-from bot.ui import texts
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
-from bot.requests.keyboards import CancelCb
+from bot.ledger import service as ledger
 from bot.notices import Notices
 from bot.outbox import delivery
-from bot.ledger import service as ledger
 from bot.people import service as people
+from bot.requests import keyboards as request_keyboards
 from bot.requests import service as requests
+from bot.requests.keyboards import CancelCb
 from bot.settings import Settings
+from bot.ui import texts
 from bot.ui.tapped import editable
 from handlers.routing import Blueprint
 from storage.db import Database
@@ -29,8 +30,10 @@ router = Blueprint(name="views")
 
 
 def _line(req: Request, settings: Settings) -> str:
-    return (f"{texts.number(req)} · {texts.fmt_window(req.window_start, req.window_end, settings.tz)} · "
-            f"{req.area} · {texts.status_name(req.status)}")
+    return (
+        f"{texts.number(req)} · {texts.fmt_window(req.window_start, req.window_end, settings.tz)} · "
+        f"{req.area} · {texts.status_name(req.status)}"
+    )
 
 
 @router.message(Command("my"))
@@ -54,8 +57,9 @@ async def my_claims(message: Message, db: Database, settings: Settings, user: Us
             raise DomainError("not_volunteer")
         claims = await requests.of_claimer(s, user.id)
         total = await ledger.totals(s, user.id)
-    lines = [_("Approved so far: {hours} h, {points} points.").format(hours=texts.hours(total.minutes),
-                                                                      points=total.points)]
+    lines = [
+        _("Approved so far: {hours} h, {points} points.").format(hours=texts.hours(total.minutes), points=total.points)
+    ]
     if claims:
         lines += ["", _("Requests you took:")] + [_line(req, settings) for req in claims]
     else:
@@ -90,23 +94,34 @@ async def pending(message: Message, db: Database, settings: Settings, user: User
         blocked = await delivery.blocked_recipients(s, user)
     if blocked:  # they blocked the bot: a coordinator has to reach them another way
         lines.append(_("Blocked the bot, messages not delivered ({count}):").format(count=len(blocked)))
-        lines += ["  " + _("{name} (id {id}): {n} not delivered").format(name=b.name, id=b.user_id, n=b.messages)
-                  for b in blocked]
+        lines += [
+            "  " + _("{name} (id {id}): {n} not delivered").format(name=b.name, id=b.user_id, n=b.messages)
+            for b in blocked
+        ]
     await answer_long(message, "\n".join(lines))
 
 
 EVENT_NAMES = {
-    "placed": __("placed"), "dispatched": __("dispatched"), "rejected": __("rejected"),
-    "claimed": __("taken"), "released": __("released"), "reported": __("reported done"),
-    "confirmed": __("confirmed and rated"), "commented": __("commented"), "approved": __("hours approved"),
-    "corrected": __("hours corrected and approved"), "cancelled": __("cancelled"),
-    "coming": __("confirmed coming"), "not_held": __("said it did not take place"),  # answers to reminders
+    "placed": __("placed"),
+    "dispatched": __("dispatched"),
+    "rejected": __("rejected"),
+    "claimed": __("taken"),
+    "released": __("released"),
+    "reported": __("reported done"),
+    "confirmed": __("confirmed and rated"),
+    "commented": __("commented"),
+    "approved": __("hours approved"),
+    "corrected": __("hours corrected and approved"),
+    "cancelled": __("cancelled"),
+    "coming": __("confirmed coming"),
+    "not_held": __("said it did not take place"),  # answers to reminders
 }
 
 
 @router.message(Command("history"))
-async def history(message: Message, command: CommandObject, db: Database, settings: Settings,
-                  notices: Notices, user: User) -> None:
+async def history(
+    message: Message, command: CommandObject, db: Database, settings: Settings, notices: Notices, user: User
+) -> None:
     if not command.args:
         raise DomainError("usage", usage=_("/history NUMBER, for example /history 2026-0001"))
     async with db.read() as s:
@@ -114,23 +129,34 @@ async def history(message: Message, command: CommandObject, db: Database, settin
         if not requests.can_see(req, user):
             raise DomainError("not_your_request")
         events = await requests.history(s, req)
-        summary = await notices.requests.summary(s, req, private=people.is_coordinator(user) or user.id == req.resident_id)
+        summary = await notices.requests.summary(
+            s, req, private=people.is_coordinator(user) or user.id == req.resident_id
+        )
         actors = {e.actor_id for e in events}
         names: dict[int | None, str] = {
-            u.id: u.full_name for u in (await s.execute(select(User).where(User.id.in_(actors)))).scalars()}
-        names |= {v.user_id: v.name for v in (await s.execute(
-            select(Volunteer).where(Volunteer.user_id.in_(actors)))).scalars()}
+            u.id: u.full_name for u in (await s.execute(select(User).where(User.id.in_(actors)))).scalars()
+        }
+        names |= {
+            v.user_id: v.name
+            for v in (await s.execute(select(Volunteer).where(Volunteer.user_id.in_(actors)))).scalars()
+        }
     lines = [summary, "", _("History:")]
     for event in events:
         who = _("resident") if event.actor_id == req.resident_id else names.get(event.actor_id, str(event.actor_id))
-        lines.append(f"{texts.fmt_time(event.created_at, settings.tz)} {EVENT_NAMES.get(event.kind, event.kind)} "
-                     f"({who})" + (f": {event.detail}"
-                                   if event.kind in ("rejected", "approved", "corrected", "cancelled") and event.detail
-                                   else ""))
+        lines.append(
+            f"{texts.fmt_time(event.created_at, settings.tz)} {EVENT_NAMES.get(event.kind, event.kind)} "
+            f"({who})"
+            + (
+                f": {event.detail}"
+                if event.kind in ("rejected", "approved", "corrected", "cancelled") and event.detail
+                else ""
+            )
+        )
     await answer_long(message, "\n".join(lines))
 
 
 # Cancelling ----------------------------------------------------------------------------------------
+
 
 @router.message(Command("cancelreq"))
 async def cancel_by_number(message: Message, command: CommandObject, db: Database, user: User) -> None:
@@ -140,8 +166,10 @@ async def cancel_by_number(message: Message, command: CommandObject, db: Databas
         req = await requests.by_number(s, command.args.split()[0])
     if req.resident_id != user.id:
         people.require_coordinator(user)
-    await message.answer(_("Cancel request {number}? Everyone involved will be told.").format(
-        number=texts.number(req)), reply_markup=request_keyboards.cancel_confirm(req.id))
+    await message.answer(
+        _("Cancel request {number}? Everyone involved will be told.").format(number=texts.number(req)),
+        reply_markup=request_keyboards.cancel_confirm(req.id),
+    )
 
 
 @router.callback_query(CancelCb.filter(F.action == "ask"))
@@ -151,8 +179,9 @@ async def cancel_ask(query: CallbackQuery, callback_data: CancelCb) -> None:
 
 
 @router.callback_query(CancelCb.filter(F.action == "yes"))
-async def cancel_yes(query: CallbackQuery, callback_data: CancelCb, db: Database, notices: Notices, clock: Clock,
-                     user: User) -> None:
+async def cancel_yes(
+    query: CallbackQuery, callback_data: CancelCb, db: Database, notices: Notices, clock: Clock, user: User
+) -> None:
     async with db.tx() as s:
         req = await requests.cancel(s, notices.requests, request_id=callback_data.rid, user=user, now=clock.now())
     await query.answer(_("Request {number} cancelled.").format(number=texts.number(req)))

@@ -1,4 +1,5 @@
 """Alembic environment: async engines for SQLite and PostgreSQL alike."""
+
 import asyncio
 import os
 from typing import Any, Literal
@@ -28,16 +29,16 @@ def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str |
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True,
-                      render_as_batch=True)
+    context.configure(url=_url(), target_metadata=target_metadata, literal_binds=True, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
 
 
 def _run(connection: Connection) -> None:
     # render_as_batch: SQLite can only alter tables by copying them.
-    context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=True, render_item=_render_item)
+    context.configure(
+        connection=connection, target_metadata=target_metadata, render_as_batch=True, render_item=_render_item
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -1,6 +1,7 @@
 """Shared pieces of the drills: a fresh PostgreSQL database, a station seeded straight in the
 database (the chat flows that build one are tested elsewhere), and requests placed through the
 services so that a drill spends its time on the part it drills."""
+
 from __future__ import annotations
 
 import os
@@ -68,22 +69,41 @@ async def seed_people(app, *, admin, group, volunteers, team_id: int = 1) -> Non
     async with app.db.tx() as s:
         for f in [admin, *volunteers]:
             if await s.get(User, f.id) is None:
-                s.add(User(id=f.id, full_name=f.first_name, username=None, locale="en",
-                           is_admin=f is admin, is_coordinator=False, blocked_bot=False, created_at=now))
+                s.add(
+                    User(
+                        id=f.id,
+                        full_name=f.first_name,
+                        username=None,
+                        locale="en",
+                        is_admin=f is admin,
+                        is_coordinator=False,
+                        blocked_bot=False,
+                        created_at=now,
+                    )
+                )
         await s.flush()
         if await s.get(TeamChat, group.id) is None:
             s.add(TeamChat(chat_id=group.id, team_id=team_id, title=group.title, bound_by=admin.id, bound_at=now))
         for i, f in enumerate(volunteers):
             user = await s.get(User, f.id)
-            await people.register_volunteer(s, user, name=f"Vol{i:03d}", phone=f"138{i:08d}",
-                                            team_ids=[team_id], now=now)
+            await people.register_volunteer(
+                s, user, name=f"Vol{i:03d}", phone=f"138{i:08d}", team_ids=[team_id], now=now
+            )
 
 
 async def ensure_user(s, fake_user, now) -> User:
     user = await s.get(User, fake_user.id)
     if user is None:
-        user = User(id=fake_user.id, full_name=fake_user.first_name, username=None, locale="en", is_admin=False,
-                    is_coordinator=False, blocked_bot=False, created_at=now)
+        user = User(
+            id=fake_user.id,
+            full_name=fake_user.first_name,
+            username=None,
+            locale="en",
+            is_admin=False,
+            is_coordinator=False,
+            blocked_bot=False,
+            created_at=now,
+        )
         s.add(user)
         await s.flush()
     return user
@@ -95,8 +115,13 @@ async def place_direct(app, resident, need: str, area: str = "Xingfu compound") 
     async with app.db.tx() as s:
         user = await ensure_user(s, resident, now)
         start = (now + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
-        draft = requests.Draft(service_id=SERVICE_ID, description=need, window_start=start,
-                               window_end=start + timedelta(hours=2), area=area)
+        draft = requests.Draft(
+            service_id=SERVICE_ID,
+            description=need,
+            window_start=start,
+            window_end=start + timedelta(hours=2),
+            area=area,
+        )
         return await requests.place(s, app.notices.requests, resident=user, draft=draft, now=now, year=now.year)
 
 

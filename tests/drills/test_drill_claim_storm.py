@@ -5,6 +5,7 @@ database. Every round: exactly one winner, every tap answered, the card edited o
 Size: DRILL_STORM_VOLUNTEERS (100) and DRILL_STORM_ROUNDS (50). The group's message limit is raised for the
 drill (OUTBOX_GROUP_PER_MINUTE): 50 cards and 50 edits in a few minutes would otherwise wait on Telegram's 20 a
 minute, which the outbox tests and the benchmark's broadcast check; this drill is about the claims."""
+
 from __future__ import annotations
 
 import asyncio
@@ -48,8 +49,13 @@ async def storm(fake, bots: Bots, apps, feed: bool) -> None:
         await fake.wait_idle(quiet=0.05, timeout=30)
         async with app.db.read() as s:
             row = (await s.execute(select(Request).where(Request.id == req.id))).scalar_one()
-            claims = (await s.execute(select(func.count()).select_from(RequestEvent).where(
-                RequestEvent.request_id == req.id, RequestEvent.kind == "claimed"))).scalar()
+            claims = (
+                await s.execute(
+                    select(func.count())
+                    .select_from(RequestEvent)
+                    .where(RequestEvent.request_id == req.id, RequestEvent.kind == "claimed")
+                )
+            ).scalar()
         assert row.status == "claimed" and row.claimer_id == winners[0].id and claims == 1
         [now] = [m for m in fake.bot_messages(group) if m.message_id == card.message_id]
         assert len(now.edits) == 1 and not now.buttons, (round_no, len(now.edits))

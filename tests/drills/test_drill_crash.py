@@ -6,6 +6,7 @@ every owed message is delivered. A message goes out twice only when a kill falls
 answer and the commit that records it: those are counted and printed.
 
 Size: DRILL_CRASH_REQUESTS (200, the issue's size; `DRILL_CRASH_REQUESTS=25` for a quick run)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -34,14 +35,25 @@ STEP_TIMEOUT = 8.0
 
 class BotProcess:
     def __init__(self, fake: FakeTelegram, db_path: Path, admin_id: int):
-        self.env = dict(os.environ, BOT_TOKEN=TOKEN, DATABASE_URL=f"sqlite+aiosqlite:///{db_path}",
-                        TELEGRAM_API_URL=fake.base_url, ADMIN_IDS=str(admin_id), OUTBOX_LEASE_SECONDS="2")
+        self.env = dict(
+            os.environ,
+            BOT_TOKEN=TOKEN,
+            DATABASE_URL=f"sqlite+aiosqlite:///{db_path}",
+            TELEGRAM_API_URL=fake.base_url,
+            ADMIN_IDS=str(admin_id),
+            OUTBOX_LEASE_SECONDS="2",
+        )
         self.proc: subprocess.Popen | None = None
         self.kills = 0
 
     def start(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-m", "bot", "--log-level", "WARNING"], cwd=ROOT,
-                                     env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "--log-level", "WARNING"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
 
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
@@ -77,8 +89,10 @@ class Db:
     def started(self, request_id: int) -> None:
         """The service's time window has begun (time passes; the bot's clock is the real one)."""
         start = (datetime.now(timezone.utc) - timedelta(hours=3)).replace(tzinfo=None)
-        self.conn.execute("UPDATE requests SET window_start = ?, window_end = ? WHERE id = ?",
-                          (str(start), str(start + timedelta(hours=2)), request_id))
+        self.conn.execute(
+            "UPDATE requests SET window_start = ?, window_end = ? WHERE id = ?",
+            (str(start), str(start + timedelta(hours=2)), request_id),
+        )
 
 
 async def wait_for(check, timeout: float):
@@ -190,15 +204,17 @@ async def test_kill_the_bot_at_random_moments_loses_nothing(tmp_path):
             from storage.db import Database
 
             database = Database(f"sqlite+aiosqlite:///{db_path}")
-            await seed_people(SimpleNamespace(db=database, clock=Clock()), admin=admin, group=group,
-                              volunteers=volunteers)
+            await seed_people(
+                SimpleNamespace(db=database, clock=Clock()), admin=admin, group=group, volunteers=volunteers
+            )
             await database.dispose()
             anchor = {}
             for user in [admin, *residents, *volunteers]:
                 await user.send("/start")
                 anchor[user.id] = await fake.wait_message(user, timeout=30)
-            people = SimpleNamespace(bot=bot, admin=admin, residents=residents, volunteers=volunteers, group=group,
-                                     anchor=anchor)
+            people = SimpleNamespace(
+                bot=bot, admin=admin, residents=residents, volunteers=volunteers, group=group, anchor=anchor
+            )
             db = Db(db_path)
             stop = asyncio.Event()
             kills = asyncio.create_task(killer(fake, bot, rng, stop))
@@ -213,8 +229,9 @@ async def test_kill_the_bot_at_random_moments_loses_nothing(tmp_path):
                 stop.set()
                 await kills
             # The last process delivers whatever is still owed.
-            assert await wait_for(lambda: not db.rows("SELECT id FROM outbox WHERE status != 'sent'"), 60), \
-                db.rows("SELECT id, chat_id, status, attempts, error FROM outbox WHERE status != 'sent'")
+            assert await wait_for(lambda: not db.rows("SELECT id FROM outbox WHERE status != 'sent'"), 60), db.rows(
+                "SELECT id, chat_id, status, attempts, error FROM outbox WHERE status != 'sent'"
+            )
             await fake.wait_idle(quiet=0.5, timeout=30)
             check(db, fake, bot.kills)
         finally:
@@ -226,8 +243,7 @@ def check(db: Db, fake: FakeTelegram, kills: int) -> None:
     statuses = Counter(s for (s,) in db.rows("SELECT status FROM requests"))
     assert statuses == {"approved": REQUESTS}, statuses
     events = Counter(db.rows("SELECT request_id, kind FROM request_events"))
-    assert set(events.values()) == {1} and len(events) == 5 * REQUESTS, \
-        [e for e, n in events.items() if n != 1][:5]
+    assert set(events.values()) == {1} and len(events) == 5 * REQUESTS, [e for e, n in events.items() if n != 1][:5]
     ledger = Counter(r for (r,) in db.rows("SELECT request_id FROM ledger_entries WHERE kind = 'service'"))
     assert len(ledger) == REQUESTS and set(ledger.values()) == {1}
     # Every owed message arrived; count the copies a kill caught between Telegram's answer and the commit.
@@ -236,8 +252,10 @@ def check(db: Db, fake: FakeTelegram, kills: int) -> None:
     missing = [k for k, n in owed.items() if got[k] < n]
     assert missing == [], missing[:3]
     copies = sum(got[k] - n for k, n in owed.items())
-    for (rid, cid, text) in db.rows("SELECT ref, chat_id, text FROM outbox WHERE method = 'edit'"):
+    for rid, cid, text in db.rows("SELECT ref, chat_id, text FROM outbox WHERE method = 'edit'"):
         assert any(text == v.text for m in fake.bot_messages(cid) for v in m.versions), (rid, text[:60])
-    print(f"\nDRILL crash: {REQUESTS} requests, {kills} kills, {sum(owed.values())} owed messages, "
-          f"{copies} sent twice (a kill between Telegram's answer and the commit)")
+    print(
+        f"\nDRILL crash: {REQUESTS} requests, {kills} kills, {sum(owed.values())} owed messages, "
+        f"{copies} sent twice (a kill between Telegram's answer and the commit)"
+    )
     assert copies <= 5 * kills

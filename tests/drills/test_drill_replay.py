@@ -2,6 +2,7 @@
 delivered twice (same update_id, as Telegram does after a lost confirmation), and with updates of
 different users' chats reaching the bot out of order (Telegram keeps order only within a chat). The final
 state (requests, events, ledger) and the messages every chat received must equal the clean run's."""
+
 from __future__ import annotations
 
 import asyncio
@@ -29,13 +30,16 @@ def install(fake: FakeTelegram, mode: str, rng: random.Random) -> list[int]:
     sent = iter(range(10**9))
 
     if mode == "twice":
+
         def pushed(update, update_id=None):
             update_id = push(update, update_id)
             push(update, update_id)  # the same update again, as a redelivery
             queued.append(update_id)
             return update_id
+
         fake.push_update = pushed
     elif mode == "shuffled":  # each update waits a random moment: other chats' updates overtake it
+
         def pushed(update, update_id=None):
             order = next(sent)
 
@@ -43,8 +47,10 @@ def install(fake: FakeTelegram, mode: str, rng: random.Random) -> list[int]:
                 await asyncio.sleep(rng.random() * 0.05)
                 push(update, update_id)
                 queued.append(order)
+
             asyncio.get_running_loop().create_task(later())
             return 0
+
         fake.push_update = pushed
     return queued
 
@@ -62,8 +68,12 @@ async def lifecycle(fake: FakeTelegram, clock: MovableClock, url: str, mode: str
         queued = install(fake, mode, rng)
         await st.say(admin, "/start", "Hello")
         await st.say(admin, "/bind 1", "receives the requests", chat=group)
-        await asyncio.gather(*(st.register(v, f"{v.first_name} Ming", f"1380013800{i}", [TEAM], done="Done",
-                                           prompt_name="name") for i, v in enumerate(vols)))
+        await asyncio.gather(
+            *(
+                st.register(v, f"{v.first_name} Ming", f"1380013800{i}", [TEAM], done="Done", prompt_name="name")
+                for i, v in enumerate(vols)
+            )
+        )
         needs = ["Carry rice upstairs", "Read the letters aloud"]
 
         async def place(res, need):
@@ -80,8 +90,9 @@ async def lifecycle(fake: FakeTelegram, clock: MovableClock, url: str, mode: str
             details = await fake.wait_message(vol, contains="You have taken")
             return details
 
-        details = await asyncio.gather(*(serve(v, r, n, "", "")
-                                         for v, r, n in zip(vols, residents, numbers, strict=True)))
+        details = await asyncio.gather(
+            *(serve(v, r, n, "", "") for v, r, n in zip(vols, residents, numbers, strict=True))
+        )
         clock.advance(days=1, hours=4)
 
         async def close(vol, res, number, detail, stars):
@@ -93,8 +104,12 @@ async def lifecycle(fake: FakeTelegram, clock: MovableClock, url: str, mode: str
             await st.tap(res, rate, stars, expect="comment")
             await st.say(res, "/skip", "")
 
-        await asyncio.gather(*(close(v, r, n, d, s) for v, r, n, d, s in
-                               zip(vols, residents, numbers, details, ["⭐⭐⭐⭐⭐", "⭐⭐⭐⭐"], strict=True)))
+        await asyncio.gather(
+            *(
+                close(v, r, n, d, s)
+                for v, r, n, d, s in zip(vols, residents, numbers, details, ["⭐⭐⭐⭐⭐", "⭐⭐⭐⭐"], strict=True)
+            )
+        )
         for number in numbers:
             approve = await fake.wait_message(admin, contains=number)
             await st.tap(admin, approve, "Approve hours")
@@ -117,11 +132,14 @@ async def state(app) -> dict:
         events = (await s.execute(select(RequestEvent))).scalars().all()
         ledger = (await s.execute(select(LedgerEntry))).scalars().all()
     return {
-        "requests": sorted((r.description, r.status, names.get(r.claimer_id), r.rating, r.reported_minutes,
-                            r.approved_minutes) for r in reqs.values()),
+        "requests": sorted(
+            (r.description, r.status, names.get(r.claimer_id), r.rating, r.reported_minutes, r.approved_minutes)
+            for r in reqs.values()
+        ),
         "events": sorted((reqs[e.request_id].description, e.kind, names.get(e.actor_id)) for e in events),
-        "ledger": sorted((names[e.volunteer_id], e.minutes, e.points, e.kind, reqs[e.request_id].description)
-                         for e in ledger),
+        "ledger": sorted(
+            (names[e.volunteer_id], e.minutes, e.points, e.kind, reqs[e.request_id].description) for e in ledger
+        ),
     }
 
 
@@ -132,8 +150,11 @@ def transcript(fake: FakeTelegram, chats: list, ordered: list) -> dict:
     since two residents' requests may legitimately interleave there."""
     out = {}
     for chat in chats:
-        seen = [(MAX_HOURS.sub("at most H", NUMBER.sub("N", v.text or "")), tuple(m.buttons))
-                for m in fake.bot_messages(chat) for v in m.versions]
+        seen = [
+            (MAX_HOURS.sub("at most H", NUMBER.sub("N", v.text or "")), tuple(m.buttons))
+            for m in fake.bot_messages(chat)
+            for v in m.versions
+        ]
         name = getattr(chat, "first_name", None) or chat.title
         out[name] = seen if chat in ordered else sorted(seen)
     return out

@@ -2,6 +2,7 @@
 that is down for a minute (the app clock is moved, nothing really waits a minute), and a user who
 blocked the bot. Everything owed is delivered once Telegram answers again; the 403 is recorded and shown
 to the coordinators in /pending; only a timed-out send that Telegram did carry out arrives twice."""
+
 from __future__ import annotations
 
 import asyncio
@@ -116,8 +117,10 @@ async def test_telegram_failing_everything_owed_arrives(fake, clock, db_url):
         owed = Counter((r.chat_id, r.text) for r in rows if r.status == "sent" and r.method == "send")
         for (chat_id, text), n in owed.items():
             copies += received(fake, chat_id, text) - n
-        print(f"\nDRILL telegram-failing: {len(rows)} owed, {len(failed)} blocked, {copies} sent twice "
-              f"(answers delayed past the timeout: 2)")
+        print(
+            f"\nDRILL telegram-failing: {len(rows)} owed, {len(failed)} blocked, {copies} sent twice "
+            f"(answers delayed past the timeout: 2)"
+        )
         assert copies <= 2
     finally:
         await bots.close()

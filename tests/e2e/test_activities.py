@@ -1,4 +1,5 @@
 """Activities (定单 with places) end to end through the fake Bot API, in Chinese and in English."""
+
 from __future__ import annotations
 
 import asyncio
@@ -6,11 +7,11 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
-from bot.core.errors import DomainError
 from bot.activities import service as activities
+from bot.core.dates import to_utc
+from bot.core.errors import DomainError
 from bot.people import service as people
 from bot.requests import service as requests
-from bot.core.dates import to_utc
 from storage.models import Activity, ActivitySignup, LedgerEntry, Service, TeamMember, User
 from tests.conftest import STATION_TZ
 from tests.helpers import Station
@@ -20,11 +21,27 @@ async def seed_volunteers(app, fakes, team_id: int, locale: str = "zh_Hans") -> 
     """Volunteers straight in the database (registration is tested elsewhere)."""
     async with app.db.tx() as s:
         for i, f in enumerate(fakes):
-            s.add(User(id=f.id, full_name=f.first_name, username=None, locale=locale, is_admin=False,
-                       is_coordinator=False, blocked_bot=False, created_at=app.clock.now()))
+            s.add(
+                User(
+                    id=f.id,
+                    full_name=f.first_name,
+                    username=None,
+                    locale=locale,
+                    is_admin=False,
+                    is_coordinator=False,
+                    blocked_bot=False,
+                    created_at=app.clock.now(),
+                )
+            )
             await s.flush()
-            await people.register_volunteer(s, await s.get(User, f.id), name=f.first_name,
-                                            phone=f"1380013{i:04d}", team_ids=[team_id], now=app.clock.now())
+            await people.register_volunteer(
+                s,
+                await s.get(User, f.id),
+                name=f.first_name,
+                phone=f"1380013{i:04d}",
+                team_ids=[team_id],
+                now=app.clock.now(),
+            )
 
 
 async def station(fake, start_app, lang="zh-hans", volunteers=3):
@@ -46,19 +63,42 @@ def tomorrow(app) -> date:
     return app.clock.now().astimezone(app.settings.tz).date() + timedelta(days=1)
 
 
-async def publish(app, creator_id: int, *, start: str = "14:00", end: str = "16:00", capacity: int = 3,
-                  day: date | None = None, title: str = "敬老院探访", team_id: int | None = 1,
-                  deadline: datetime | None = None) -> Activity:
+async def publish(
+    app,
+    creator_id: int,
+    *,
+    start: str = "14:00",
+    end: str = "16:00",
+    capacity: int = 3,
+    day: date | None = None,
+    title: str = "敬老院探访",
+    team_id: int | None = 1,
+    deadline: datetime | None = None,
+) -> Activity:
     """An activity published through the service (the conversation is tested on its own)."""
     tz = app.settings.tz
     day = day or tomorrow(app)
-    draft = activities.Draft(title=title, theme="", place="幸福敬老院", capacity=capacity, team_id=team_id,
-                             starts_at=to_utc(day, time.fromisoformat(start), tz),
-                             ends_at=to_utc(day, time.fromisoformat(end), tz), signup_deadline=deadline)
+    draft = activities.Draft(
+        title=title,
+        theme="",
+        place="幸福敬老院",
+        capacity=capacity,
+        team_id=team_id,
+        starts_at=to_utc(day, time.fromisoformat(start), tz),
+        ends_at=to_utc(day, time.fromisoformat(end), tz),
+        signup_deadline=deadline,
+    )
     async with app.db.tx() as s:
         chats = await people.team_chats(s, 1)
-        return await activities.publish(s, app.notices.activities, actor=await s.get(User, creator_id),
-                                        draft=draft, chats=chats, now=app.clock.now(), year=day.year)
+        return await activities.publish(
+            s,
+            app.notices.activities,
+            actor=await s.get(User, creator_id),
+            draft=draft,
+            chats=chats,
+            now=app.clock.now(),
+            year=day.year,
+        )
 
 
 async def signups(app, activity_id: int) -> dict[int, ActivitySignup]:
@@ -70,10 +110,17 @@ async def place_request(app, resident_id: int, start: datetime, end: datetime) -
     """A request placed through the service (the 点单 conversation is tested elsewhere)."""
     async with app.db.tx() as s:
         service = (await s.execute(select(Service).where(Service.name_zh == "助老服务"))).scalar_one()
-        draft = requests.Draft(service_id=service.id, description="陪同去医院", area="幸福小区",
-                               window_start=start, window_end=end)
-        req = await requests.place(s, app.notices.requests, resident=await s.get(User, resident_id), draft=draft,
-                                   now=app.clock.now(), year=start.year)
+        draft = requests.Draft(
+            service_id=service.id, description="陪同去医院", area="幸福小区", window_start=start, window_end=end
+        )
+        req = await requests.place(
+            s,
+            app.notices.requests,
+            resident=await s.get(User, resident_id),
+            draft=draft,
+            now=app.clock.now(),
+            year=start.year,
+        )
     return req.number
 
 
@@ -83,6 +130,7 @@ async def tap_day(fake, user, message, index: int):
 
 
 # publishing ------------------------------------------------------------------------------------------------
+
 
 async def test_chinese_publish_conversation_card_and_live_count(fake, start_app):
     app, st, admin, vols, group = await station(fake, start_app)
@@ -222,6 +270,7 @@ async def test_leader_publishes_only_for_his_team(fake, start_app):
 
 # sign-up --------------------------------------------------------------------------------------------------
 
+
 async def test_ten_volunteers_race_for_three_places(fake, start_app):
     app, st, admin, vols, group = await station(fake, start_app, lang="en", volunteers=10)
     act = await publish(app, admin.id, capacity=3)
@@ -305,6 +354,7 @@ async def test_sign_up_closes_at_deadline_and_cancelling_tells_everyone(fake, st
 
 # check-in, hours, no-shows --------------------------------------------------------------------------------------
 
+
 async def test_checkin_window_hours_approval_and_no_shows(fake, start_app, clock):
     app, st, admin, vols, group = await station(fake, start_app, volunteers=3)
     act = await publish(app, admin.id, capacity=3, start="14:00", end="16:00")
@@ -360,7 +410,8 @@ async def test_checkin_window_hours_approval_and_no_shows(fake, start_app, clock
     async with app.db.read() as s:
         entries = (await s.execute(select(LedgerEntry).order_by(LedgerEntry.volunteer_id))).scalars().all()
     assert sorted((e.volunteer_id, e.minutes, e.activity_id) for e in entries) == sorted(
-        [(vols[0].id, 90, act.id), (vols[1].id, 120, act.id)])
+        [(vols[0].id, 90, act.id), (vols[1].id, 120, act.id)]
+    )
     await fake.wait_message(group, contains="活动已结束")
 
 
@@ -372,8 +423,7 @@ async def test_forged_and_foreign_callbacks(fake, start_app):
     group.add(outsider)
     await st.say(outsider, "/start", "/")
     assert "Only registered volunteers" in (await st.tap(outsider, card, "🙋")).text
-    for data in ("ac1:in:999999", "ac1:in:99999999999999999999999", "ac1:out:abc", "ci1:post:1:2",
-                 "ah1:ok:999:1"):
+    for data in ("ac1:in:999999", "ac1:in:99999999999999999999999", "ac1:out:abc", "ci1:post:1:2", "ah1:ok:999:1"):
         answer = await fake.answer(await vols[0].tap_data(card, data))
         assert answer.text and ("does not exist" in answer.text or "out of date" in answer.text), (data, answer.text)
     for data in (f"ci1:post:{act.id}", f"ah1:close:{act.id}:0", f"ak1:cancel_yes:{act.id}"):

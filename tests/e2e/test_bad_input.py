@@ -1,6 +1,7 @@
 """Bad input, end to end: every wrong thing people type or tap gets a clear, polite reply in
 their own language, and changes NOTHING (no row, no status, no ledger entry, no step of the
 conversation)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -61,6 +62,7 @@ async def to_phone_step(w: World, user: FakeUser):
 
 
 # --- overlong and empty text, stickers ----------------------------------------------------------
+
 
 async def test_description_too_long_blank_or_sticker(world):
     w, res = world, world.res
@@ -141,6 +143,7 @@ async def test_request_phone_malformed(world):
 
 # --- dates and time windows -------------------------------------------------------------------
 
+
 async def test_past_and_garbled_dates_and_windows(world):
     w, res = world, world.res
     tz = w.app.settings.tz
@@ -176,6 +179,7 @@ async def test_past_and_garbled_dates_and_windows(world):
 
 
 # --- hours when reporting done -----------------------------------------------------------------
+
 
 async def test_reported_hours_must_be_sane(world):
     w, vol = world, world.vol
@@ -219,11 +223,11 @@ async def test_infinite_hours_get_a_polite_reply(world):
         for bad in ("inf", "1e309", "1e307"):
             text = await reply(w.fake, vol, bad)
             assert "went wrong" not in text
-            assert text in (render(w.app, "bad_hours", "en"),
-                            render(w.app, "hours_out_of_range", "en", max_hours=2.0))
+            assert text in (render(w.app, "bad_hours", "en"), render(w.app, "hours_out_of_range", "en", max_hours=2.0))
 
 
 # --- forged, stale and foreign callbacks --------------------------------------------------------
+
 
 async def test_forged_and_garbage_callbacks_change_nothing(world):
     w, vol = world, world.vol
@@ -233,8 +237,20 @@ async def test_forged_and_garbage_callbacks_change_nothing(world):
         answer = await forge(w.fake, vol, card, "c1:999")  # a request that does not exist
         assert answer.show_alert
         assert_error(w.app, answer.text, "no_request", vol)
-        for data in ("c0:1", f"c0:{req.id}", "zz:1", "garbage", "c1:abc", f"c1:{req.id}:7", "c1:", "::::",
-                     "r1:x:y", "a1:ok:abc", "t1:done", "v1"):
+        for data in (
+            "c0:1",
+            f"c0:{req.id}",
+            "zz:1",
+            "garbage",
+            "c1:abc",
+            f"c1:{req.id}:7",
+            "c1:",
+            "::::",
+            "r1:x:y",
+            "a1:ok:abc",
+            "t1:done",
+            "v1",
+        ):
             answer = await forge(w.fake, vol, card, data)
             assert answer.show_alert, data
             assert_error(w.app, answer.text, "stale", vol)
@@ -251,15 +267,16 @@ async def test_huge_ids_in_callback_data(world):
     menu = await step(w.fake, res, lambda: res.send("/request"))
     async with Unchanged(w.app, w.fake, vol, res, w.admin):
         for user, message, data, key in (
-                (vol, card, f"c1:{huge}", "no_request"),
-                (vol, card, f"c1:-{huge}", "no_request"),
-                (res, menu, f"r1:{huge}:5", "no_request"),
-                (res, menu, f"x1:yes:{huge}", "no_request"),
-                (w.admin, w.fake.bot_messages(w.admin)[-1], f"a1:ok:{huge}", "no_request"),
-                (w.admin, w.fake.bot_messages(w.admin)[-1], f"v1:go:{huge}:0", "no_request"),
-                (res, menu, f"o1:svc:{huge}", "no_service"),
-                (res, menu, "o1:svc:²", "no_service"),
-                (res, menu, "o1:svc:", "no_service")):
+            (vol, card, f"c1:{huge}", "no_request"),
+            (vol, card, f"c1:-{huge}", "no_request"),
+            (res, menu, f"r1:{huge}:5", "no_request"),
+            (res, menu, f"x1:yes:{huge}", "no_request"),
+            (w.admin, w.fake.bot_messages(w.admin)[-1], f"a1:ok:{huge}", "no_request"),
+            (w.admin, w.fake.bot_messages(w.admin)[-1], f"v1:go:{huge}:0", "no_request"),
+            (res, menu, f"o1:svc:{huge}", "no_service"),
+            (res, menu, "o1:svc:²", "no_service"),
+            (res, menu, "o1:svc:", "no_service"),
+        ):
             answer = await forge(w.fake, user, message, data)
             assert answer.show_alert, data
             ref = data.rsplit(":", 1)[1]
@@ -272,8 +289,9 @@ async def test_claim_in_another_teams_group(world):
     await w.st.say(w.admin, "/newteam Team B", "created (number 2)")
     bound = await w.st.say(w.admin, "/bind 2", "receives the requests", chat=group_b)
     async with w.app.db.tx() as s:  # the volunteer is in both teams: only the group decides
-        await people.register_volunteer(s, await s.get(User, w.vol.id), name="Li Ming", phone="13800138000",
-                                        team_ids=[1, 2], now=w.clock.now())
+        await people.register_volunteer(
+            s, await s.get(User, w.vol.id), name="Li Ming", phone="13800138000", team_ids=[1, 2], now=w.clock.now()
+        )
     req = await w.place()
     assert not any(req.number in (m.text or "") for m in w.fake.bot_messages(group_b))
     async with Unchanged(w.app, w.fake, w.vol):
@@ -353,13 +371,23 @@ async def test_forged_dispatch_to_a_team_that_does_not_exist(world):
 
 # --- commands from roles that may not use them -------------------------------------------------
 
+
 @pytest.mark.parametrize("who", ["res", "chen"])
 async def test_coordinator_commands_refused_to_residents(world, who):
     w = world
     user = getattr(w, who)
     async with Unchanged(w.app, w.fake, user):
-        for command in ("/pending", "/newteam Rogue team", "/teams", "/services", "/review on",
-                        "/service_add 假 | Fake", "/service_off 1", "/service_team 1 1", "/history 2026-0001"):
+        for command in (
+            "/pending",
+            "/newteam Rogue team",
+            "/teams",
+            "/services",
+            "/review on",
+            "/service_add 假 | Fake",
+            "/service_off 1",
+            "/service_team 1 1",
+            "/history 2026-0001",
+        ):
             key = "no_request" if command.startswith("/history") else "not_coordinator"
             assert_error(w.app, await reply(w.fake, user, command), key, user)
         assert_error(w.app, await reply(w.fake, user, "/coordinator_add @" + user.username), "not_admin", user)
@@ -396,6 +424,7 @@ async def test_non_volunteer_tapping_accept_is_told_how_to_register(world, who):
 
 
 # --- the claim race loser, and one's own hours ---------------------------------------------------
+
 
 async def test_claim_loser_is_told_it_is_taken(world):
     w = world

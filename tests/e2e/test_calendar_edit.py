@@ -1,5 +1,6 @@
 """Coordinators edit the station's calendar from chat (/theme, /festival, /civic), and the scheduled posts use
 it. Through the fake Bot API, in Chinese and English; the scheduler is run by the test at chosen times."""
+
 from __future__ import annotations
 
 import asyncio
@@ -10,8 +11,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from scheduling.holidays import festival_dates
 from scheduling.cli import CalendarSettings, station_year
+from scheduling.holidays import festival_dates
 from scheduling.themes import default_theme
 from storage.models import Activity, CustomText, Occurrence
 from tests.chat import Unchanged, assert_error, forge, reply, set_now
@@ -70,12 +71,27 @@ async def add_activity(app, title: str, starts: datetime, status: str = "publish
     now = app.clock.now()
     async with app.db.tx() as s:
         count = (await s.execute(select(func.count()).select_from(Activity))).scalar()
-        s.add(Activity(number=f"A-{count + 1}", title=title, theme="", place="社区广场", starts_at=starts,
-                       ends_at=starts + timedelta(hours=2), capacity=10, team_id=None, created_by=1,
-                       status=status, checkin_code="1234", created_at=now, updated_at=now))
+        s.add(
+            Activity(
+                number=f"A-{count + 1}",
+                title=title,
+                theme="",
+                place="社区广场",
+                starts_at=starts,
+                ends_at=starts + timedelta(hours=2),
+                capacity=10,
+                team_id=None,
+                created_by=1,
+                status=status,
+                checkin_code="1234",
+                created_at=now,
+                updated_at=now,
+            )
+        )
 
 
 # /theme ------------------------------------------------------------------------------------------------
+
 
 async def test_theme_view_edit_reset_and_the_monthly_post(fake, start_app, clock):
     d = await desk(fake, start_app, clock, local(2027, 2, 27, 12))
@@ -150,10 +166,21 @@ async def test_theme_discard_stale_roles_and_bad_input(fake, start_app, clock):
         assert_error(app, await reply(fake, en, "/theme 0 reset"), "calendar_bad_month", en, month="0")
         assert_error(app, await reply(fake, en, "/theme March"), "calendar_bad_month", en, month="March")
         assert_error(app, await reply(fake, zh, "/theme 3 " + "长" * 41), "too_long", zh, length=41, limit=40)
-        assert_error(app, await reply(fake, en, "/theme 3 | | " + "; ".join(["x"] * 7)), "calendar_too_many", en,
-                     count=7, limit=6)
-        assert_error(app, await reply(fake, en, "/theme 3 a | b | c | d"), "usage", en,
-                     usage="/theme 3 title | text | activity; activity")
+        assert_error(
+            app,
+            await reply(fake, en, "/theme 3 | | " + "; ".join(["x"] * 7)),
+            "calendar_too_many",
+            en,
+            count=7,
+            limit=6,
+        )
+        assert_error(
+            app,
+            await reply(fake, en, "/theme 3 a | b | c | d"),
+            "usage",
+            en,
+            usage="/theme 3 title | text | activity; activity",
+        )
 
 
 async def test_theme_step_by_step(fake, start_app, clock):
@@ -182,6 +209,7 @@ async def test_theme_step_by_step(fake, start_app, clock):
 
 
 # /festival --------------------------------------------------------------------------------------------
+
 
 async def test_festival_text_edited_used_by_the_configured_reminders(fake, start_app, clock):
     duanwu = {f.key: f.date for f in festival_dates(2027)}["duanwu"]
@@ -219,8 +247,10 @@ async def test_festival_text_edited_used_by_the_configured_reminders(fake, start
     assert result.queued == ["festival:2027:duanwu:0d"]
     post = await fake.wait_message(d.group, contains="今天是端午")
     assert "五彩绳" in post.text and "活动室集合" not in post.text
-    assert {k for k in await d.occurrences() if "duanwu" in k} == {"festival:2027:duanwu:-3d",
-                                                                   "festival:2027:duanwu:0d"}
+    assert {k for k in await d.occurrences() if "duanwu" in k} == {
+        "festival:2027:duanwu:-3d",
+        "festival:2027:duanwu:0d",
+    }
 
 
 async def test_festival_roles_and_bad_input(fake, start_app, clock):
@@ -231,17 +261,18 @@ async def test_festival_roles_and_bad_input(fake, start_app, clock):
     async with Unchanged(app, fake, zh, en, resident):
         assert_error(app, await reply(fake, resident, "/festival 端午"), "not_coordinator", resident)
         assert_error(app, await reply(fake, resident, "/festival 端午 mine"), "not_coordinator", resident)
-        assert_error(app, await reply(fake, en, "/festival Christmas party"), "calendar_no_festival", en,
-                     name="Christmas")
+        assert_error(
+            app, await reply(fake, en, "/festival Christmas party"), "calendar_no_festival", en, name="Christmas"
+        )
         assert_error(app, await reply(fake, zh, "/festival 圣诞节 吃大餐"), "calendar_no_festival", zh, name="圣诞节")
-        assert_error(app, await reply(fake, zh, "/festival 端午 " + "粽" * 501), "too_long", zh,
-                     length=501, limit=500)
+        assert_error(app, await reply(fake, zh, "/festival 端午 " + "粽" * 501), "too_long", zh, length=501, limit=500)
     # a civic day's text is edited the same way
     saved = await st.say(en, "/festival Mother's Day Flowers for every mother in the compound.", "Saved")
     assert "Flowers for every mother" in saved.text
 
 
 # /civic -----------------------------------------------------------------------------------------------
+
 
 def buttons(fake, user) -> list[str]:
     return fake.bot_messages(user)[-1].buttons
@@ -293,13 +324,21 @@ async def test_civic_days_toggled_and_honoured(fake, start_app, clock):
 
     # The calendar command shows what this station posts: 母亲节 on, 学雷锋纪念日 on again, the configured days.
     await st.tap(zh, await st.say(zh, "/civic", "纪念日"), "国庆节")
-    text = await station_year(2027, CalendarSettings(_env_file=None, database_url=app.settings.database_url,
-                                                     festival_remind_days="3"))
+    text = await station_year(
+        2027, CalendarSettings(_env_file=None, database_url=app.settings.database_url, festival_remind_days="3")
+    )
     assert "2027-10-01  civic  国庆节" not in text and "2027-05-09  civic  母亲节" in text
     assert "2027-03-05  civic  学雷锋纪念日" in text and "-7d" not in text and "-3d" in text
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "calendar", "2027", cwd=ROOT, stdout=asyncio.subprocess.PIPE,
-        env={**os.environ, "DATABASE_URL": app.settings.database_url, "FESTIVAL_REMIND_DAYS": "3"})
+        sys.executable,
+        "-m",
+        "bot",
+        "calendar",
+        "2027",
+        cwd=ROOT,
+        stdout=asyncio.subprocess.PIPE,
+        env={**os.environ, "DATABASE_URL": app.settings.database_url, "FESTIVAL_REMIND_DAYS": "3"},
+    )
     out, _err = await proc.communicate()
     assert proc.returncode == 0 and out.decode().strip() == text
 

@@ -1,4 +1,5 @@
 """志愿服务证明 end to end: the PDF read back with pypdf, date ranges, /verify, role refusals."""
+
 from __future__ import annotations
 
 import io
@@ -30,14 +31,34 @@ class World:
         """An approved service, as the request lifecycle leaves it (tested elsewhere)."""
         self.requests += 1
         async with self.app.db.tx() as s:
-            req = Request(number=f"{at.year}-{self.requests:04d}", resident_id=self.res.id, service_id=service_id,
-                          team_id=1, description="帮忙买菜", area="幸福小区", window_start=at, window_end=at,
-                          status="approved", claimer_id=user.id, approved_minutes=minutes,
-                          approved_by=self.admin.id, approved_at=at, created_at=at, updated_at=at)
+            req = Request(
+                number=f"{at.year}-{self.requests:04d}",
+                resident_id=self.res.id,
+                service_id=service_id,
+                team_id=1,
+                description="帮忙买菜",
+                area="幸福小区",
+                window_start=at,
+                window_end=at,
+                status="approved",
+                claimer_id=user.id,
+                approved_minutes=minutes,
+                approved_by=self.admin.id,
+                approved_at=at,
+                created_at=at,
+                updated_at=at,
+            )
             s.add(req)
             await s.flush()
-            entry = LedgerEntry(volunteer_id=user.id, minutes=minutes, points=minutes // 6, kind="service",
-                                request_id=req.id, approved_by=self.admin.id, created_at=at)
+            entry = LedgerEntry(
+                volunteer_id=user.id,
+                minutes=minutes,
+                points=minutes // 6,
+                kind="service",
+                request_id=req.id,
+                approved_by=self.admin.id,
+                created_at=at,
+            )
             s.add(entry)
         return entry
 
@@ -58,8 +79,9 @@ async def make_world(fake, start_app, clock, lang, **settings) -> World:
         await w.st.say(user, "/start", "/")
     async with w.app.db.tx() as s:
         for user, name, phone in ((w.vol, "李明", "13800138000"), (w.vol2, "张华", "13800138001")):
-            await people.register_volunteer(s, await s.get(User, user.id), name=name, phone=phone, team_ids=[1],
-                                            now=clock.now())
+            await people.register_volunteer(
+                s, await s.get(User, user.id), name=name, phone=phone, team_ids=[1], now=clock.now()
+            )
     return w
 
 
@@ -78,10 +100,29 @@ async def test_chinese_certificate_pdf_and_verify(fake, start_app, clock):
     await w.service(w.vol, utc(2026, 3, 31, 17), 90, service_id=2)  # 1 April in Shanghai
     wrong = await w.service(w.vol, utc(2026, 5, 1, 2), 60)
     async with w.app.db.tx() as s:  # a correction: the wrong entry reversed, and 30 minutes instead
-        s.add(LedgerEntry(volunteer_id=w.vol.id, minutes=-60, points=-10, kind="reversal", reverses_id=wrong.id,
-                          request_id=wrong.request_id, approved_by=w.admin.id, created_at=utc(2026, 5, 2)))
-        s.add(LedgerEntry(volunteer_id=w.vol.id, minutes=30, points=5, kind="correction",
-                          request_id=wrong.request_id, approved_by=w.admin.id, created_at=utc(2026, 5, 2)))
+        s.add(
+            LedgerEntry(
+                volunteer_id=w.vol.id,
+                minutes=-60,
+                points=-10,
+                kind="reversal",
+                reverses_id=wrong.id,
+                request_id=wrong.request_id,
+                approved_by=w.admin.id,
+                created_at=utc(2026, 5, 2),
+            )
+        )
+        s.add(
+            LedgerEntry(
+                volunteer_id=w.vol.id,
+                minutes=30,
+                points=5,
+                kind="correction",
+                request_id=wrong.request_id,
+                approved_by=w.admin.id,
+                created_at=utc(2026, 5, 2),
+            )
+        )
         s.add(LedgerEntry(volunteer_id=w.vol.id, minutes=0, points=-20, kind="redeem", created_at=utc(2026, 5, 3)))
     await w.service(w.vol2, utc(2026, 3, 6, 1), 600)  # someone else's hours are not on it
 
@@ -91,8 +132,20 @@ async def test_chinese_certificate_pdf_and_verify(fake, start_app, clock):
     assert (cert.volunteer_id, cert.minutes, cert.entries, cert.date_from) == (w.vol.id, 240, 3, None)
     assert doc.caption == f"📄 您的志愿服务证明：共 4 小时。证明编号 {cert.number}。"
     text, pages = pdf_text(doc)
-    for part in ("志愿服务证明", "李明", "幸福社区新时代文明实践站", "共计 4 小时", cert.number, "2026-03-05",
-                 "2026-04-01", "2026-05-01", "助老服务", "王站长", "谁组织谁记录，谁记录谁证明", "出具日期"):
+    for part in (
+        "志愿服务证明",
+        "李明",
+        "幸福社区新时代文明实践站",
+        "共计 4 小时",
+        cert.number,
+        "2026-03-05",
+        "2026-04-01",
+        "2026-05-01",
+        "助老服务",
+        "王站长",
+        "谁组织谁记录，谁记录谁证明",
+        "出具日期",
+    ):
         assert part in text, part
     assert "张华" not in text and "10" not in text.split("共计")[1].split("小时")[0]
 
@@ -115,8 +168,15 @@ async def test_date_range_and_english(fake, start_app, clock):
     [cert] = await certificates(w.app)
     assert (str(cert.date_from), str(cert.date_to), cert.minutes) == ("2026-01-01", "2026-06-30", 150)
     text, _pages = pdf_text(doc)
-    for part in ("Volunteer service certificate", "李明", "total 2.5 h", "2026-01-01 to 2026-06-30", cert.number,
-                 "Help for the elderly", "新时代文明实践站"):
+    for part in (
+        "Volunteer service certificate",
+        "李明",
+        "total 2.5 h",
+        "2026-01-01 to 2026-06-30",
+        cert.number,
+        "Help for the elderly",
+        "新时代文明实践站",
+    ):
         assert part in text, part
     assert "2026-07-01" not in text
     found = await w.st.say(w.admin, f"/verify {cert.number}", "was issued by this station")
@@ -134,10 +194,13 @@ async def test_long_table_wraps_over_pages(fake, start_app, clock):
     assert text.count("(#2026-") == 60
 
 
-@pytest.mark.parametrize("lang, no_hours, not_volunteer, bad_range", [
-    (ZH, "还没有经审核的服务时长", "志愿服务证明只为已注册的志愿者出具", "开始日期不能晚于结束日期"),
-    (EN, "no approved service hours", "issued to registered volunteers", "the first not after the second"),
-])
+@pytest.mark.parametrize(
+    "lang, no_hours, not_volunteer, bad_range",
+    [
+        (ZH, "还没有经审核的服务时长", "志愿服务证明只为已注册的志愿者出具", "开始日期不能晚于结束日期"),
+        (EN, "no approved service hours", "issued to registered volunteers", "the first not after the second"),
+    ],
+)
 async def test_refusals(fake, start_app, clock, lang, no_hours, not_volunteer, bad_range):
     w = await make_world(fake, start_app, clock, lang)
     await w.service(w.vol, utc(2026, 3, 5, 1), 120)

@@ -1,4 +1,5 @@
 """接单 race: many volunteers tap the same card at the same moment; exactly one wins."""
+
 import asyncio
 
 from sqlalchemy import func, select
@@ -12,12 +13,23 @@ async def seed_volunteers(app, fakes, team_id: int) -> None:
     """Register volunteers straight in the database (registration itself is tested elsewhere)."""
     async with app.db.tx() as s:
         for i, f in enumerate(fakes):
-            s.add(User(id=f.id, full_name=f.first_name, username=None, locale="en", is_admin=False,
-                       is_coordinator=False, blocked_bot=False, created_at=app.clock.now()))
+            s.add(
+                User(
+                    id=f.id,
+                    full_name=f.first_name,
+                    username=None,
+                    locale="en",
+                    is_admin=False,
+                    is_coordinator=False,
+                    blocked_bot=False,
+                    created_at=app.clock.now(),
+                )
+            )
             await s.flush()
             user = await s.get(User, f.id)
-            await people.register_volunteer(s, user, name=f"Vol{i:02d}", phone=f"1380013{i:04d}",
-                                            team_ids=[team_id], now=app.clock.now())
+            await people.register_volunteer(
+                s, user, name=f"Vol{i:02d}", phone=f"1380013{i:04d}", team_ids=[team_id], now=app.clock.now()
+            )
 
 
 async def test_twenty_volunteers_tap_at_once_one_wins(fake, start_app):
@@ -32,8 +44,14 @@ async def test_twenty_volunteers_tap_at_once_one_wins(fake, start_app):
     await seed_volunteers(app, vols, team_id=1)
     for v in vols:
         await v.send("/start")
-    number = await st.place(res, "Help for the elderly", "Carry rice upstairs", "Xingfu compound",
-                            address="Building 7, Room 101", phone="13700137000")
+    number = await st.place(
+        res,
+        "Help for the elderly",
+        "Carry rice upstairs",
+        "Xingfu compound",
+        address="Building 7, Room 101",
+        phone="13700137000",
+    )
     card = await fake.wait_message(group, contains=number)
 
     queries = [await v.tap(card, "🙋") for v in vols]  # all queued before the bot fetches any
@@ -45,8 +63,13 @@ async def test_twenty_volunteers_tap_at_once_one_wins(fake, start_app):
     await fake.wait_idle()
     async with app.db.read() as s:
         req = (await s.execute(select(Request).where(Request.number == number))).scalar_one()
-        claims = (await s.execute(select(func.count()).select_from(RequestEvent)
-                                  .where(RequestEvent.request_id == req.id, RequestEvent.kind == "claimed"))).scalar()
+        claims = (
+            await s.execute(
+                select(func.count())
+                .select_from(RequestEvent)
+                .where(RequestEvent.request_id == req.id, RequestEvent.kind == "claimed")
+            )
+        ).scalar()
     assert req.status == "claimed" and claims == 1
     winner = next(v for v, a in zip(vols, answers, strict=True) if "You took" in (a.text or ""))
     assert req.claimer_id == winner.id

@@ -1,5 +1,6 @@
 """Telegram may deliver an update again (after a crash before the offset was confirmed): each update
 takes effect once. The same update is pushed again with the same update_id through the fake."""
+
 from __future__ import annotations
 
 import asyncio
@@ -62,8 +63,11 @@ async def processed(app, update_id: int, timeout: float = 5.0) -> None:
     deadline = loop.time() + timeout
     while True:
         async with app.db.read() as s:
-            count = (await s.execute(select(func.count()).select_from(ProcessedUpdate)
-                                     .where(ProcessedUpdate.update_id == update_id))).scalar()
+            count = (
+                await s.execute(
+                    select(func.count()).select_from(ProcessedUpdate).where(ProcessedUpdate.update_id == update_id)
+                )
+            ).scalar()
         if count == 1:
             return
         if loop.time() > deadline:
@@ -99,14 +103,21 @@ async def until_summary(s: SimpleNamespace, need: str, area: str, area_twice: bo
         # Not taken as the address, no new question: the conversation did not move.
         assert fake.chat_messages(resident)[before:] == []
 
-    return await until_summary_en(s.st, resident, SERVICE, need, area,
-                                  after_area=deliver_area_again if area_twice else None)
+    return await until_summary_en(
+        s.st, resident, SERVICE, need, area, after_area=deliver_area_again if area_twice else None
+    )
 
 
 async def test_claim_tap_delivered_twice_claims_once(fake, start_app):
     s = await open_station(fake, start_app)
-    number = await s.st.place(s.res, SERVICE, "Need help buying groceries", "Xingfu compound",
-                              address="Building 3, Room 402", phone="+8613912345678")
+    number = await s.st.place(
+        s.res,
+        SERVICE,
+        "Need help buying groceries",
+        "Xingfu compound",
+        address="Building 3, Room 402",
+        phone="+8613912345678",
+    )
     card = await fake.wait_message(s.group, contains=number)
     query = await s.vol.tap(card, ACCEPT)
     update_id, update = s.updates.last()
@@ -214,8 +225,9 @@ async def test_message_twice_in_one_batch_advances_the_conversation_once(fake, s
     s.updates.again(*s.updates.last())  # both copies in the bot's next batch
     await fake.wait_message(s.res, contains="On which day", after=before)
     await s.updates.fetched()
-    assert [m.text.split("\n")[0] for m in fake.bot_messages(s.res)[before:]] == \
-        ["On which day? Tap one or type a date such as 2026-12-05."]
+    assert [m.text.split("\n")[0] for m in fake.bot_messages(s.res)[before:]] == [
+        "On which day? Tap one or type a date such as 2026-12-05."
+    ]
 
 
 async def test_update_redelivered_after_a_restart_is_skipped(fake, start_app, stop_app):

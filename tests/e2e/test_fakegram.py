@@ -36,10 +36,14 @@ from aiogram.types import (
 from tests.fakegram import FakeTelegram
 
 TOKEN = "123456:TEST-TOKEN"
-KEYBOARD = InlineKeyboardMarkup(inline_keyboard=[[
-    InlineKeyboardButton(text="✅ 接单", callback_data="take:1"),
-    InlineKeyboardButton(text="拒绝", callback_data="reject:1"),
-]])
+KEYBOARD = InlineKeyboardMarkup(
+    inline_keyboard=[
+        [
+            InlineKeyboardButton(text="✅ 接单", callback_data="take:1"),
+            InlineKeyboardButton(text="拒绝", callback_data="reject:1"),
+        ]
+    ]
+)
 
 
 def make_bot(fake: FakeTelegram, token: str = TOKEN) -> Bot:
@@ -88,8 +92,7 @@ async def bot(fake):
 async def polling(fake, bot):
     dp = Dispatcher()
     dp.include_router(build_router())
-    task = asyncio.create_task(
-        dp.start_polling(bot, handle_signals=False, polling_timeout=1, close_bot_session=False))
+    task = asyncio.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=1, close_bot_session=False))
     await fake.wait_polling()
     yield dp
     await dp.stop_polling()
@@ -203,18 +206,15 @@ async def test_bad_requests(fake, bot, alice):
         await bot.send_message(bob.id, "never started")
     with pytest.raises(TelegramBadRequest, match="chat not found"):
         await bot.send_message(-100999, "unknown group")
-    too_long_data = InlineKeyboardMarkup(inline_keyboard=[[
-        InlineKeyboardButton(text="x", callback_data="d" * 65)]])
+    too_long_data = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(text="x", callback_data="d" * 65)]])
     with pytest.raises(TelegramBadRequest, match="BUTTON_DATA_INVALID"):
         await bot.send_message(alice.id, "x", reply_markup=too_long_data)
 
     sent = await bot.send_message(alice.id, "4096 ok " + "字" * 4088, reply_markup=KEYBOARD)
     with pytest.raises(TelegramBadRequest, match="message is not modified: specified new message"):
-        await bot.edit_message_text(sent.text, chat_id=alice.id, message_id=sent.message_id,
-                                    reply_markup=KEYBOARD)
+        await bot.edit_message_text(sent.text, chat_id=alice.id, message_id=sent.message_id, reply_markup=KEYBOARD)
     with pytest.raises(TelegramBadRequest, match="message is not modified"):
-        await bot.edit_message_reply_markup(chat_id=alice.id, message_id=sent.message_id,
-                                            reply_markup=KEYBOARD)
+        await bot.edit_message_reply_markup(chat_id=alice.id, message_id=sent.message_id, reply_markup=KEYBOARD)
     with pytest.raises(TelegramBadRequest, match="message to edit not found"):
         await bot.edit_message_text("new", chat_id=alice.id, message_id=999)
     assert await bot.delete_message(alice.id, sent.message_id) is True
@@ -227,8 +227,7 @@ async def test_bad_requests(fake, bot, alice):
 
 async def test_html_is_rendered_and_validated(fake, bot, alice):
     await alice.send("/start")
-    sent = await bot.send_message(alice.id, "<b>订单</b> &lt;3 <a href='https://x.org'>链接</a>",
-                                  parse_mode="HTML")
+    sent = await bot.send_message(alice.id, "<b>订单</b> &lt;3 <a href='https://x.org'>链接</a>", parse_mode="HTML")
     assert sent.text == "订单 <3 链接"
     assert [(e.type, e.offset, e.length) for e in sent.entities] == [("bold", 0, 2), ("text_link", 6, 2)]
     assert fake.bot_messages(alice)[0].text == "订单 <3 链接"
@@ -305,8 +304,7 @@ async def test_unknown_method_and_wrong_token(fake, bot, alice):
 async def test_chat_member_statuses(fake, bot, alice):
     bob, carol, dave = fake.user("Bob"), fake.user("Carol"), fake.user("Dave")
     group = fake.group("志愿服务一队", members=[bob], admins=[carol], creator=alice)
-    statuses = {u.first_name: (await bot.get_chat_member(group.id, u.id)).status
-                for u in (alice, bob, carol, dave)}
+    statuses = {u.first_name: (await bot.get_chat_member(group.id, u.id)).status for u in (alice, bob, carol, dave)}
     assert statuses == {"Alice": "creator", "Bob": "member", "Carol": "administrator", "Dave": "left"}
     group.remove(bob)
     group.set_status(dave, "administrator")
@@ -323,8 +321,9 @@ async def test_chat_member_statuses(fake, bot, alice):
 
 async def test_send_document_and_download(fake, bot, alice):
     await alice.send("/start")
-    sent = await bot.send_document(alice.id, BufferedInputFile(b"id,name\n1,Alice\n", "report.csv"),
-                                   caption="<i>报表</i>", parse_mode="HTML")
+    sent = await bot.send_document(
+        alice.id, BufferedInputFile(b"id,name\n1,Alice\n", "report.csv"), caption="<i>报表</i>", parse_mode="HTML"
+    )
     assert (sent.document.file_name, sent.caption) == ("report.csv", "报表")
     stored = fake.bot_messages(alice)[0]
     assert (stored.document.content, stored.document.mime_type) == (b"id,name\n1,Alice\n", "text/csv")
@@ -338,8 +337,9 @@ async def test_commands_per_scope_and_language(fake, bot, alice):
     group = fake.group("一队", members=[alice])
     await bot.set_my_commands([BotCommand(command="start", description="Start")])
     await bot.set_my_commands([BotCommand(command="start", description="开始")], language_code="zh")
-    await bot.set_my_commands([BotCommand(command="bind", description="绑定")],
-                              scope=BotCommandScopeChat(chat_id=group.id))
+    await bot.set_my_commands(
+        [BotCommand(command="bind", description="绑定")], scope=BotCommandScopeChat(chat_id=group.id)
+    )
     assert [c.description for c in await bot.get_my_commands(language_code="zh")] == ["开始"]
     assert fake.commands() == [{"command": "start", "description": "Start"}]
     assert fake.commands("zh")[0]["description"] == "开始"
@@ -410,8 +410,9 @@ async def test_raw_json_and_query_requests(fake, alice):
     markup = {"inline_keyboard": [[{"text": "ok", "callback_data": "ok"}]]}
     async with aiohttp.ClientSession() as http:
         url = f"{fake.base_url}/bot{TOKEN}"
-        async with http.post(f"{url}/sendMessage", json={"chat_id": alice.id, "text": "json",
-                                                           "reply_markup": markup}) as resp:
+        async with http.post(
+            f"{url}/sendMessage", json={"chat_id": alice.id, "text": "json", "reply_markup": markup}
+        ) as resp:
             body = await resp.json()
         assert body["ok"] and body["result"]["reply_markup"] == markup
         async with http.get(f"{url}/getChat", params={"chat_id": str(alice.id)}) as resp:
@@ -421,9 +422,12 @@ async def test_raw_json_and_query_requests(fake, alice):
             assert await resp.json() == {"ok": False, "error_code": 404, "description": "Not Found"}
         fake.fail("getMe", status=429, retry_after=3)
         async with http.post(f"{url}/getme") as resp:  # method names are case-insensitive
-            assert await resp.json() == {"ok": False, "error_code": 429,
-                                         "description": "Too Many Requests: retry after 3",
-                                         "parameters": {"retry_after": 3}}
+            assert await resp.json() == {
+                "ok": False,
+                "error_code": 429,
+                "description": "Too Many Requests: retry after 3",
+                "parameters": {"retry_after": 3},
+            }
 
 
 async def test_user_document_reply_and_default_parse_mode(fake, alice):
@@ -436,8 +440,9 @@ async def test_user_document_reply_and_default_parse_mode(fake, alice):
         await bot.download(update.message.document.file_id, destination=buffer)
         assert buffer.getvalue() == b"name\nAlice\n"
 
-        reply = await bot.send_message(alice.id, "<b>收到</b>",
-                                       reply_parameters=ReplyParameters(message_id=sent.message_id))
+        reply = await bot.send_message(
+            alice.id, "<b>收到</b>", reply_parameters=ReplyParameters(message_id=sent.message_id)
+        )
         assert (reply.text, reply.reply_to_message.message_id) == ("收到", sent.message_id)
         assert fake.calls_to("sendMessage")[0]["parse_mode"] == "HTML"
         with pytest.raises(TelegramBadRequest, match="message to be replied not found"):

@@ -1,4 +1,5 @@
 """/ledger and /dispute through the fake Bot API: reject path, access rules and forged buttons."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select, update
@@ -52,7 +53,8 @@ async def test_dispute_rejected_and_forged_buttons_in_english(fake, start_app):
         disputes = (await s.execute(select(Dispute))).scalars().all()
         kinds = [e.kind for e in (await s.execute(select(LedgerEntry))).scalars()]
     assert [(d.volunteer_id, d.status, d.resolution) for d in disputes] == [
-        (vol.id, "rejected", "The sign-in sheet shows 3 hours")]
+        (vol.id, "rejected", "The sign-in sheet shows 3 hours")
+    ]
     assert kinds == ["service", "service"]
 
 

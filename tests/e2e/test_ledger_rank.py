@@ -1,4 +1,5 @@
 """/rank with opt-out, and the monthly 最美志愿者 shortlist and vote, through the fake Bot API."""
+
 from __future__ import annotations
 
 from datetime import datetime, time
@@ -52,8 +53,11 @@ async def test_rank_in_english(fake, start_app):
 
     # Forged or stale buttons change nothing.
     hello = await st.say(res, "/start", "/")
-    for data, expect in (("st1:rank", "Only registered volunteers"), ("rk1:month:0", "Only registered volunteers"),
-                         ("mv1:2026-10:1", "Only a coordinator")):
+    for data, expect in (
+        ("st1:rank", "Only registered volunteers"),
+        ("rk1:month:0", "Only registered volunteers"),
+        ("mv1:2026-10:1", "Only a coordinator"),
+    ):
         assert expect in (await fake.answer(await res.tap_data(hello, data))).text
     for data in ("st1:phone", "rk1:week:0", "rk1:month:99999999999"):
         assert "out of date" in (await fake.answer(await vol.tap_data(prefs, data))).text
@@ -74,8 +78,13 @@ async def run_shortlist_month(fake, start_app, lang: str):
     app, st, admin, vol, vol2, res, group = await station(fake, start_app, lang)
     third = fake.user("陈静", language_code=lang)
     group.add(third)
-    await st.register(third, "陈静", "13800138002", ["综合志愿服务队"],
-                      **(dict(done="Done", prompt_name="name") if lang == "en" else {}))
+    await st.register(
+        third,
+        "陈静",
+        "13800138002",
+        ["综合志愿服务队"],
+        **(dict(done="Done", prompt_name="name") if lang == "en" else {}),
+    )
     await seed_hours(app, vol.id, 600, approved_by=admin.id)
     await seed_hours(app, vol2.id, 300, approved_by=admin.id)
     await seed_hours(app, third.id, 120, approved_by=admin.id)
@@ -97,8 +106,17 @@ async def test_monthly_shortlist_and_poll_in_chinese(fake, start_app):
     assert "13800138000" not in shortlist.text
     async with app.db.read() as s:
         keys = (await s.execute(select(Occurrence.key).where(Occurrence.key.like("recognition:%")))).scalars().all()
-        sent = (await s.execute(select(OutboxMessage).where(OutboxMessage.chat_id == admin.id,
-                                                            OutboxMessage.text.like("%最美志愿者%")))).scalars().all()
+        sent = (
+            (
+                await s.execute(
+                    select(OutboxMessage).where(
+                        OutboxMessage.chat_id == admin.id, OutboxMessage.text.like("%最美志愿者%")
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
     this_month = app.clock.now().astimezone(app.settings.tz).strftime("%Y-%m")
     assert keys == [f"recognition:{this_month}"] and len(sent) == 1
 

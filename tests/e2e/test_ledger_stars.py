@@ -1,4 +1,5 @@
 """Star levels, /me, /settings and /ledger through the fake Bot API, in Chinese and English."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -36,8 +37,14 @@ async def test_star_crossing_100_hours_in_chinese_with_group_once(fake, start_ap
     assert "李明" in public.text and "一星志愿者" in public.text and "13800138000" not in public.text
 
     me = await st.say(vol, "/me", "星级")
-    for part in ("101 小时", "积分：1010", "一星志愿者", "再服务 199 小时即可成为二星志愿者",
-                 "本月：服务 1 次，2 小时", "本年：服务 1 次，2 小时"):
+    for part in (
+        "101 小时",
+        "积分：1010",
+        "一星志愿者",
+        "再服务 199 小时即可成为二星志愿者",
+        "本月：服务 1 次，2 小时",
+        "本年：服务 1 次，2 小时",
+    ):
         assert part in me.text, part
 
     # A correction down below 100 h, then up again: no second congratulation.
@@ -78,8 +85,13 @@ async def test_star_in_english_not_in_group_without_consent(fake, start_app):
     await fake.wait_idle()
     assert stars_in(fake, group) == []
     me = await st.say(vol, "/me", "Star level")
-    for part in ("100 h", "1-star volunteer", "200 h more to become a 2-star volunteer",
-                 "This month: 1 services, 1 h", "This year: 1 services, 1 h"):
+    for part in (
+        "100 h",
+        "1-star volunteer",
+        "200 h more to become a 2-star volunteer",
+        "This month: 1 services, 1 h",
+        "This year: 1 services, 1 h",
+    ):
         assert part in me.text, part
     # /settings toggles both ways and is a volunteer's own.
     prefs = await st.say(vol, "/settings", "preferences")

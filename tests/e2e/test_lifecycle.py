@@ -1,4 +1,5 @@
 """The whole request lifecycle through the fake Bot API, in Chinese and in English."""
+
 from sqlalchemy import select
 
 from storage.models import LedgerEntry, Request
@@ -22,8 +23,9 @@ async def test_chinese_lifecycle_with_release_correction_and_views(fake, start_a
     app, st, admin, vol, vol2, res, group = await setup_station(fake, start_app)
     await st.register(vol, "李明", "13800138000", ["综合志愿服务队"])
     await st.register(vol2, "张华", "13800138001", ["综合志愿服务队"])
-    number = await st.place(res, "助老服务", "帮忙去超市买米和油", "幸福小区", address="幸福小区3栋2单元402",
-                            phone="13912345678")
+    number = await st.place(
+        res, "助老服务", "帮忙去超市买米和油", "幸福小区", address="幸福小区3栋2单元402", phone="13912345678"
+    )
     assert number.startswith(str(clock.now().year)) or number[:4].isdigit()
     placed = fake.bot_messages(res)[-1].text
     assert f"#{number}" in placed and "Request" not in placed
@@ -78,7 +80,8 @@ async def test_chinese_lifecycle_with_release_correction_and_views(fake, start_a
         entries = (await s.execute(select(LedgerEntry))).scalars().all()
     assert req.status == "approved" and req.rating == 5 and req.rating_comment == "张华很热心，谢谢！"
     assert [(e.volunteer_id, e.minutes, e.points, e.reason) for e in entries] == [
-        (vol2.id, 90, 15, "实际服务一个半小时")]
+        (vol2.id, 90, 15, "实际服务一个半小时")
+    ]
 
     # Views.
     mine = await st.say(res, "/my", number)

@@ -3,6 +3,7 @@
 Everything here goes through the fake server; the sender's waits are skipped by moving the app
 clock (the sender compares next_attempt_at with it) and waking the sender, never by sleeping.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -20,6 +21,7 @@ ACCEPT = "🙋"  # the card's button; group cards speak the station's language (
 
 
 # helpers -----------------------------------------------------------------------------------------
+
 
 async def open_station(fake: FakeTelegram, start_app, *, groups: int = 1, volunteer: bool = True):
     """An English station: admin (coordinator), resident, optionally a registered volunteer, and
@@ -99,12 +101,17 @@ def containing(fake: FakeTelegram, chat, text: str) -> list[FakeMessage]:
 
 # 429 ----------------------------------------------------------------------------------------------
 
+
 async def test_429_on_the_card_waits_retry_after_then_the_card_arrives_once(fake, start_app, clock):
     s = await open_station(fake, start_app, volunteer=False)
     fake.fail("sendMessage", status=429, retry_after=30, chat_id=s.group)
     number = await s.st.place(s.res, SERVICE, "Need help buying groceries", "Xingfu compound")
-    assert await fake.pulse.wait_until(lambda: calls(fake, "sendMessage", s.group, 0)[-1:] and
-                                       number in calls(fake, "sendMessage", s.group)[-1]["text"], 5)
+    assert await fake.pulse.wait_until(
+        lambda: (
+            calls(fake, "sendMessage", s.group, 0)[-1:] and number in calls(fake, "sendMessage", s.group)[-1]["text"]
+        ),
+        5,
+    )
 
     # Telegram said "not before 30 s": a wake-up must not make the sender try again early.
     s.app.sender.wake.set()
@@ -127,13 +134,20 @@ async def test_429_on_the_card_waits_retry_after_then_the_card_arrives_once(fake
 
 # 5xx ----------------------------------------------------------------------------------------------
 
+
 async def test_500_and_502_are_retried_and_delivered(fake, start_app, clock):
     s = await open_station(fake, start_app)
     fake.fail("sendMessage", status=500, chat_id=s.group)
     fake.fail("sendMessage", status=502, chat_id=s.group)
     mark = len(fake.calls)
-    number = await s.st.place(s.res, SERVICE, "Need help buying groceries", "Xingfu compound",
-                              address="Building 3, Room 402", phone="+8613912345678")
+    number = await s.st.place(
+        s.res,
+        SERVICE,
+        "Need help buying groceries",
+        "Xingfu compound",
+        address="Building 3, Room 402",
+        phone="+8613912345678",
+    )
     await drain(s.app, clock)
     card = await fake.wait_message(s.group, contains=number)
     assert containing(fake, s.group, number) == [card]
@@ -160,10 +174,17 @@ async def test_500_and_502_are_retried_and_delivered(fake, start_app, clock):
 
 # 403 ----------------------------------------------------------------------------------------------
 
+
 async def test_resident_who_blocked_the_bot_does_not_stop_the_claim(fake, start_app, clock):
     s = await open_station(fake, start_app)
-    number = await s.st.place(s.res, SERVICE, "Need help buying groceries", "Xingfu compound",
-                              address="Building 3, Room 402", phone="+8613912345678")
+    number = await s.st.place(
+        s.res,
+        SERVICE,
+        "Need help buying groceries",
+        "Xingfu compound",
+        address="Building 3, Room 402",
+        phone="+8613912345678",
+    )
     card = await fake.wait_message(s.group, contains=number)
     s.res.block()
 
@@ -174,6 +195,7 @@ async def test_resident_who_blocked_the_bot_does_not_stop_the_claim(fake, start_
 
     async def failed_row():
         return [r for r in await outbox(s.app, s.res) if r.status == "failed"]
+
     [row] = await eventually(failed_row, "the resident's notice to fail")
     assert "blocked" in row.error and "Good news" in row.text
 
@@ -199,6 +221,7 @@ async def test_resident_who_blocked_the_bot_does_not_stop_the_claim(fake, start_
 
 # outage -------------------------------------------------------------------------------------------
 
+
 async def test_bot_api_down_while_a_request_is_placed_loses_nothing(fake, start_app, clock):
     s = await open_station(fake, start_app, volunteer=False)
     summary = await until_summary(s.st, s.res, "Need help buying groceries", "Xingfu compound")
@@ -208,6 +231,7 @@ async def test_bot_api_down_while_a_request_is_placed_loses_nothing(fake, start_
         rows = await outbox(s.app)
         owed = [r for r in rows if r.chat_id in (s.res.id, s.group.id) and r.status == "pending"]
         return len(owed) == 2 and all(r.attempts >= 1 for r in owed) and owed
+
     await eventually(tried_both, "both notices to be tried while down")
     async with s.app.db.read() as db:
         req = (await db.execute(select(Request))).scalar_one()
@@ -220,8 +244,9 @@ async def test_bot_api_down_while_a_request_is_placed_loses_nothing(fake, start_
         tried = len(fake.calls_to("sendMessage"))
         clock.advance(seconds=61)
         s.app.sender.wake.set()
-        assert await fake.pulse.wait_until(lambda tried=tried: len(fake.calls_to("sendMessage")) >= tried + 2, 3), \
+        assert await fake.pulse.wait_until(lambda tried=tried: len(fake.calls_to("sendMessage")) >= tried + 2, 3), (
             f"the sender stopped retrying within a minute: {describe(await outbox(s.app))}"
+        )
     await fake.wait_idle(quiet=0.1)
     assert containing(fake, s.res, number) == [] and containing(fake, s.group, number) == []
 
@@ -239,6 +264,7 @@ async def test_bot_api_down_while_a_request_is_placed_loses_nothing(fake, start_
 
 # restart ------------------------------------------------------------------------------------------
 
+
 async def test_pending_messages_survive_a_restart_and_go_out_once(fake, start_app, stop_app, clock):
     s = await open_station(fake, start_app, volunteer=False)
     first = await s.st.place(s.res, SERVICE, "Carry rice upstairs", "Xingfu compound")
@@ -249,6 +275,7 @@ async def test_pending_messages_survive_a_restart_and_go_out_once(fake, start_ap
     async def owed():
         rows = [r for r in await outbox(s.app) if r.status == "pending"]
         return len(rows) == 2 and all(r.attempts >= 1 for r in rows) and rows
+
     await eventually(owed, "the second request's notices to be tried while down")
     async with s.app.db.read() as db:
         second = "#" + (await db.execute(select(Request.number).order_by(Request.id.desc()))).scalars().first()
@@ -281,6 +308,7 @@ async def test_pending_messages_survive_a_restart_and_go_out_once(fake, start_ap
 
 # card edits ---------------------------------------------------------------------------------------
 
+
 async def test_card_edit_waits_for_its_card(fake, start_app, clock):
     s = await open_station(fake, start_app, groups=2)
     a, b = s.groups
@@ -307,8 +335,11 @@ async def test_card_edit_waits_for_its_card(fake, start_app, clock):
     [card_b] = containing(fake, b, number)
     assert "Li Ming" not in card_b.versions[0].text and card_b.versions[0].reply_markup  # the card first
     assert len(card_b.edits) == 1 and "Li Ming" in card_b.text and not card_b.buttons
-    assert [name for name, p in fake.calls[mark:] if p.get("chat_id") == b.id] == \
-        ["sendMessage", "sendMessage", "editMessageText"]
+    assert [name for name, p in fake.calls[mark:] if p.get("chat_id") == b.id] == [
+        "sendMessage",
+        "sendMessage",
+        "editMessageText",
+    ]
     rows = await outbox(s.app)
     assert all(r.status == "sent" for r in rows), describe(rows)
     async with s.app.db.read() as db:

@@ -4,16 +4,17 @@ Each row of the table names an ACTION below; for every role (column) the action 
 that role: ✅ must take effect (and not be a refusal), ❌ must be a polite refusal in the user's
 language and change nothing. Adding a row to the table without an action here fails the test.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from itertools import count
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
-from collections.abc import Awaitable, Callable
 
 import pytest
 from sqlalchemy import func, select
@@ -27,12 +28,30 @@ from bot.people import service as people
 from bot.requests import service as requests
 from bot.shop import service as shop
 from scheduling.holidays import CIVIC_KEYS
-from storage.models import (Activity, ActivitySignup, Certificate, CustomText, Dispute, LedgerEntry, Occurrence,
-                            Redemption, Request, RequestEvent, Service, ShopItem, Skill, StationSetting, Team,
-                            TeamChat, TeamMember, User, Volunteer)
+from storage.models import (
+    Activity,
+    ActivitySignup,
+    Certificate,
+    CustomText,
+    Dispute,
+    LedgerEntry,
+    Occurrence,
+    Redemption,
+    Request,
+    RequestEvent,
+    Service,
+    ShopItem,
+    Skill,
+    StationSetting,
+    Team,
+    TeamChat,
+    TeamMember,
+    User,
+    Volunteer,
+)
+from tests.chat import Unchanged, locale_of, render, settled
 from tests.fakegram import FakeUser
 from tests.helpers import Station
-from tests.chat import Unchanged, locale_of, render, settled
 
 # The repository's root, wherever this file sits under tests/.
 ROOT = next(folder for folder in Path(__file__).resolve().parents if (folder / "pyproject.toml").is_file())
@@ -55,15 +74,18 @@ def permission_table() -> dict[str, dict[str, bool]]:
 
 # --- the station -------------------------------------------------------------------------------------
 
+
 async def place(w, need: str, status: str | None = None, claimer: FakeUser | None = None) -> Request:
     """A request of `other` (a resident), straight through the service; optionally moved on."""
     now = w.app.clock.now()
     start = (now + timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
     async with w.app.db.tx() as s:
-        draft = requests.Draft(service_id=1, description=need, window_start=start,
-                               window_end=start + timedelta(hours=2), area="幸福小区")
-        req = await requests.place(s, w.app.notices.requests, resident=await s.get(User, w.other.id), draft=draft, now=now,
-                                   year=now.year)
+        draft = requests.Draft(
+            service_id=1, description=need, window_start=start, window_end=start + timedelta(hours=2), area="幸福小区"
+        )
+        req = await requests.place(
+            s, w.app.notices.requests, resident=await s.get(User, w.other.id), draft=draft, now=now, year=now.year
+        )
         carded = req.status == requests.OPEN  # no card while it waits for review (after `/review on`)
         if status:
             req.status = status
@@ -82,8 +104,20 @@ async def value(w, query) -> Any:
 @pytest.fixture(params=["zh-hans", "en"])
 async def world(request, fake, start_app):
     lang = request.param
-    names = ("resident", "volunteer", "leader", "coordinator", "admin", "other", "spare", "spare_lead", "joiner",
-             "target", "outsider", "former")
+    names = (
+        "resident",
+        "volunteer",
+        "leader",
+        "coordinator",
+        "admin",
+        "other",
+        "spare",
+        "spare_lead",
+        "joiner",
+        "target",
+        "outsider",
+        "former",
+    )
     users = {n: fake.user(n.capitalize(), language_code=lang, username=n) for n in names}
     group = fake.group("Team 1", members=list(users.values()))
     scratch = fake.group("Scratch", members=list(users.values()))
@@ -91,8 +125,9 @@ async def world(request, fake, start_app):
     # Telegram's 20 messages a minute per group, one a second, is not under test here; the table posts many cards.
     app = await start_app(admin_ids=[users["admin"].id], outbox_group_per_minute=1000)
     app.sender.pace.group_interval = 0.0
-    w = SimpleNamespace(app=app, fake=fake, st=Station(fake), group=group, scratch=scratch, bound=bound, slots=count(),
-                        **users)
+    w = SimpleNamespace(
+        app=app, fake=fake, st=Station(fake), group=group, scratch=scratch, bound=bound, slots=count(), **users
+    )
     for user in users.values():
         await w.st.say(user, "/start", "/")
     now = app.clock.now()
@@ -108,17 +143,19 @@ async def world(request, fake, start_app):
         s.add(Team(name="Scratch team", archived=False, created_at=now))
         s.add(Team(name="Old team", archived=False, created_at=now))
         await s.flush()
-        await people.register_volunteer(s, row["outsider"], name="志愿者outsider", phone="13800138000", team_ids=[2],
-                                        now=now)  # a volunteer of another team
+        await people.register_volunteer(
+            s, row["outsider"], name="志愿者outsider", phone="13800138000", team_ids=[2], now=now
+        )  # a volunteer of another team
         closed = Team(name="Closed team", archived=True, created_at=now)  # 4: archived; `leader` led it
         s.add(closed)
         await s.flush()
-        await people.register_volunteer(s, row["former"], name="志愿者former", phone="13800138000",
-                                        team_ids=[1], now=now)
-        s.add(TeamMember(team_id=closed.id, user_id=users["former"].id, is_leader=False, joined_at=now,
-                         status="active"))
-        s.add(TeamMember(team_id=closed.id, user_id=users["leader"].id, is_leader=True, joined_at=now,
-                         status="active"))
+        await people.register_volunteer(
+            s, row["former"], name="志愿者former", phone="13800138000", team_ids=[1], now=now
+        )
+        s.add(
+            TeamMember(team_id=closed.id, user_id=users["former"].id, is_leader=False, joined_at=now, status="active")
+        )
+        s.add(TeamMember(team_id=closed.id, user_id=users["leader"].id, is_leader=True, joined_at=now, status="active"))
         await s.flush()
         await s.delete(await s.get(TeamMember, (1, users["former"].id)))  # a member of the archived team only
     await w.st.say(w.admin, "/bind 1", "", chat=group)
@@ -133,18 +170,27 @@ async def stock(w) -> None:
     async with w.app.db.tx() as s:
         admin = await s.get(User, w.admin.id)
         for user in (w.volunteer, w.leader, w.spare, w.outsider):
-            ledger.add_service(s, volunteer_id=user.id, minutes=600, points_per_hour=10, request_id=None,
-                               approved_by=w.admin.id, now=now)
+            ledger.add_service(
+                s,
+                volunteer_id=user.id,
+                minutes=600,
+                points_per_hour=10,
+                request_id=None,
+                approved_by=w.admin.id,
+                now=now,
+            )
         await shop.add_item(s, admin, name="毛巾", price=5, stock=100, limit=None, now=now)  # 1: to redeem
         await shop.add_item(s, admin, name="洗衣液", price=50, stock=10, limit=None, now=now)  # 2: to change
         (await shop.add_item(s, admin, name="肥皂", price=5, stock=10, limit=None, now=now)).active = False  # 3
         await s.flush()
-        issued = await certificates.issue(s, await s.get(User, w.spare.id), date_from=None, date_to=None, now=now,
-                                          tz=w.app.settings.tz)
+        issued = await certificates.issue(
+            s, await s.get(User, w.spare.id), date_from=None, date_to=None, now=now, tz=w.app.settings.tz
+        )
         w.certificate = issued.certificate.number
 
 
 # --- the actions ---------------------------------------------------------------------------------------
+
 
 @dataclass
 class Action:
@@ -167,15 +213,18 @@ def say(text: str, chat: str | None = None, then: str | None = None):
             await user.send(then)
             await w.fake.wait_message(user, after=b2)
         return answer
+
     return run
 
 
 def tap(data: str, on: Callable[[Any], Awaitable[Any]] | None = None):
     """Tap (possibly forged) callback data on a message: `on(w)`, else the user's last private message."""
+
     async def run(w, user):
         message = await on(w) if on else w.fake.bot_messages(user)[-1]
         answer = await w.fake.answer(await user.tap_data(message, data.format(w=w, ctx=w.ctx, user=user)))
         return answer.text or ""
+
     return run
 
 
@@ -187,6 +236,7 @@ async def first_button(w, user):
 
 def chain(*runs):
     """Steps of one action, as the user takes them; a refusal ends it (and is its answer)."""
+
     async def run(w, user):
         answer = ""
         for step in runs:
@@ -195,19 +245,23 @@ def chain(*runs):
             if answer in w.refused:
                 break
         return answer
+
     return run
 
 
 def query(q):
     async def effect(w):
         return await value(w, q)
+
     return effect
 
 
 def query_of(build):
     """An effect whose query depends on the stage (w.ctx) or the user (w.user)."""
+
     async def effect(w):
         return await value(w, build(w))
+
     return effect
 
 
@@ -218,6 +272,7 @@ def request_field(field: str):
 def mentions(*words):
     async def check(w, answer):
         return all(word.format(w=w) in answer for word in words)
+
     return check
 
 
@@ -241,8 +296,11 @@ async def archive(w, user):
 
 
 def members(team: int = 1):
-    return query(select(TeamMember.user_id, TeamMember.status, TeamMember.is_leader)
-                 .where(TeamMember.team_id == team).order_by(TeamMember.user_id))
+    return query(
+        select(TeamMember.user_id, TeamMember.status, TeamMember.is_leader)
+        .where(TeamMember.team_id == team)
+        .order_by(TeamMember.user_id)
+    )
 
 
 async def _service_off(w, service_id: int) -> None:
@@ -251,6 +309,7 @@ async def _service_off(w, service_id: int) -> None:
 
 
 # --- the stage for the ledger, shop, certificate, calendar and activity rows --------------------------------
+
 
 async def is_volunteer(w, user) -> bool:
     async with w.app.db.read() as s:
@@ -265,8 +324,15 @@ async def own_or_spare(w, user):
 
 async def spare_entry(w, user=None) -> LedgerEntry:
     async with w.app.db.tx() as s:
-        entry = ledger.add_service(s, volunteer_id=w.spare.id, minutes=60, points_per_hour=10, request_id=None,
-                                   approved_by=w.admin.id, now=w.app.clock.now())
+        entry = ledger.add_service(
+            s,
+            volunteer_id=w.spare.id,
+            minutes=60,
+            points_per_hour=10,
+            request_id=None,
+            approved_by=w.admin.id,
+            now=w.app.clock.now(),
+        )
         await s.flush()
         return entry
 
@@ -274,14 +340,27 @@ async def spare_entry(w, user=None) -> LedgerEntry:
 async def spare_dispute(w, user) -> Dispute:
     entry = await spare_entry(w)
     async with w.app.db.tx() as s:
-        return await disputes.open_dispute(s, w.app.notices.ledger, user=await s.get(User, w.spare.id), entry_id=entry.id,
-                                           text="时长记少了", now=w.app.clock.now())
+        return await disputes.open_dispute(
+            s,
+            w.app.notices.ledger,
+            user=await s.get(User, w.spare.id),
+            entry_id=entry.id,
+            text="时长记少了",
+            now=w.app.clock.now(),
+        )
 
 
 async def redemption(w, owner) -> Redemption:
     async with w.app.db.tx() as s:
-        return await shop.redeem(s, w.app.notices.shop, user=await s.get(User, owner.id), item_id=1,
-                                 price=5, now=w.app.clock.now(), tz=w.app.settings.tz)
+        return await shop.redeem(
+            s,
+            w.app.notices.shop,
+            user=await s.get(User, owner.id),
+            item_id=1,
+            price=5,
+            now=w.app.clock.now(),
+            tz=w.app.settings.tz,
+        )
 
 
 async def own_redemption(w, user) -> Redemption:
@@ -310,12 +389,25 @@ async def activity(w, team: int = 1, *, stage: str = "open", signed=()) -> Activ
     started (may be closed), finished (closed; `signed` checked in for an hour, to approve)."""
     now = w.app.clock.now()
     start = now + (timedelta(minutes=20) if stage == "soon" else timedelta(hours=2, minutes=90 * next(w.slots)))
-    draft = activities.Draft(title="敬老院探访", theme="", place="幸福敬老院", capacity=5, team_id=team,
-                             starts_at=start, ends_at=start + timedelta(hours=1))
+    draft = activities.Draft(
+        title="敬老院探访",
+        theme="",
+        place="幸福敬老院",
+        capacity=5,
+        team_id=team,
+        starts_at=start,
+        ends_at=start + timedelta(hours=1),
+    )
     async with w.app.db.tx() as s:
-        act = await activities.publish(s, w.app.notices.activities, actor=await s.get(User, w.admin.id),
-                                       draft=draft, chats=await people.team_chats(s, team), now=now,
-                                       year=now.year)
+        act = await activities.publish(
+            s,
+            w.app.notices.activities,
+            actor=await s.get(User, w.admin.id),
+            draft=draft,
+            chats=await people.team_chats(s, team),
+            now=now,
+            year=now.year,
+        )
         act.created_by = w.spare_lead.id
         if stage == "started":  # ends later, so the scheduler does not close it meanwhile
             act.starts_at = now - timedelta(minutes=30)
@@ -324,9 +416,18 @@ async def activity(w, team: int = 1, *, stage: str = "open", signed=()) -> Activ
         chats = await people.team_chats(s, team)
         for user in signed:
             done = stage == "finished"
-            s.add(ActivitySignup(activity_id=act.id, user_id=user.id, status="signed", created_at=now,
-                                 updated_at=now, checked_in_at=act.starts_at if done else None,
-                                 checked_out_at=act.ends_at if done else None, proposed_minutes=60 if done else None))
+            s.add(
+                ActivitySignup(
+                    activity_id=act.id,
+                    user_id=user.id,
+                    status="signed",
+                    created_at=now,
+                    updated_at=now,
+                    checked_in_at=act.starts_at if done else None,
+                    checked_out_at=act.ends_at if done else None,
+                    proposed_minutes=60 if done else None,
+                )
+            )
     for chat_id in chats:  # the cards are out (and recorded) before the row begins
         await w.fake.wait_message(chat_id, contains=act.number)
     return act
@@ -357,9 +458,19 @@ async def own_team_only(w, answer) -> bool:
 
 
 def signups_of_ctx():
-    return query_of(lambda w: select(ActivitySignup.user_id, ActivitySignup.status, ActivitySignup.checked_in_at,
-                                     ActivitySignup.checked_out_at, ActivitySignup.approved_minutes)
-                    .where(ActivitySignup.activity_id == w.ctx.id).order_by(ActivitySignup.id))
+    return query_of(
+        lambda w: (
+            select(
+                ActivitySignup.user_id,
+                ActivitySignup.status,
+                ActivitySignup.checked_in_at,
+                ActivitySignup.checked_out_at,
+                ActivitySignup.approved_minutes,
+            )
+            .where(ActivitySignup.activity_id == w.ctx.id)
+            .order_by(ActivitySignup.id)
+        )
+    )
 
 
 def ctx_row(*columns):
@@ -383,48 +494,53 @@ ACTIONS: dict[str, Action | list[Action]] = {
     "`/claims`": Action(say("/claims")),
     "“接单” on a card of the team": Action(claim_card, request_field("claimer_id"), card_request),
     "“完成服务” / “放弃接单” on someone else's request": Action(
-        tap("t1:release:{ctx.id}"), request_field("status"),
-        lambda w, u: place(w, "放弃测试", "claimed", w.spare)),
+        tap("t1:release:{ctx.id}"), request_field("status"), lambda w, u: place(w, "放弃测试", "claimed", w.spare)
+    ),
     "star buttons on someone else's request": Action(
-        tap("r1:{ctx.id}:5"), request_field("status"), lambda w, u: place(w, "评单测试", "done", w.spare)),
+        tap("r1:{ctx.id}:5"), request_field("status"), lambda w, u: place(w, "评单测试", "done", w.spare)
+    ),
     "`/history NUMBER` of someone else's request": Action(
-        say("/history {w.ctx.number}"), prepare=lambda w, u: place(w, "记录测试")),
+        say("/history {w.ctx.number}"), prepare=lambda w, u: place(w, "记录测试")
+    ),
     "`/cancelreq NUMBER` of someone else's request": Action(
-        say("/cancelreq {w.ctx.number}"), prepare=lambda w, u: place(w, "取消测试")),
+        say("/cancelreq {w.ctx.number}"), prepare=lambda w, u: place(w, "取消测试")
+    ),
     "`/proxy` (帮办 order for a resident)": Action(say("/proxy", then="/cancel")),
     "`/joins`": Action(say("/joins")),
     "“同意” / “不同意” on a join request to the team": Action(tap("j1:ok:1:{w.joiner.id}"), members()),
     "`/teams`": Action(say("/teams")),
     "`/pending`": Action(say("/pending")),
     "“审单” buttons (dispatch, other team, reject)": Action(
-        tap("v1:go:{ctx.id}:0"), request_field("status"), lambda w, u: place(w, "审单测试", "review")),
+        tap("v1:go:{ctx.id}:0"), request_field("status"), lambda w, u: place(w, "审单测试", "review")
+    ),
     "“审核通过” / “修改时长” on a volunteer's hours": Action(
-        tap("a1:ok:{ctx.id}"), request_field("status"), lambda w, u: place(w, "审核测试", "confirmed", w.spare)),
+        tap("a1:ok:{ctx.id}"), request_field("status"), lambda w, u: place(w, "审核测试", "confirmed", w.spare)
+    ),
     "`/newteam NAME`": Action(say("/newteam New {user.id}"), query(select(func.count(Team.id)))),
     "`/team_rename TEAM NEW_NAME`": Action(say("/team_rename 2 Renamed"), query(select(Team.name))),
     "`/team_archive TEAM`": Action(archive, query(select(Team.archived))),
     "`/bind TEAM` (in the group)": Action(say("/bind 1", chat="scratch"), query(select(TeamChat.chat_id))),
     "`/unbind` (in the group)": Action(say("/unbind", chat="bound"), query(select(TeamChat.chat_id))),
     "`/services`": Action(say("/services")),
-    "`/service_add 中文名 \\| English`": Action(say("/service_add 修车 | Bikes"),
-                                              query(select(func.count(Service.id)))),
+    "`/service_add 中文名 \\| English`": Action(
+        say("/service_add 修车 | Bikes"), query(select(func.count(Service.id)))
+    ),
     "`/service_team ID TEAM`": Action(say("/service_team 2 2"), query(select(Service.team_id))),
-    "`/service_rename ID 中文名 \\| English`": Action(say("/service_rename 3 保健 | Health"),
-                                                      query(select(Service.name_zh))),
+    "`/service_rename ID 中文名 \\| English`": Action(
+        say("/service_rename 3 保健 | Health"), query(select(Service.name_zh))
+    ),
     "`/service_off ID`": Action(say("/service_off 4"), query(select(Service.active))),
-    "`/service_on ID`": Action(say("/service_on 5"), query(select(Service.active)),
-                               lambda w, u: _service_off(w, 5)),
-    "`/review on\\|off`": Action(say("/review on"), query(select(StationSetting.value)
-                                                       .where(StationSetting.key == "review"))),
+    "`/service_on ID`": Action(say("/service_on 5"), query(select(Service.active)), lambda w, u: _service_off(w, 5)),
+    "`/review on\\|off`": Action(
+        say("/review on"), query(select(StationSetting.value).where(StationSetting.key == "review"))
+    ),
     "`/skills`": Action(say("/skills")),
     "`/skill_add 中文名 \\| English`": Action(say("/skill_add 摄影 | Photos"), query(select(func.count(Skill.id)))),
     "`/skill_remove ID`": Action(say("/skill_remove 3"), query(select(Skill.active))),
     "`/leader_add USER TEAM`": Action(say("/leader_add @spare 1"), members()),
     "`/leader_remove USER TEAM`": Action(say("/leader_remove @spare_lead 1"), members()),
     "`/coordinator_add USER`": Action(say("/coordinator_add @target"), query(select(User.is_coordinator))),
-    "`/coordinator_remove USER`": Action(say("/coordinator_remove @coordinator"),
-                                         query(select(User.is_coordinator))),
-
+    "`/coordinator_remove USER`": Action(say("/coordinator_remove @coordinator"), query(select(User.is_coordinator))),
     # ledger ------------------------------------------------------------------------------------------------
     "`/me`": Action(say("/me"), check=mentions("志愿者{w.role}")),
     "`/ledger` (one's own entries) and its page buttons": [
@@ -436,34 +552,43 @@ ACTIONS: dict[str, Action | list[Action]] = {
         Action(tap("d1:page:{w.spare.id}:1")),
     ],
     "`/ledger USER` of a volunteer of another team": Action(say("/ledger @outsider"), check=mentions("志愿者outsider")),
-    "`/ledger USER` of a member of an archived team one led": Action(say("/ledger @former"),
-                                                                      check=mentions("志愿者former")),
-    "`/dispute` of one's own entry": Action(chain(say("/dispute"), first_button, say("少记了一小时")),
-                                            query(select(Dispute.volunteer_id, Dispute.entry_id))),
+    "`/ledger USER` of a member of an archived team one led": Action(
+        say("/ledger @former"), check=mentions("志愿者former")
+    ),
+    "`/dispute` of one's own entry": Action(
+        chain(say("/dispute"), first_button, say("少记了一小时")), query(select(Dispute.volunteer_id, Dispute.entry_id))
+    ),
     "`/dispute` button on someone else's entry": Action(tap("d1:pick:{ctx.id}:0"), prepare=spare_entry),
     "“更正” / “不予受理” on a volunteer's dispute": [
-        Action(chain(tap("d1:fix:{ctx.id}:0"), say("2"), say("签到记录显示两小时")),
-               ctx_row(Dispute.id, Dispute.status), spare_dispute),
+        Action(
+            chain(tap("d1:fix:{ctx.id}:0"), say("2"), say("签到记录显示两小时")),
+            ctx_row(Dispute.id, Dispute.status),
+            spare_dispute,
+        ),
         Action(chain(tap("d1:no:{ctx.id}:0"), say("记录无误")), ctx_row(Dispute.id, Dispute.status), spare_dispute),
     ],
     "`/rank`, `/rank year` and their buttons": [
-        Action(say("/rank")), Action(say("/rank year")), Action(tap("rk1:month:0")),
+        Action(say("/rank")),
+        Action(say("/rank year")),
+        Action(tap("rk1:month:0")),
     ],
     "`/settings` and its switches": [
         Action(say("/settings")),
-        Action(tap("st1:stars"), query_of(lambda w: select(Volunteer.share_stars)
-                                          .where(Volunteer.user_id == w.user.id))),
+        Action(
+            tap("st1:stars"), query_of(lambda w: select(Volunteer.share_stars).where(Volunteer.user_id == w.user.id))
+        ),
     ],
     "“在群里发起投票” (最美志愿者)": Action(
         lambda w, u: tap(f"mv1:{this_month(w)}:1")(w, u),
-        query(select(Occurrence.key).where(Occurrence.key.like("recognition:poll:%")))),
-
+        query(select(Occurrence.key).where(Occurrence.key.like("recognition:poll:%"))),
+    ),
     # 爱心超市 -------------------------------------------------------------------------------------------------
     "`/shop`": Action(say("/shop")),
     "“兑换” buttons in `/shop`": [
         Action(tap("s1:ask:1:0")),
-        Action(tap("s1:yes:1:5"),
-               query_of(lambda w: select(Redemption.id).where(Redemption.volunteer_id == w.user.id))),
+        Action(
+            tap("s1:yes:1:5"), query_of(lambda w: select(Redemption.id).where(Redemption.volunteer_id == w.user.id))
+        ),
     ],
     "`/redemptions`": Action(say("/redemptions")),
     "“取消兑换” on one's own redemption": [
@@ -475,10 +600,12 @@ ACTIONS: dict[str, Action | list[Action]] = {
         Action(tap("rd1:yes:{ctx.id}")),
     ],
     "`/handover CODE`, “已发放” button": [
-        Action(say("/handover {ctx.code}"), ctx_row(Redemption.id, Redemption.status),
-               lambda w, u: redemption(w, w.spare)),
-        Action(tap("rd1:hand:{ctx.id}"), ctx_row(Redemption.id, Redemption.status),
-               lambda w, u: redemption(w, w.spare)),
+        Action(
+            say("/handover {ctx.code}"), ctx_row(Redemption.id, Redemption.status), lambda w, u: redemption(w, w.spare)
+        ),
+        Action(
+            tap("rd1:hand:{ctx.id}"), ctx_row(Redemption.id, Redemption.status), lambda w, u: redemption(w, w.spare)
+        ),
     ],
     "`/shop_items`, `/shop_add 名称 \\| 积分 \\| 库存`": [
         Action(say("/shop_items")),
@@ -488,13 +615,12 @@ ACTIONS: dict[str, Action | list[Action]] = {
         Action(say(command), query(select(ShopItem.price, ShopItem.stock, ShopItem.monthly_limit, ShopItem.active)))
         for command in ("/shop_price 2 60", "/shop_stock 2 20", "/shop_limit 2 3", "/shop_off 2", "/shop_on 3")
     ],
-
     # certificates and reports ---------------------------------------------------------------------------------
     "`/certificate [FROM TO]` (one's own)": Action(say("/certificate"), query(select(func.count(Certificate.id)))),
-    "`/verify NUMBER` of a volunteer's certificate": Action(say("/verify {w.certificate}"),
-                                                            check=mentions("志愿者spare")),
+    "`/verify NUMBER` of a volunteer's certificate": Action(
+        say("/verify {w.certificate}"), check=mentions("志愿者spare")
+    ),
     "`/report week\\|month` (team leaders: their team's)": Action(report, check=own_team_only),
-
     # calendar -------------------------------------------------------------------------------------------------
     "`/theme` (show, change, reset)": [
         Action(say("/theme")),
@@ -511,15 +637,13 @@ ACTIONS: dict[str, Action | list[Action]] = {
         Action(tap(f"cv1:{CIVIC_KEYS[0]}:0"), query(select(StationSetting.key, StationSetting.value))),
     ],
     "“我会按时到” / “服务未进行” on a request one took": [
-        Action(tap("rm1:coming:{ctx.id}"), query(select(RequestEvent.kind)),
-               own_taken_request),
+        Action(tap("rm1:coming:{ctx.id}"), query(select(RequestEvent.kind)), own_taken_request),
         Action(tap("rm1:missed:{ctx.id}"), query(select(RequestEvent.kind))),
     ],
     "“我会按时到” / “服务未进行” on someone else's request": [
         Action(tap("rm1:coming:{ctx.id}"), prepare=lambda w, u: taken_request(w, w.spare)),
         Action(tap("rm1:missed:{ctx.id}")),
     ],
-
     # activities -----------------------------------------------------------------------------------------------
     "`/activity` (team leaders: for their team)": Action(say("/activity", then="/cancel")),
     "“报名” / “取消报名” on an activity of the team": [
@@ -532,26 +656,45 @@ ACTIONS: dict[str, Action | list[Action]] = {
         Action(say("/checkout"), signups_of_ctx()),
     ],
     "`/activity_code`, `/activity_close`, hours buttons, of an activity of the team": [
-        Action(say("/activity_code {ctx.number}"), prepare=lambda w, u: activity(w),
-               check=mentions("{w.ctx.checkin_code}")),
+        Action(
+            say("/activity_code {ctx.number}"), prepare=lambda w, u: activity(w), check=mentions("{w.ctx.checkin_code}")
+        ),
         Action(tap("ci1:post:{ctx.id}")),
-        Action(say("/activity_close {ctx.number}"), ctx_row(Activity.id, Activity.status),
-               lambda w, u: activity(w, stage="started")),
-        Action(tap("ah1:ok:{ctx.id}:{w.spare.id}"), signups_of_ctx(),
-               lambda w, u: activity(w, stage="finished", signed=[w.spare])),
-        Action(chain(tap("ah1:fix:{ctx.id}:{w.spare.id}"), say("1")), signups_of_ctx(),
-               lambda w, u: activity(w, stage="finished", signed=[w.spare])),
+        Action(
+            say("/activity_close {ctx.number}"),
+            ctx_row(Activity.id, Activity.status),
+            lambda w, u: activity(w, stage="started"),
+        ),
+        Action(
+            tap("ah1:ok:{ctx.id}:{w.spare.id}"),
+            signups_of_ctx(),
+            lambda w, u: activity(w, stage="finished", signed=[w.spare]),
+        ),
+        Action(
+            chain(tap("ah1:fix:{ctx.id}:{w.spare.id}"), say("1")),
+            signups_of_ctx(),
+            lambda w, u: activity(w, stage="finished", signed=[w.spare]),
+        ),
     ],
     "the same, of an activity of another team": [
         Action(say("/activity_code {ctx.number}"), prepare=lambda w, u: activity(w, 2)),
-        Action(say("/activity_close {ctx.number}"), ctx_row(Activity.id, Activity.status),
-               lambda w, u: activity(w, 2, stage="started")),
-        Action(tap("ah1:ok:{ctx.id}:{w.outsider.id}"), signups_of_ctx(),
-               lambda w, u: activity(w, 2, stage="finished", signed=[w.outsider])),
+        Action(
+            say("/activity_close {ctx.number}"),
+            ctx_row(Activity.id, Activity.status),
+            lambda w, u: activity(w, 2, stage="started"),
+        ),
+        Action(
+            tap("ah1:ok:{ctx.id}:{w.outsider.id}"),
+            signups_of_ctx(),
+            lambda w, u: activity(w, 2, stage="finished", signed=[w.outsider]),
+        ),
     ],
     "`/activity_cancel NUMBER` of an activity someone else organised": [
-        Action(chain(say("/activity_cancel {ctx.number}"), tap("ak1:cancel_yes:{ctx.id}")),
-               ctx_row(Activity.id, Activity.status), lambda w, u: activity(w)),
+        Action(
+            chain(say("/activity_cancel {ctx.number}"), tap("ak1:cancel_yes:{ctx.id}")),
+            ctx_row(Activity.id, Activity.status),
+            lambda w, u: activity(w),
+        ),
         Action(tap("ak1:cancel_yes:{ctx.id}"), ctx_row(Activity.id, Activity.status), lambda w, u: activity(w)),
     ],
 }
@@ -572,8 +715,13 @@ def test_every_row_has_an_action():
     assert set(permission_table()) == set(ACTIONS)
 
 
-ROLE_USER = {"resident": "resident", "volunteer": "volunteer", "team leader": "leader",
-             "coordinator": "coordinator", "admin": "admin"}
+ROLE_USER = {
+    "resident": "resident",
+    "volunteer": "volunteer",
+    "team leader": "leader",
+    "coordinator": "coordinator",
+    "admin": "admin",
+}
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -1,5 +1,6 @@
 """Volunteers' records end to end, in Chinese and English: registration with skills, join requests
 answered by the team's leader or a coordinator, /profile edits, team rename and archive, leaders."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -9,8 +10,8 @@ from sqlalchemy import select
 
 from bot.people import service as people
 from storage.models import Request, Service, Team, TeamMember, Volunteer
-from tests.fakegram import FakeUser
 from tests.chat import Unchanged, assert_error, forge, register, reply, tr
+from tests.fakegram import FakeUser
 from tests.helpers import Station
 
 TEAM1 = "综合志愿服务队"
@@ -25,15 +26,27 @@ async def member(app, team_id: int, user: FakeUser) -> TeamMember | None:
 async def world(request, fake, start_app):
     """Team 1 (leader Lu) and team Beta (leader Qian), each with a bound group; a coordinator (the admin)."""
     lang = request.param
-    users = {key: fake.user(name, language_code=lang, username=key)
-             for key, name in (("wang", "Wang"), ("lu", "Lu"), ("li", "Li"), ("qian", "Qian"), ("zhao", "Zhao"))}
+    users = {
+        key: fake.user(name, language_code=lang, username=key)
+        for key, name in (("wang", "Wang"), ("lu", "Lu"), ("li", "Li"), ("qian", "Qian"), ("zhao", "Zhao"))
+    }
     group = fake.group("Team 1", members=list(users.values()))
     group_b = fake.group("Team Beta", members=[users["wang"], users["qian"]])
     app = await start_app(admin_ids=[users["wang"].id])
     st = Station(fake)
-    w = SimpleNamespace(app=app, st=st, fake=fake, group=group, group_b=group_b, en=lang == "en",
-                        admin=users["wang"], lead=users["lu"], vol=users["li"], lead_b=users["qian"],
-                        res=users["zhao"])
+    w = SimpleNamespace(
+        app=app,
+        st=st,
+        fake=fake,
+        group=group,
+        group_b=group_b,
+        en=lang == "en",
+        admin=users["wang"],
+        lead=users["lu"],
+        vol=users["li"],
+        lead_b=users["qian"],
+        res=users["zhao"],
+    )
     for user in users.values():
         await st.say(user, "/start", "/")
     await st.say(w.admin, "/bind 1", "", chat=group)
@@ -48,6 +61,7 @@ async def world(request, fake, start_app):
 
 
 # --- registration and join requests --------------------------------------------------------------
+
 
 async def test_registration_with_skills_waits_for_the_leaders_approval(world):
     w, fake = world, world.fake
@@ -106,14 +120,21 @@ async def test_leader_of_another_team_forged_and_stale_join_buttons(world):
     mine = fake.bot_messages(w.lead_b)[-1]
     async with Unchanged(w.app, fake, w.lead_b, w.vol, w.res):
         # The leader of Beta forges an approval for team 1; a resident tries too.
-        for user, data in ((w.lead_b, f"j1:ok:1:{w.vol.id}"), (w.lead_b, f"j1:no:1:{w.vol.id}"),
-                           (w.res, f"j1:ok:1:{w.vol.id}")):
+        for user, data in (
+            (w.lead_b, f"j1:ok:1:{w.vol.id}"),
+            (w.lead_b, f"j1:no:1:{w.vol.id}"),
+            (w.res, f"j1:ok:1:{w.vol.id}"),
+        ):
             answer = await forge(fake, user, mine if user is w.lead_b else fake.bot_messages(w.res)[-1], data)
             assert answer.show_alert
             assert_error(w.app, answer.text, "not_team_leader", user)
         # Unknown teams, huge ids, someone who never asked: nothing to answer.
-        for data in ("j1:ok:99:1", f"j1:ok:99999999999999999999:{w.vol.id}", "j1:ok:1:99999999999999999999",
-                     f"j1:ok:1:{w.res.id}"):
+        for data in (
+            "j1:ok:99:1",
+            f"j1:ok:99999999999999999999:{w.vol.id}",
+            "j1:ok:1:99999999999999999999",
+            f"j1:ok:1:{w.res.id}",
+        ):
             answer = await forge(fake, w.admin, fake.bot_messages(w.admin)[-1], data)
             assert_error(w.app, answer.text, "join_decided", w.admin)
     assert (await member(w.app, 1, w.vol)).status == "pending"
@@ -143,6 +164,7 @@ async def test_joins_lists_only_the_leaders_own_team(world):
 
 
 # --- /profile ---------------------------------------------------------------------------------------
+
 
 async def test_profile_edits_join_and_leave(world):
     w, fake = world, world.fake
@@ -174,8 +196,9 @@ async def test_profile_edits_join_and_leave(world):
     # Join Beta: a new join request, answered by Beta's leader.
     profile = await w.st.say(vol, "/profile", "李小明")
     await w.st.tap(vol, profile, tr(app, vol, "➕ Join a team"))
-    teams = await fake.wait_message(vol, contains=tr(app, vol, "Which team do you want to join? Its leader or a "
-                                                               "coordinator will answer."))
+    teams = await fake.wait_message(
+        vol, contains=tr(app, vol, "Which team do you want to join? Its leader or a coordinator will answer.")
+    )
     assert teams.buttons == ["Beta"]
     await w.st.tap(vol, teams, "Beta")
     request = await fake.wait_message(w.lead_b, contains="李小明")
@@ -203,14 +226,19 @@ async def test_profile_edits_join_and_leave(world):
     pick = await fake.wait_message(vol, contains=tr(app, vol, "Which team do you want to leave?"), after=before)
     await w.st.tap(vol, pick, TEAM1)
     await fake.wait_idle(quiet=0.05)
-    await w.st.tap(vol, [m for m in fake.bot_messages(vol) if m.message_id == pick.message_id][0],
-                   tr(app, vol, "Yes, leave"))
+    await w.st.tap(
+        vol, [m for m in fake.bot_messages(vol) if m.message_id == pick.message_id][0], tr(app, vol, "Yes, leave")
+    )
     assert await member(app, 1, vol) is None
     async with Unchanged(app, fake, vol):  # the old confirmation again
         answer = await forge(fake, vol, pick, "pf1:leaveyes:1")
         assert_error(app, answer.text, "not_a_member", vol, team=TEAM1)
-        for data in ("pf1:leaveyes:99999999999999999999", "pf1:leaveask:99999999999999999999",
-                     "pf1:jointo:99999999999999999999", "pf1:leaveask:1"):
+        for data in (
+            "pf1:leaveyes:99999999999999999999",
+            "pf1:leaveask:99999999999999999999",
+            "pf1:jointo:99999999999999999999",
+            "pf1:leaveask:1",
+        ):
             answer = await forge(fake, vol, pick, data)
             assert answer.show_alert, data
         answer = await forge(fake, vol, pick, "k1:99999999999999999999")  # no skill choice open
@@ -232,6 +260,7 @@ async def test_profile_of_someone_not_registered(world):
 
 # --- teams -------------------------------------------------------------------------------------------
 
+
 async def test_teams_shows_leader_members_and_groups(world):
     w = world
     listing = await w.st.say(w.admin, "/teams", "Beta")
@@ -252,8 +281,9 @@ async def test_rename_and_archive_a_team(world):
         assert (await s.get(Team, 2)).name == "Gamma"
     async with Unchanged(app, fake, w.admin, w.lead):
         assert_error(app, await reply(fake, w.admin, f"/team_rename Gamma {TEAM1}"), "team_exists", w.admin, name=TEAM1)
-        assert_error(app, await reply(fake, w.admin, "/team_rename Gamma " + "T" * 41), "too_long", w.admin,
-                     length=41, limit=40)
+        assert_error(
+            app, await reply(fake, w.admin, "/team_rename Gamma " + "T" * 41), "too_long", w.admin, length=41, limit=40
+        )
         assert_error(app, await reply(fake, w.admin, "/team_rename Nobody X"), "no_team", w.admin, ref="Nobody")
         assert_error(app, await reply(fake, w.lead, "/team_rename 1 Mine"), "not_coordinator", w.lead)
         assert_error(app, await reply(fake, w.lead, "/team_archive 1"), "not_coordinator", w.lead)
@@ -291,6 +321,7 @@ async def test_rename_and_archive_a_team(world):
 
 # --- leaders -------------------------------------------------------------------------------------
 
+
 async def test_coordinator_grants_and_revokes_team_leader(world):
     w, fake, app = world, world.fake, world.app
     await register(w, w.vol, "李明", [TEAM1])
@@ -299,8 +330,13 @@ async def test_coordinator_grants_and_revokes_team_leader(world):
         assert_error(app, await reply(fake, w.lead, "/leader_add @li 1"), "not_coordinator", w.lead)
         assert_error(app, await reply(fake, w.admin, "/leader_add @zhao 1"), "leader_not_volunteer", w.admin)
         assert_error(app, await reply(fake, w.admin, "/leader_add @nobody 1"), "no_user", w.admin)
-        assert_error(app, await reply(fake, w.admin, "/leader_add @li"), "usage", w.admin,
-                     usage="/leader_add USER_ID|@username TEAM")
+        assert_error(
+            app,
+            await reply(fake, w.admin, "/leader_add @li"),
+            "usage",
+            w.admin,
+            usage="/leader_add USER_ID|@username TEAM",
+        )
         assert_error(app, await reply(fake, w.admin, "/leader_remove @li 1"), "not_leader", w.admin, team=TEAM1)
     await w.st.say(w.admin, "/leader_add @li 1", "李明")
     await fake.wait_message(w.vol, contains="⭐")
@@ -309,8 +345,9 @@ async def test_coordinator_grants_and_revokes_team_leader(world):
     assert tr(app, w.vol, "team leader") in (await w.st.say(w.vol, "/whoami", str(w.vol.id))).text
 
     await w.st.say(w.admin, f"/leader_remove {w.lead.id} {TEAM1}", "陆队长")
-    await fake.wait_message(w.lead, contains=tr(app, w.lead, "You are no longer a leader of team “{team}”.",
-                                                 team=TEAM1))
+    await fake.wait_message(
+        w.lead, contains=tr(app, w.lead, "You are no longer a leader of team “{team}”.", team=TEAM1)
+    )
     leader_row = await member(app, 1, w.lead)
     assert leader_row.status == "active" and not leader_row.is_leader  # still a member
     async with Unchanged(app, fake, w.lead):
@@ -324,6 +361,7 @@ async def test_coordinator_grants_and_revokes_team_leader(world):
 
 # --- skills ------------------------------------------------------------------------------------------
 
+
 async def test_coordinator_edits_the_skill_list(world):
     w, fake, app = world, world.fake, world.app
     listing = await w.st.say(w.admin, "/skills", "陪诊")
@@ -333,8 +371,9 @@ async def test_coordinator_edits_the_skill_list(world):
     async with Unchanged(app, fake, w.admin, w.lead):
         assert_error(app, await reply(fake, w.admin, "/skill_add 摄影"), "skill_exists", w.admin, name="摄影")
         assert_error(app, await reply(fake, w.admin, "/skill_remove 2"), "no_skill", w.admin, ref="2")
-        assert_error(app, await reply(fake, w.admin, "/skill_add " + "技" * 21), "too_long", w.admin,
-                     length=21, limit=20)
+        assert_error(
+            app, await reply(fake, w.admin, "/skill_add " + "技" * 21), "too_long", w.admin, length=21, limit=20
+        )
         assert_error(app, await reply(fake, w.lead, "/skill_add 木工"), "not_coordinator", w.lead)
     before = len(fake.bot_messages(w.vol))
     await w.st.say(w.vol, "/volunteer", "")

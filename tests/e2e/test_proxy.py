@@ -1,5 +1,6 @@
 """帮办员 proxy ordering end to end, in Chinese and English: a coordinator or team leader orders for a
 resident without Telegram; the proxy gets the notices and confirms; the typed phone stays private."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -24,8 +25,9 @@ async def world(request, fake, start_app):
     res = fake.user("Zhao", language_code=lang, username="zhao")
     group = fake.group("Team 1", members=[admin, lead, vol, res])
     app = await start_app(admin_ids=[admin.id])
-    w = SimpleNamespace(app=app, st=Station(fake), fake=fake, group=group, admin=admin, lead=lead, vol=vol,
-                        res=res, en=lang == "en")
+    w = SimpleNamespace(
+        app=app, st=Station(fake), fake=fake, group=group, admin=admin, lead=lead, vol=vol, res=res, en=lang == "en"
+    )
     for user in (admin, lead, vol, res):
         await w.st.say(user, "/start", "/")
     await w.st.say(admin, "/bind 1", "", chat=group)

@@ -1,5 +1,6 @@
 """With REDIS_URL a resident's 点单 conversation lives in Redis: it survives a restart and can move to
 another process. Runs when TEST_REDIS_URL is set; each test uses its own key prefix and deletes only that."""
+
 from __future__ import annotations
 
 import os
@@ -12,7 +13,8 @@ from tests.helpers import Station, is_en, skip_label
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "").strip()
 pytestmark = pytest.mark.skipif(
-    not REDIS_URL, reason="Redis run skipped: TEST_REDIS_URL is not set (e.g. redis://127.0.0.1:6379/15)")
+    not REDIS_URL, reason="Redis run skipped: TEST_REDIS_URL is not set (e.g. redis://127.0.0.1:6379/15)"
+)
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """The volunteer's answers to the reminder and to the question after the window, through chat: each tells the
 right people once, in their language. Time is chosen by the test; nothing sleeps."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -25,8 +26,12 @@ async def test_answers_coming_and_did_not_take_place(world):
     await w.fake.wait_message(w.res, contains="confirms coming")
     again = await forge(w.fake, w.vol, reminder, f"rm1:coming:{req.id}")  # a second tap tells nobody again
     assert "told the resident" in again.text
-    assert_error(w.app, (await forge(w.fake, w.outsider, w.fake.bot_messages(w.outsider)[0],
-                                     f"rm1:coming:{req.id}")).text, "not_your_claim", w.outsider)
+    assert_error(
+        w.app,
+        (await forge(w.fake, w.outsider, w.fake.bot_messages(w.outsider)[0], f"rm1:coming:{req.id}")).text,
+        "not_your_claim",
+        w.outsider,
+    )
     answer = await forge(w.fake, w.vol, reminder, f"rm1:missed:{req.id}")  # not before the service begins
     assert_error(w.app, answer.text, "not_started", w.vol)
     assert_error(w.app, (await forge(w.fake, w.vol, reminder, f"rm1:later:{req.id}")).text, "stale", w.vol)

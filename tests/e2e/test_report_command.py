@@ -1,5 +1,6 @@
 """/report week|month through the fake Bot API: the summary in the user's language, the .xlsx workbook whose
 totals match the ledger, and polite refusals (wrong role, bad or future dates, a group chat)."""
+
 from __future__ import annotations
 
 import io
@@ -19,9 +20,13 @@ ZH, EN = "zh-hans", "en"
 async def ledger_sum(app, period) -> tuple[int, int, int]:
     start, end = period.bounds(app.settings.tz)
     async with app.db.read() as s:
-        row = (await s.execute(select(func.count(), func.sum(LedgerEntry.minutes), func.sum(LedgerEntry.points))
-                               .where(LedgerEntry.created_at >= start, LedgerEntry.created_at < end,
-                                      LedgerEntry.kind.in_(HOUR_KINDS)))).one()
+        row = (
+            await s.execute(
+                select(func.count(), func.sum(LedgerEntry.minutes), func.sum(LedgerEntry.points)).where(
+                    LedgerEntry.created_at >= start, LedgerEntry.created_at < end, LedgerEntry.kind.in_(HOUR_KINDS)
+                )
+            )
+        ).one()
     return int(row[0]), int(row[1] or 0), int(row[2] or 0)
 
 
@@ -54,9 +59,16 @@ def sheet_rows(document) -> tuple[list, list]:
 async def test_weekly_ledger_in_chinese(fake, start_app):
     app, coordinator = await start(fake, start_app, ZH)
     summary, document = await ask(fake, coordinator, "/report week 2026-11-18", "周台账 2026-W47")
-    for words in ("点单 9 · 接单 5 · 结单 4 · 取消 1 · 未受理 1", "接单用时中位数：30 分钟", "7.5 小时，积分 75",
-                  "服务居民 4 人；受众人次 4", "评单 3 条，平均 4.0 星", "助老服务队：5.5 小时", "陪诊：1.5 小时",
-                  "活动：重阳敬老：4 小时"):
+    for words in (
+        "点单 9 · 接单 5 · 结单 4 · 取消 1 · 未受理 1",
+        "接单用时中位数：30 分钟",
+        "7.5 小时，积分 75",
+        "服务居民 4 人；受众人次 4",
+        "评单 3 条，平均 4.0 星",
+        "助老服务队：5.5 小时",
+        "陪诊：1.5 小时",
+        "活动：重阳敬老：4 小时",
+    ):
         assert words in summary.text, words
     assert document.document.filename == "station-week-2026-W47.xlsx"
     assert "周台账 2026-W47" in document.caption and "8 条台账明细" in document.caption
@@ -68,8 +80,18 @@ async def test_weekly_ledger_in_chinese(fake, start_app):
     assert len(body) == count == 8
     assert total[0] == "合计" and total[4] == minutes / 60 == 7.5 and total[5] == points == 75
     assert sum(r[4] for r in body) == total[4] and sum(r[5] for r in body) == total[5]
-    assert ("2026-11-19 10:00", "张华", "环保服务队", "清扫", -1, -10, "冲销", "周站长", "实际1.5小时",
-            "2026-0002") in body
+    assert (
+        "2026-11-19 10:00",
+        "张华",
+        "环保服务队",
+        "清扫",
+        -1,
+        -10,
+        "冲销",
+        "周站长",
+        "实际1.5小时",
+        "2026-0002",
+    ) in body
     assert ("点单", 9) in summary_rows and ("受众人次", 4) in summary_rows
     everything = " ".join(str(c) for row in rows + summary_rows for c in row if c is not None)
     assert all(phone not in everything for phone in data.PHONES)
@@ -111,11 +133,13 @@ async def test_only_coordinators_and_team_leaders(fake, start_app):
     async with app.db.tx() as s:
         team1 = (await s.execute(select(Team).where(Team.name == "助老服务队"))).scalar_one()
         for user, leads in ((volunteer, False), (leader, True)):
-            s.add(Volunteer(user_id=user.id, name=user.first_name, phone="13800138009",
-                            registered_at=app.clock.now()))
+            s.add(Volunteer(user_id=user.id, name=user.first_name, phone="13800138009", registered_at=app.clock.now()))
             s.add(TeamMember(team_id=team1.id, user_id=user.id, is_leader=leads, joined_at=app.clock.now()))
-    for user, command in ((resident, "/report week 2026-11-16"), (volunteer, "/report month 2026-11"),
-                          (volunteer, "/report year")):
+    for user, command in (
+        (resident, "/report week 2026-11-16"),
+        (volunteer, "/report month 2026-11"),
+        (volunteer, "/report year"),
+    ):
         before = len(fake.bot_messages(user))
         await user.send(command)
         reply = await fake.wait_message(user, after=before)
@@ -137,11 +161,13 @@ async def test_bad_periods_get_a_polite_answer(fake, start_app, clock):
     app, coordinator = await start(fake, start_app, ZH)
     future = clock.now().astimezone(app.settings.tz).date() + timedelta(days=40)
     next_month = f"{future.year}-{future.month:02d}"
-    cases = [("/report month 2026-13", "report_bad_month", {"value": "2026-13"}),
-             ("/report year", "report_usage", {}),
-             ("/report", "report_usage", {}),
-             ("/report week 2026-02-30", "report_bad_week", {"value": "2026-02-30"}),
-             (f"/report month {next_month}", "report_future", {"label": next_month})]
+    cases = [
+        ("/report month 2026-13", "report_bad_month", {"value": "2026-13"}),
+        ("/report year", "report_usage", {}),
+        ("/report", "report_usage", {}),
+        ("/report week 2026-02-30", "report_bad_week", {"value": "2026-02-30"}),
+        (f"/report month {next_month}", "report_future", {"label": next_month}),
+    ]
     for command, code, params in cases:
         before = len(fake.bot_messages(coordinator))
         await coordinator.send(command)

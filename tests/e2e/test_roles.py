@@ -1,5 +1,6 @@
 """Roles end to end: administrators appoint coordinators; coordinators run teams, groups, the menu
 and the review (审单) of new requests."""
+
 from __future__ import annotations
 
 import pytest
@@ -12,12 +13,24 @@ from tests.helpers import Station
 
 EN = "en"
 DEFAULT_TEAM = "综合志愿服务队"
-SEEDED_EN = ("Help for the elderly", "Household repairs", "Health care", "Counselling", "Civility guidance",
-             "Waste sorting", "Policy talks", "Culture", "Science outreach", "Fitness and sports", "Small wishes")
+SEEDED_EN = (
+    "Help for the elderly",
+    "Household repairs",
+    "Health care",
+    "Counselling",
+    "Civility guidance",
+    "Waste sorting",
+    "Policy talks",
+    "Culture",
+    "Science outreach",
+    "Fitness and sports",
+    "Small wishes",
+)
 
 
-async def say(fake: FakeTelegram, user: FakeUser, text: str, contains: str | None = None,
-              chat: FakeGroup | None = None):
+async def say(
+    fake: FakeTelegram, user: FakeUser, text: str, contains: str | None = None, chat: FakeGroup | None = None
+):
     """Send text; return the bot's next message in that chat (containing `contains` if given)."""
     target = chat or user
     before = len(fake.bot_messages(target))
@@ -42,8 +55,7 @@ def error(app, key: str, **params) -> str:
 
 def mentions(fake: FakeTelegram, chat, *needles: str) -> list[str]:
     """Bot messages (any version) in the chat that mention any of the needles."""
-    return [v.text for m in fake.bot_messages(chat) for v in m.versions
-            if any(n in (v.text or "") for n in needles)]
+    return [v.text for m in fake.bot_messages(chat) for v in m.versions if any(n in (v.text or "") for n in needles)]
 
 
 async def db_get(app, model, key):
@@ -76,6 +88,7 @@ async def station(fake, start_app):
 
 
 # --- coordinators ---------------------------------------------------------------------------------
+
 
 async def test_admin_appoints_and_removes_coordinators(fake, station):
     app, admin, coord, res, _group = station
@@ -110,12 +123,14 @@ async def test_admin_appoints_and_removes_coordinators(fake, station):
     for ref in ("@nobody", "424242", "99999999999999999999"):
         assert (await say(fake, admin, f"/coordinator_add {ref}")).text == error(app, "no_user")
     assert (await say(fake, admin, "/coordinator_add")).text == error(
-        app, "usage", usage="/coordinator_add USER_ID|@username")
+        app, "usage", usage="/coordinator_add USER_ID|@username"
+    )
     # The administrator stays an administrator.
     assert (await db_get(app, User, admin.id)).is_admin
 
 
 # --- teams and groups -----------------------------------------------------------------------------
+
 
 async def test_coordinator_creates_teams_and_binds_groups(fake, station):
     app, admin, coord, _res, group = station
@@ -154,6 +169,7 @@ async def test_coordinator_creates_teams_and_binds_groups(fake, station):
 
 
 # --- the menu -------------------------------------------------------------------------------------
+
 
 async def test_services_lists_the_seeded_menu(fake, station):
     app, admin, *_ = station
@@ -205,13 +221,15 @@ async def test_coordinator_edits_the_menu(fake, station):
     assert (await say(fake, coord, "/service_on 99999999999999999999")).text == error(app, "no_service")
     assert (await say(fake, coord, "/service_team 1 Nobody")).text == error(app, "no_team", ref="Nobody")
     assert (await say(fake, coord, "/service_team 1 99999999999999999999")).text == error(
-        app, "no_team", ref="99999999999999999999")
+        app, "no_team", ref="99999999999999999999"
+    )
     assert (await say(fake, coord, "/service_team 1")).text == error(app, "usage", usage="/service_team SERVICE TEAM")
     assert [s.team_id for s in await all_rows(app, Service, Service.id == 1)] == [1]
     assert len(await all_rows(app, Service)) == 12
 
 
 # --- 审单: review before dispatch -------------------------------------------------------------------
+
 
 async def review_station(fake, station):
     app, admin, coord, res, group = station
@@ -224,8 +242,9 @@ async def review_station(fake, station):
 
 
 async def place_for_review(fake, app, admin, res, group, need: str) -> tuple[Request, object]:
-    number = await Station(fake).place(res, "Help for the elderly", need, "Xingfu compound",
-                                       address="Building 9, Room 301", phone="13912345678")
+    number = await Station(fake).place(
+        res, "Help for the elderly", need, "Xingfu compound", address="Building 9, Room 301", phone="13912345678"
+    )
     await fake.wait_message(res, contains="gone to the coordinators")
     review = await fake.wait_message(admin, contains=number)
     assert "New request to review" in review.text and "Building 9, Room 301" in review.text

@@ -1,4 +1,5 @@
 """Several processes on one database: the outbox and updates are each handled once; webhook mode; /healthz."""
+
 from __future__ import annotations
 
 import asyncio
@@ -32,12 +33,22 @@ async def test_two_senders_deliver_each_message_once_in_chat_order(fake, db_url,
         async with a.db.tx() as s:
             for n in range(10):
                 for user in users:
-                    s.add(OutboxMessage(chat_id=user.id, method="send", text=f"{user.first_name}-{n}", status="pending",
-                                        attempts=0, next_attempt_at=clock.now(), created_at=clock.now()))
+                    s.add(
+                        OutboxMessage(
+                            chat_id=user.id,
+                            method="send",
+                            text=f"{user.first_name}-{n}",
+                            status="pending",
+                            attempts=0,
+                            next_attempt_at=clock.now(),
+                            created_at=clock.now(),
+                        )
+                    )
         # Two processes (their own engines and connections) drain the same outbox at once.
         while await a.sender.pending():
-            await asyncio.gather(a.sender.drain_once(), b.sender.drain_once(), a.sender.drain_once(),
-                                 b.sender.drain_once())
+            await asyncio.gather(
+                a.sender.drain_once(), b.sender.drain_once(), a.sender.drain_once(), b.sender.drain_once()
+            )
         for user in users:
             texts = [m.text for m in fake.bot_messages(user)]
             assert texts == [f"{user.first_name}-{n}" for n in range(10)]
@@ -63,8 +74,10 @@ async def test_two_processes_handle_each_update_once(fake, db_url, clock):
                 await admin.send(text)
                 await admin_there.send(text)
             for n in range(5):  # each answer comes from whichever process won
-                waits = [asyncio.ensure_future(f.wait_message(user, contains=f"Team {n}", timeout=15))
-                         for f, user in ((fake, admin), (other, admin_there))]
+                waits = [
+                    asyncio.ensure_future(f.wait_message(user, contains=f"Team {n}", timeout=15))
+                    for f, user in ((fake, admin), (other, admin_there))
+                ]
                 done, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
                 for w in pending:
                     w.cancel()
@@ -79,19 +92,32 @@ async def test_two_processes_handle_each_update_once(fake, db_url, clock):
             await second.stop()
     assert sorted(names) == [f"Team {n}" for n in range(5)]
     for n in range(5):
-        answers = [m.text for f, user in ((fake, admin), (other, admin_there)) for m in f.bot_messages(user)
-                   if f"Team {n}" in (m.text or "")]
+        answers = [
+            m.text
+            for f, user in ((fake, admin), (other, admin_there))
+            for m in f.bot_messages(user)
+            if f"Team {n}" in (m.text or "")
+        ]
         assert len(answers) == 1, answers
-    apologies = [m.text for f, user in ((fake, admin), (other, admin_there)) for m in f.bot_messages(user)
-                 if "Sorry" in (m.text or "") or "already" in (m.text or "")]
+    apologies = [
+        m.text
+        for f, user in ((fake, admin), (other, admin_there))
+        for m in f.bot_messages(user)
+        if "Sorry" in (m.text or "") or "already" in (m.text or "")
+    ]
     assert apologies == []
 
 
 # webhook ------------------------------------------------------------------------------------------
 
+
 async def start_webhook(fake: FakeTelegram, db_url: str, clock, **extra) -> tuple[Running, str]:
-    app = App(make_settings(fake, db_url, webhook_url=HOOK, webhook_secret=SECRET, webhook_host="127.0.0.1",
-                            webhook_port=0, **extra), clock=clock)
+    app = App(
+        make_settings(
+            fake, db_url, webhook_url=HOOK, webhook_secret=SECRET, webhook_host="127.0.0.1", webhook_port=0, **extra
+        ),
+        clock=clock,
+    )
     runner = Running(app)
     runner.task = asyncio.create_task(app.run(handle_signals=False, webhook=True))
     assert await fake.pulse.wait_until(lambda: fake.webhook.get("url") == HOOK or runner.task.done(), 15)
@@ -119,13 +145,15 @@ async def test_webhook_checks_the_secret_and_answers_through_the_bot_api(fake, d
                     assert resp.status == 403
             await fake.wait_idle()
             assert fake.bot_messages(en) == []  # refused updates do nothing
-            async with http.post(base + "/tg/hook", json=update,
-                                 headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as resp:
+            async with http.post(
+                base + "/tg/hook", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
+            ) as resp:
                 assert resp.status == 200
             assert "Hello, Li" in (await fake.wait_message(en, contains="Hello")).text
             await zh.send("/start")
-            async with http.post(base + "/tg/hook", json=await next_update(fake),
-                                 headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as resp:
+            async with http.post(
+                base + "/tg/hook", json=await next_update(fake), headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
+            ) as resp:
                 assert resp.status == 200
             assert "李，您好" in (await fake.wait_message(zh, contains="您好")).text
             async with http.get(base + "/healthz") as resp:
@@ -137,6 +165,7 @@ async def test_webhook_checks_the_secret_and_answers_through_the_bot_api(fake, d
 
 
 # /healthz -----------------------------------------------------------------------------------------
+
 
 async def make_unreachable(app: App, db_url: str) -> None:
     """Take the database away for real: drop it (PostgreSQL) or put a directory where the file was."""
@@ -158,8 +187,17 @@ async def test_healthz_in_polling_mode_reports_backlog_then_503(fake, db_url, cl
     base = f"http://127.0.0.1:{app.web_port}"
     user = fake.user("Zhao", language_code="en")
     async with app.db.tx() as s:  # a message owed but not yet due
-        s.add(OutboxMessage(chat_id=user.id, method="send", text="later", status="pending", attempts=0,
-                            next_attempt_at=clock.now() + timedelta(hours=1), created_at=clock.now()))
+        s.add(
+            OutboxMessage(
+                chat_id=user.id,
+                method="send",
+                text="later",
+                status="pending",
+                attempts=0,
+                next_attempt_at=clock.now() + timedelta(hours=1),
+                created_at=clock.now(),
+            )
+        )
     async with aiohttp.ClientSession() as http:
         async with http.get(base + "/healthz") as resp:
             assert resp.status == 200
@@ -172,16 +210,27 @@ async def test_healthz_in_polling_mode_reports_backlog_then_503(fake, db_url, cl
 
 # settings and the command line -----------------------------------------------------------------------
 
+
 def test_scale_settings_read_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
-    for key, value in {"BOT_TOKEN": TOKEN, "DATABASE_URL": "postgres://station:pw@db:5432/station",
-                       "REDIS_URL": "redis://cache:6379/2", "WEBHOOK_URL": HOOK, "WEBHOOK_SECRET": SECRET,
-                       "WEBHOOK_PORT": "8443", "HEALTH_PORT": ""}.items():
+    for key, value in {
+        "BOT_TOKEN": TOKEN,
+        "DATABASE_URL": "postgres://station:pw@db:5432/station",
+        "REDIS_URL": "redis://cache:6379/2",
+        "WEBHOOK_URL": HOOK,
+        "WEBHOOK_SECRET": SECRET,
+        "WEBHOOK_PORT": "8443",
+        "HEALTH_PORT": "",
+    }.items():
         monkeypatch.setenv(key, value)
     s = Settings()
     assert s.database_url == "postgresql+asyncpg://station:pw@db:5432/station"
-    assert (s.redis_url, s.redis_prefix, s.webhook_url, s.webhook_secret) == ("redis://cache:6379/2", "station",
-                                                                             HOOK, SECRET)
+    assert (s.redis_url, s.redis_prefix, s.webhook_url, s.webhook_secret) == (
+        "redis://cache:6379/2",
+        "station",
+        HOOK,
+        SECRET,
+    )
     assert (s.webhook_host, s.webhook_port, s.health_port) == ("0.0.0.0", 8443, None)
     monkeypatch.setenv("WEBHOOK_SECRET", "no spaces allowed")
     with pytest.raises(ValidationError):

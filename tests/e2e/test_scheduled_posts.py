@@ -1,4 +1,5 @@
 """Scheduled posts reach the bound group through the running bot."""
+
 from __future__ import annotations
 
 import logging

@@ -1,5 +1,6 @@
 """爱心超市 end to end: the catalogue, browsing, redeeming with a confirmation, races, limits,
 cancelling, handover, forged buttons and bad input, in Chinese and English."""
+
 from __future__ import annotations
 
 import asyncio
@@ -21,8 +22,16 @@ class Shop:
 
     async def add_points(self, user, points: int) -> None:
         async with self.app.db.tx() as s:
-            s.add(LedgerEntry(volunteer_id=user.id, minutes=points * 6, points=points, kind="service",
-                              approved_by=self.admin.id, created_at=self.clock.now()))
+            s.add(
+                LedgerEntry(
+                    volunteer_id=user.id,
+                    minutes=points * 6,
+                    points=points,
+                    kind="service",
+                    approved_by=self.admin.id,
+                    created_at=self.clock.now(),
+                )
+            )
 
     async def item(self, name: str, price: int, stock: int, limit: str | None = None) -> int:
         text = f"/shop_add {name} | {price} | {stock}" + (f" | {limit}" if limit else "")
@@ -45,8 +54,11 @@ class Shop:
 
     async def balance(self, user) -> int:
         async with self.app.db.read() as s:
-            return (await s.execute(select(func.coalesce(func.sum(LedgerEntry.points), 0))
-                                    .where(LedgerEntry.volunteer_id == user.id))).scalar()
+            return (
+                await s.execute(
+                    select(func.coalesce(func.sum(LedgerEntry.points), 0)).where(LedgerEntry.volunteer_id == user.id)
+                )
+            ).scalar()
 
     async def stock(self, item_id: int) -> int:
         async with self.app.db.read() as s:
@@ -69,8 +81,9 @@ async def make_shop(fake, start_app, clock, lang) -> Shop:
         await shop.st.say(user, "/start", "/")
     async with app.db.tx() as s:
         for user, name, phone in ((vol, "李明", "13800138000"), (vol2, "张华", "13800138001")):
-            await people.register_volunteer(s, await s.get(User, user.id), name=name, phone=phone, team_ids=[1],
-                                            now=clock.now())
+            await people.register_volunteer(
+                s, await s.get(User, user.id), name=name, phone=phone, team_ids=[1], now=clock.now()
+            )
     return shop
 
 
@@ -86,14 +99,17 @@ async def en(fake, start_app, clock) -> Shop:
 
 async def snapshot(app) -> tuple:
     async with app.db.read() as s:
-        items = [(i.id, i.name, i.price, i.stock, i.monthly_limit, i.active)
-                 for i in (await s.execute(select(ShopItem).order_by(ShopItem.id))).scalars()]
+        items = [
+            (i.id, i.name, i.price, i.stock, i.monthly_limit, i.active)
+            for i in (await s.execute(select(ShopItem).order_by(ShopItem.id))).scalars()
+        ]
         reds = [(r.id, r.status) for r in (await s.execute(select(Redemption).order_by(Redemption.id))).scalars()]
         entries = (await s.execute(select(func.count()).select_from(LedgerEntry))).scalar()
     return items, reds, entries
 
 
 # --- the catalogue ---------------------------------------------------------------------------------
+
 
 async def test_catalogue_editing_in_chinese(zh):
     st, admin = zh.st, zh.admin
@@ -118,21 +134,24 @@ async def test_catalogue_editing_in_chinese(zh):
     assert any("洗衣液" in b for b in shop.buttons)
 
 
-@pytest.mark.parametrize("text, expect", [
-    ("/shop_add 洗衣液 | -5 | 10", "数字须在 1 到 100000 之间"),
-    ("/shop_add 洗衣液 | 0 | 10", "数字须在 1 到 100000 之间"),
-    ("/shop_add 洗衣液 | 50 | 十个", "“十个”不是整数"),
-    ("/shop_add 洗衣液 | 50 | 10 | 2.5", "“2.5”不是整数"),
-    ("/shop_add " + "长" * 41 + " | 50 | 10", "41"),
-    ("/shop_add  | 50 | 10", "内容不能为空"),
-    ("/shop_add 洗衣液 50 10", "/shop_add"),
-    ("/shop_price 1 0", "数字须在 1 到 100000 之间"),
-    ("/shop_price 1 abc", "“abc”不是整数"),
-    ("/shop_stock 1 -1", "数字须在 0 到 100000 之间"),
-    ("/shop_stock 9 3", "没有编号为 9 的物品"),
-    ("/shop_limit 1 many", "不是整数"),
-    ("/shop_price x 10", "/shop_price"),
-])
+@pytest.mark.parametrize(
+    "text, expect",
+    [
+        ("/shop_add 洗衣液 | -5 | 10", "数字须在 1 到 100000 之间"),
+        ("/shop_add 洗衣液 | 0 | 10", "数字须在 1 到 100000 之间"),
+        ("/shop_add 洗衣液 | 50 | 十个", "“十个”不是整数"),
+        ("/shop_add 洗衣液 | 50 | 10 | 2.5", "“2.5”不是整数"),
+        ("/shop_add " + "长" * 41 + " | 50 | 10", "41"),
+        ("/shop_add  | 50 | 10", "内容不能为空"),
+        ("/shop_add 洗衣液 50 10", "/shop_add"),
+        ("/shop_price 1 0", "数字须在 1 到 100000 之间"),
+        ("/shop_price 1 abc", "“abc”不是整数"),
+        ("/shop_stock 1 -1", "数字须在 0 到 100000 之间"),
+        ("/shop_stock 9 3", "没有编号为 9 的物品"),
+        ("/shop_limit 1 many", "不是整数"),
+        ("/shop_price x 10", "/shop_price"),
+    ],
+)
 async def test_bad_catalogue_input_changes_nothing(zh, text, expect):
     await zh.item("大米", 80, 3)
     before = await snapshot(zh.app)
@@ -145,8 +164,14 @@ async def test_bad_catalogue_input_changes_nothing(zh, text, expect):
 async def test_only_coordinators_edit_the_catalogue(en):
     await en.item("Rice", 80, 3)
     before = await snapshot(en.app)
-    for text in ("/shop_add Soap | 10 | 5", "/shop_price 1 1", "/shop_stock 1 99", "/shop_off 1", "/shop_items",
-                 "/handover ABCDEF"):
+    for text in (
+        "/shop_add Soap | 10 | 5",
+        "/shop_price 1 1",
+        "/shop_stock 1 99",
+        "/shop_off 1",
+        "/shop_items",
+        "/handover ABCDEF",
+    ):
         await en.st.say(en.vol, text, "Only a coordinator")
     assert await snapshot(en.app) == before
 
@@ -162,6 +187,7 @@ async def test_shop_is_for_volunteers_in_private(en):
 
 
 # --- redeeming -------------------------------------------------------------------------------------
+
 
 async def test_browse_redeem_and_handover_in_english(en):
     fake, st = en.fake, en.st
@@ -255,8 +281,14 @@ async def test_cancel_returns_points_and_stock(zh):
     await fake.wait_message(zh.admin, contains="取消了“洗衣液”的兑换", after=before)
     assert await zh.balance(zh.vol) == 50 and await zh.stock(item) == 2
     async with zh.app.db.read() as s:
-        kinds = [(e.kind, e.minutes, e.points) for e in (await s.execute(
-            select(LedgerEntry).where(LedgerEntry.kind.in_(("redeem", "refund"))).order_by(LedgerEntry.id))).scalars()]
+        kinds = [
+            (e.kind, e.minutes, e.points)
+            for e in (
+                await s.execute(
+                    select(LedgerEntry).where(LedgerEntry.kind.in_(("redeem", "refund"))).order_by(LedgerEntry.id)
+                )
+            ).scalars()
+        ]
     assert kinds == [("redeem", 0, -40), ("refund", 0, 40)]
     assert (await zh.redemptions())[0].status == "cancelled"
     # A second cancel (a stale copy of the button) and a handover change nothing.
@@ -272,10 +304,11 @@ async def test_monthly_limit_in_station_time(en, clock):
     await en.redeem(en.vol, "Soap", "Yes, redeem")
     listing = await en.st.say(en.vol, "/shop", "Soap")
     refused = await en.fake.answer(await en.vol.tap(listing, "Soap"))
-    assert refused.text == ("You have already redeemed “Soap” 1 time(s) this month, the monthly limit. "
-                            "Please come back next month.")
+    assert refused.text == (
+        "You have already redeemed “Soap” 1 time(s) this month, the monthly limit. Please come back next month."
+    )
     # A confirmation shown earlier cannot pass the limit either.
-    ask = (await en.fake.wait_message(en.vol, contains="Redeem “Soap”"))
+    ask = await en.fake.wait_message(en.vol, contains="Redeem “Soap”")
     refused = await en.fake.answer(await en.vol.tap_data(ask, f"s1:yes:{item}:10"))
     assert "monthly limit" in refused.text
     assert len(await en.redemptions()) == 1
@@ -287,6 +320,7 @@ async def test_monthly_limit_in_station_time(en, clock):
 
 
 # --- races -----------------------------------------------------------------------------------------
+
 
 async def test_two_volunteers_race_for_the_last_item(en):
     fake = en.fake
@@ -328,6 +362,7 @@ async def test_one_volunteer_cannot_spend_points_twice(zh):
 
 # --- forged and stale buttons ----------------------------------------------------------------------
 
+
 async def test_forged_callbacks_change_nothing(en):
     fake = en.fake
     item = await en.item("Rice", 50, 5)
@@ -344,8 +379,11 @@ async def test_forged_callbacks_change_nothing(en):
         (en.vol2, f"rd1:hand:{r.id}", "Only a coordinator of the station can do this."),
         (en.vol2, "rd1:yes:999", "This redemption does not exist."),
         (en.vol2, "rd1:yes:99999999999999999999999", "This redemption does not exist."),
-        (en.vol2, f"s1:yes:{item}:1", ("The price of “Rice” has just changed to 50 points. "
-                                      "Please open /shop again and confirm the new price.")),
+        (
+            en.vol2,
+            f"s1:yes:{item}:1",
+            ("The price of “Rice” has just changed to 50 points. Please open /shop again and confirm the new price."),
+        ),
         (en.vol2, "s1:yes:77:50", "There is no item 77 in the 爱心超市. /shop_items lists them."),
         (en.res, f"s1:yes:{item}:50", "The 爱心超市 is for registered volunteers. Send /volunteer to register."),
         (en.vol2, "s9:yes:1:50", "This button is out of date. Please use the latest message."),

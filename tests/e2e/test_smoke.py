@@ -11,8 +11,14 @@ async def test_english_lifecycle_smoke(fake, start_app, clock):
     await st.say(admin, "/start", "Hello")
     await st.say(admin, "/bind 1", "receives the requests", chat=group)
     await st.register(vol, "Li Ming", "13800138000", ["综合志愿服务队"], done="Done", prompt_name="name")
-    number = await st.place(res, "Help for the elderly", "Need help buying groceries", "Xingfu compound",
-                            address="Building 3, Room 402", phone="+8613912345678")
+    number = await st.place(
+        res,
+        "Help for the elderly",
+        "Need help buying groceries",
+        "Xingfu compound",
+        address="Building 3, Room 402",
+        phone="+8613912345678",
+    )
     card = await fake.wait_message(group, contains=number)
     answer = await st.tap(vol, card, "🙋")  # groups speak the station language (zh)
     assert "took" in answer.text

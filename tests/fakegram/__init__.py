@@ -1,11 +1,11 @@
 """A fake Telegram Bot API server for end-to-end tests of an unmodified aiogram bot.
 
-    fake = FakeTelegram()
-    await fake.start()
-    bot = Bot(fake.token, session=fake.aiogram_session())
-    alice = fake.user("Alice", language_code="zh-hans")
-    await alice.send("/start")
-    reply = await fake.wait_message(alice, contains="欢迎")
+fake = FakeTelegram()
+await fake.start()
+bot = Bot(fake.token, session=fake.aiogram_session())
+alice = fake.user("Alice", language_code="zh-hans")
+await alice.send("/start")
+reply = await fake.wait_message(alice, contains="欢迎")
 """
 
 from .errors import ApiError

@@ -12,10 +12,22 @@ from typing import Any
 from .errors import bad_request
 
 _HTML_TAGS = {
-    "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline",
-    "ins": "underline", "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough",
-    "code": "code", "pre": "pre", "a": "text_link", "tg-spoiler": "spoiler", "span": "spoiler",
-    "blockquote": "blockquote", "tg-emoji": "custom_emoji",
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "code": "code",
+    "pre": "pre",
+    "a": "text_link",
+    "tg-spoiler": "spoiler",
+    "span": "spoiler",
+    "blockquote": "blockquote",
+    "tg-emoji": "custom_emoji",
 }
 _HTML_ENTITY = re.compile(r"&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
@@ -94,9 +106,7 @@ def _parse_html(src: str) -> tuple[str, list[dict]]:
                 raise _ParseError(f"Unexpected end tag at byte offset {offset}")
             tag, start, attrs = stack.pop()
             if name != tag:
-                raise _ParseError(
-                    f'Unmatched end tag at byte offset {offset}, expected "</{tag}>", found "</{name}>"'
-                )
+                raise _ParseError(f'Unmatched end tag at byte offset {offset}, expected "</{tag}>", found "</{name}>"')
             if tag == "code" and stack and stack[-1][0] == "pre" and stack[-1][1] == start:
                 # <pre><code class="language-x"> is a single pre entity with a language
                 language = attrs.get("class", "").removeprefix("language-")
@@ -122,8 +132,10 @@ def _parse_html(src: str) -> tuple[str, list[dict]]:
                 raise _ParseError(f'Unsupported start tag "{name}" at byte offset {offset}')
             if end == -1:
                 raise _ParseError(f"Unclosed start tag at byte offset {offset}")
-            attrs = {m.group(1).lower(): next(g for g in m.groups()[1:] if g is not None)
-                     for m in _ATTR.finditer(src, name_end, end)}
+            attrs = {
+                m.group(1).lower(): next(g for g in m.groups()[1:] if g is not None)
+                for m in _ATTR.finditer(src, name_end, end)
+            }
             stack.append((name, pos, attrs))
         i = end + 1
     if stack:

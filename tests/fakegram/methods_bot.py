@@ -12,16 +12,29 @@ from .registry import api_method
 if TYPE_CHECKING:
     from .server import FakeTelegram
 
-SCOPES = ("default", "all_private_chats", "all_group_chats", "all_chat_administrators",
-          "chat", "chat_administrators", "chat_member")
+SCOPES = (
+    "default",
+    "all_private_chats",
+    "all_group_chats",
+    "all_chat_administrators",
+    "chat",
+    "chat_administrators",
+    "chat_member",
+)
 _COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
 _LANGUAGE = re.compile(r"[a-z]{2}")
 
 
 @api_method("getMe")
 def get_me(fake: FakeTelegram, p: dict[str, Any]) -> dict[str, Any]:
-    return {**fake.bot_user, "can_join_groups": True, "can_read_all_group_messages": False,
-            "supports_inline_queries": False, "can_connect_to_business": False, "has_main_web_app": False}
+    return {
+        **fake.bot_user,
+        "can_join_groups": True,
+        "can_read_all_group_messages": False,
+        "supports_inline_queries": False,
+        "can_connect_to_business": False,
+        "has_main_web_app": False,
+    }
 
 
 @api_method("logOut")
@@ -48,8 +61,7 @@ def delete_webhook(fake: FakeTelegram, p: dict[str, Any]) -> bool:
 
 @api_method("getWebhookInfo")
 def get_webhook_info(fake: FakeTelegram, p: dict[str, Any]) -> dict[str, Any]:
-    info = {"url": fake.webhook["url"], "has_custom_certificate": False,
-            "pending_update_count": fake.updates.pending}
+    info = {"url": fake.webhook["url"], "has_custom_certificate": False, "pending_update_count": fake.updates.pending}
     for key in ("max_connections", "allowed_updates", "ip_address"):
         if key in fake.webhook:
             info[key] = fake.webhook[key]
@@ -96,10 +108,11 @@ def get_my_commands(fake: FakeTelegram, p: dict[str, Any]) -> list[dict]:
 @api_method("getChat")
 def get_chat(fake: FakeTelegram, p: dict[str, Any]) -> dict[str, Any]:
     chat_id = fake.resolve_chat(p.get("chat_id"))
-    gifts = {key: False for key in ("unlimited_gifts", "limited_gifts", "unique_gifts",
-                                    "premium_subscription", "gifts_from_channels")}
-    return {**fake.chat_dict(chat_id), "accent_color_id": 0, "max_reaction_count": 11,
-            "accepted_gift_types": gifts}
+    gifts = {
+        key: False
+        for key in ("unlimited_gifts", "limited_gifts", "unique_gifts", "premium_subscription", "gifts_from_channels")
+    }
+    return {**fake.chat_dict(chat_id), "accent_color_id": 0, "max_reaction_count": 11, "accepted_gift_types": gifts}
 
 
 @api_method("getChatMember")
@@ -124,19 +137,58 @@ def member_object(status: str, user: dict[str, Any]) -> dict[str, Any]:
     if status == "creator":
         member["is_anonymous"] = False
     elif status == "administrator":
-        member.update(dict.fromkeys((
-            "can_be_edited", "is_anonymous", "can_promote_members", "can_post_stories",
-            "can_edit_stories", "can_delete_stories", "can_send_welcome_messages"), False))
-        member.update(dict.fromkeys((
-            "can_manage_chat", "can_delete_messages", "can_manage_video_chats", "can_restrict_members",
-            "can_change_info", "can_invite_users", "can_pin_messages"), True))
+        member.update(
+            dict.fromkeys(
+                (
+                    "can_be_edited",
+                    "is_anonymous",
+                    "can_promote_members",
+                    "can_post_stories",
+                    "can_edit_stories",
+                    "can_delete_stories",
+                    "can_send_welcome_messages",
+                ),
+                False,
+            )
+        )
+        member.update(
+            dict.fromkeys(
+                (
+                    "can_manage_chat",
+                    "can_delete_messages",
+                    "can_manage_video_chats",
+                    "can_restrict_members",
+                    "can_change_info",
+                    "can_invite_users",
+                    "can_pin_messages",
+                ),
+                True,
+            )
+        )
     elif status == "restricted":
-        member.update(dict.fromkeys((
-            "can_send_messages", "can_send_audios", "can_send_documents", "can_send_photos",
-            "can_send_videos", "can_send_video_notes", "can_send_voice_notes", "can_send_polls",
-            "can_send_other_messages", "can_add_web_page_previews", "can_react_to_messages",
-            "can_edit_tag", "can_change_info", "can_invite_users", "can_pin_messages",
-            "can_manage_topics"), False))
+        member.update(
+            dict.fromkeys(
+                (
+                    "can_send_messages",
+                    "can_send_audios",
+                    "can_send_documents",
+                    "can_send_photos",
+                    "can_send_videos",
+                    "can_send_video_notes",
+                    "can_send_voice_notes",
+                    "can_send_polls",
+                    "can_send_other_messages",
+                    "can_add_web_page_previews",
+                    "can_react_to_messages",
+                    "can_edit_tag",
+                    "can_change_info",
+                    "can_invite_users",
+                    "can_pin_messages",
+                    "can_manage_topics",
+                ),
+                False,
+            )
+        )
         member.update(is_member=True, until_date=0)
     elif status == "kicked":
         member["until_date"] = 0
@@ -148,8 +200,12 @@ def get_file(fake: FakeTelegram, p: dict[str, Any]) -> dict[str, Any]:
     stored = fake.files.get(p.get("file_id"))
     if stored is None:
         raise bad_request("invalid file_id")
-    return {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
-            "file_size": len(stored.content), "file_path": stored.file_path}
+    return {
+        "file_id": stored.file_id,
+        "file_unique_id": stored.file_unique_id,
+        "file_size": len(stored.content),
+        "file_path": stored.file_path,
+    }
 
 
 @api_method("answerCallbackQuery")
@@ -161,6 +217,10 @@ def answer_callback_query(fake: FakeTelegram, p: dict[str, Any]) -> bool:
     if text is not None and len(text) > 200:
         raise bad_request("MESSAGE_TOO_LONG")
     fake.callback_answers[query_id] = CallbackAnswer(
-        query_id, text=text, show_alert=bool(p.get("show_alert", False)), url=p.get("url"),
-        cache_time=int(p.get("cache_time", 0)))
+        query_id,
+        text=text,
+        show_alert=bool(p.get("show_alert", False)),
+        url=p.get("url"),
+        cache_time=int(p.get("cache_time", 0)),
+    )
     return True

@@ -18,12 +18,31 @@ if TYPE_CHECKING:
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
-INLINE_ACTIONS = ("url", "callback_data", "web_app", "login_url", "switch_inline_query",
-                  "switch_inline_query_current_chat", "switch_inline_query_chosen_chat",
-                  "copy_text", "callback_game", "pay")
-CHAT_ACTIONS = ("typing", "upload_photo", "record_video", "upload_video", "record_voice",
-                "upload_voice", "upload_document", "choose_sticker", "find_location",
-                "record_video_note", "upload_video_note")
+INLINE_ACTIONS = (
+    "url",
+    "callback_data",
+    "web_app",
+    "login_url",
+    "switch_inline_query",
+    "switch_inline_query_current_chat",
+    "switch_inline_query_chosen_chat",
+    "copy_text",
+    "callback_game",
+    "pay",
+)
+CHAT_ACTIONS = (
+    "typing",
+    "upload_photo",
+    "record_video",
+    "upload_video",
+    "record_voice",
+    "upload_voice",
+    "upload_document",
+    "choose_sticker",
+    "find_location",
+    "record_video_note",
+    "upload_video_note",
+)
 
 
 @api_method("sendMessage")
@@ -64,12 +83,16 @@ def send_poll(fake: FakeTelegram, p: dict[str, Any]) -> dict[str, Any]:
     if len(options) > 12:
         raise bad_request("poll can't have more than 12 options")
     poll = {
-        "id": str(5_000_000_000 + fake.next_number("poll")), "question": question,
+        "id": str(5_000_000_000 + fake.next_number("poll")),
+        "question": question,
         "options": [{"persistent_id": str(i), "text": t, "voter_count": 0} for i, t in enumerate(options)],
-        "total_voter_count": 0, "is_closed": bool(p.get("is_closed", False)),
-        "is_anonymous": bool(p.get("is_anonymous", True)), "type": p.get("type", "regular"),
+        "total_voter_count": 0,
+        "is_closed": bool(p.get("is_closed", False)),
+        "is_anonymous": bool(p.get("is_anonymous", True)),
+        "type": p.get("type", "regular"),
         "allows_multiple_answers": bool(p.get("allows_multiple_answers", False)),
-        "allows_revoting": True, "members_only": False,
+        "allows_revoting": True,
+        "members_only": False,
     }
     if "correct_option_id" in p:
         poll["correct_option_id"] = p["correct_option_id"]
@@ -174,14 +197,12 @@ def _markup(p: dict[str, Any], *, inline_only: bool = False) -> dict | None:
         return markup
     rows = markup["inline_keyboard"]
     if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-        raise bad_request("can't parse inline keyboard button: "
-                          "InlineKeyboardMarkup must be an Array of Arrays")
+        raise bad_request("can't parse inline keyboard button: InlineKeyboardMarkup must be an Array of Arrays")
     for button in (b for row in rows for b in row):
         if not isinstance(button, dict) or not button.get("text"):
             raise bad_request("BUTTON_TEXT_INVALID")
         if not any(key in button for key in INLINE_ACTIONS):
-            raise bad_request("can't parse inline keyboard button: "
-                              "Text buttons are unallowed in the inline keyboard")
+            raise bad_request("can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard")
         data = button.get("callback_data")
         if data is not None and not 1 <= len(str(data).encode()) <= 64:
             raise bad_request("BUTTON_DATA_INVALID")
@@ -203,8 +224,9 @@ def _reply_to(fake: FakeTelegram, chat_id: int, p: dict[str, Any]) -> dict[str, 
     return {"reply_to_message": quoted}
 
 
-def _send(fake: FakeTelegram, chat_id: int, fields: dict[str, Any], p: dict[str, Any],
-          markup: dict | None) -> FakeMessage:
+def _send(
+    fake: FakeTelegram, chat_id: int, fields: dict[str, Any], p: dict[str, Any], markup: dict | None
+) -> FakeMessage:
     # Only inline keyboards belong to the Message object; reply keyboards stay visible to tests.
     if markup is not None and "inline_keyboard" in markup:
         fields["reply_markup"] = markup

@@ -16,8 +16,12 @@ class StoredFile:
     file_path: str
 
     def to_document(self) -> dict[str, Any]:
-        doc = {"file_id": self.file_id, "file_unique_id": self.file_unique_id,
-               "file_name": self.filename, "file_size": len(self.content)}
+        doc = {
+            "file_id": self.file_id,
+            "file_unique_id": self.file_unique_id,
+            "file_name": self.filename,
+            "file_size": len(self.content),
+        }
         if self.mime_type:
             doc["mime_type"] = self.mime_type
         return doc

@@ -15,22 +15,62 @@ from aiohttp import web
 
 from .errors import bad_request
 
-JSON_KEYS = frozenset({
-    "reply_markup", "entities", "caption_entities", "commands", "scope", "reply_parameters",
-    "link_preview_options", "allowed_updates", "options", "explanation_entities",
-    "question_entities", "media", "results", "permissions", "menu_button", "rights",
-    "message_ids", "reaction", "input_message_content",
-})
-INT_KEYS = frozenset({
-    "offset", "limit", "timeout", "cache_time", "open_period", "close_date", "max_connections",
-    "until_date", "width", "height", "duration", "correct_option_id",
-})
+JSON_KEYS = frozenset(
+    {
+        "reply_markup",
+        "entities",
+        "caption_entities",
+        "commands",
+        "scope",
+        "reply_parameters",
+        "link_preview_options",
+        "allowed_updates",
+        "options",
+        "explanation_entities",
+        "question_entities",
+        "media",
+        "results",
+        "permissions",
+        "menu_button",
+        "rights",
+        "message_ids",
+        "reaction",
+        "input_message_content",
+    }
+)
+INT_KEYS = frozenset(
+    {
+        "offset",
+        "limit",
+        "timeout",
+        "cache_time",
+        "open_period",
+        "close_date",
+        "max_connections",
+        "until_date",
+        "width",
+        "height",
+        "duration",
+        "correct_option_id",
+    }
+)
 # "*_id" keys that are opaque strings in the Bot API, not integers.
-STR_ID_KEYS = frozenset({
-    "callback_query_id", "inline_message_id", "file_id", "file_unique_id",
-    "business_connection_id", "message_effect_id", "custom_emoji_id", "poll_id",
-    "web_app_query_id", "pre_checkout_query_id", "shipping_query_id", "gift_id",
-})
+STR_ID_KEYS = frozenset(
+    {
+        "callback_query_id",
+        "inline_message_id",
+        "file_id",
+        "file_unique_id",
+        "business_connection_id",
+        "message_effect_id",
+        "custom_emoji_id",
+        "poll_id",
+        "web_app_query_id",
+        "pre_checkout_query_id",
+        "shipping_query_id",
+        "gift_id",
+    }
+)
 # Free text keys must never be coerced, whatever they look like.
 TEXT_KEYS = frozenset({"text", "caption", "question", "explanation", "description", "title", "url", "data"})
 _INT_RE = re.compile(r"-?\d+")

@@ -18,8 +18,7 @@ from .registry import lookup
 from .state import Chat, TelegramState
 
 WEBHOOK_CONFLICT = (
-    "Conflict: can't use getUpdates method while webhook is active; "
-    "use deleteWebhook to delete the webhook first"
+    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
 )
 
 
@@ -32,8 +31,12 @@ class _Failure:
 
 
 class FakeTelegram(TelegramState):
-    def __init__(self, token: str = "123456:TEST-TOKEN", bot_username: str = "station_test_bot",
-                 bot_name: str = "Station Test Bot") -> None:
+    def __init__(
+        self,
+        token: str = "123456:TEST-TOKEN",
+        bot_username: str = "station_test_bot",
+        bot_name: str = "Station Test Bot",
+    ) -> None:
         super().__init__(token, bot_username, bot_name)
         self.calls: list[tuple[str, dict[str, Any]]] = []  # every call except getUpdates
         self.get_updates_calls: list[dict[str, Any]] = []
@@ -91,8 +94,9 @@ class FakeTelegram(TelegramState):
     def calls_to(self, method: str) -> list[dict[str, Any]]:
         return [params for name, params in self.calls if name.lower() == method.lower()]
 
-    async def wait_message(self, chat: Chat, contains: str | None = None, timeout: float = 5,
-                           after: FakeMessage | int | None = None) -> FakeMessage:
+    async def wait_message(
+        self, chat: Chat, contains: str | None = None, timeout: float = 5, after: FakeMessage | int | None = None
+    ) -> FakeMessage:
         """Wait for a bot message (or edit) in `chat` containing `contains`; return the newest match.
 
         `after`: a message (only later message ids count) or a count of bot messages to skip.
@@ -112,10 +116,16 @@ class FakeTelegram(TelegramState):
 
         if await self.pulse.wait_until(match, timeout):
             return match()
-        recent = "\n".join(f"  #{m.message_id}{' (deleted)' if m.deleted else ''}: {m.content!r} {m.buttons}"
-                           for m in self.bot_messages(chat_id)[-5:]) or "  (none)"
-        raise AssertionError(f"no bot message containing {contains!r} in chat {chat_id} within {timeout}s; "
-                             f"last bot messages:\n{recent}")
+        recent = (
+            "\n".join(
+                f"  #{m.message_id}{' (deleted)' if m.deleted else ''}: {m.content!r} {m.buttons}"
+                for m in self.bot_messages(chat_id)[-5:]
+            )
+            or "  (none)"
+        )
+        raise AssertionError(
+            f"no bot message containing {contains!r} in chat {chat_id} within {timeout}s; last bot messages:\n{recent}"
+        )
 
     async def wait_idle(self, quiet: float = 0.3, timeout: float = 5) -> None:
         """Wait until every update was fetched and no API call arrived for `quiet` seconds."""
@@ -123,13 +133,16 @@ class FakeTelegram(TelegramState):
         deadline = loop.time() + timeout
         while True:
             settled = await self.pulse.wait_until(
-                lambda: self.updates.all_fetched and self._in_flight == 0, deadline - loop.time())
+                lambda: self.updates.all_fetched and self._in_flight == 0, deadline - loop.time()
+            )
             silence = loop.time() - self._last_activity
             if settled and silence >= quiet:
                 return
             if not settled or loop.time() + quiet - silence > deadline:
-                raise AssertionError(f"bot not idle within {timeout}s (unfetched updates: "
-                                     f"{not self.updates.all_fetched}, last calls: {self.calls[-3:]})")
+                raise AssertionError(
+                    f"bot not idle within {timeout}s (unfetched updates: "
+                    f"{not self.updates.all_fetched}, last calls: {self.calls[-3:]})"
+                )
             await asyncio.sleep(quiet - silence)
 
     async def wait_polling(self, timeout: float = 5) -> None:
@@ -141,17 +154,29 @@ class FakeTelegram(TelegramState):
         """Wait for the bot's answerCallbackQuery to that query."""
         if await self.pulse.wait_until(lambda: query_id in self.callback_answers, timeout):
             return self.callback_answers[query_id]
-        raise AssertionError(f"callback query {query_id} not answered within {timeout}s; "
-                             f"last calls: {self.calls[-3:]}")
+        raise AssertionError(f"callback query {query_id} not answered within {timeout}s; last calls: {self.calls[-3:]}")
 
     # --- error injection ----------------------------------------------------------------
 
-    def fail(self, method: str | None = "sendMessage", status: int = 429, retry_after: int | None = 2,
-             times: int = 1, chat_id: Chat | None = None, description: str | None = None) -> None:
+    def fail(
+        self,
+        method: str | None = "sendMessage",
+        status: int = 429,
+        retry_after: int | None = 2,
+        times: int = 1,
+        chat_id: Chat | None = None,
+        description: str | None = None,
+    ) -> None:
         """Make the next `times` matching calls fail (method=None: any method but getUpdates)."""
         retry = (retry_after or 1) if status == 429 else None
-        self._failures.append(_Failure(method, ApiError(status, description, retry), times,
-                                       None if chat_id is None else self.chat_id_of(chat_id)))
+        self._failures.append(
+            _Failure(
+                method,
+                ApiError(status, description, retry),
+                times,
+                None if chat_id is None else self.chat_id_of(chat_id),
+            )
+        )
 
     def set_down(self, down: bool = True) -> None:
         """While down, every method answers 502 Bad Gateway."""
@@ -246,7 +271,8 @@ class FakeTelegram(TelegramState):
         if self.webhook["url"]:
             raise ApiError(409, WEBHOOK_CONFLICT)
         batch = await self.updates.get(
-            offset=int(params.get("offset", 0)), limit=int(params.get("limit", 100)),
+            offset=int(params.get("offset", 0)),
+            limit=int(params.get("limit", 100)),
             timeout=float(params.get("timeout", 0)),
             alive=lambda: request.transport is not None and not request.transport.is_closing(),
         )

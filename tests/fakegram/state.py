@@ -45,16 +45,29 @@ class TelegramState:
 
     # --- actors ----------------------------------------------------------------------------
 
-    def user(self, first_name: str, *, language_code: str | None = None, username: str | None = None,
-             last_name: str | None = None) -> FakeUser:
-        user = FakeUser(self, self._next_user_id, first_name, last_name=last_name, username=username,
-                        language_code=language_code)
+    def user(
+        self,
+        first_name: str,
+        *,
+        language_code: str | None = None,
+        username: str | None = None,
+        last_name: str | None = None,
+    ) -> FakeUser:
+        user = FakeUser(
+            self, self._next_user_id, first_name, last_name=last_name, username=username, language_code=language_code
+        )
         self._next_user_id += 1
         self.users[user.id] = user
         return user
 
-    def group(self, title: str, members: Iterable[FakeUser] = (), *, admins: Iterable[FakeUser] = (),
-              creator: FakeUser | None = None) -> FakeGroup:
+    def group(
+        self,
+        title: str,
+        members: Iterable[FakeUser] = (),
+        *,
+        admins: Iterable[FakeUser] = (),
+        creator: FakeUser | None = None,
+    ) -> FakeGroup:
         group = FakeGroup(self, -100100000 - self._next_group, title)
         self._next_group += 1
         for user in members:
@@ -84,10 +97,17 @@ class TelegramState:
     def callback_query(self, user: FakeUser, message: FakeMessage, data: str) -> str:
         query_id = str(4_000_000_000_000 + self.next_number("query"))
         self.callback_queries[query_id] = {"user_id": user.id, "message": message, "data": data}
-        self.push_update({"callback_query": {
-            "id": query_id, "from": user.to_dict(), "message": message.raw,
-            "chat_instance": f"{abs(message.chat_id) * 7919}", "data": data,
-        }})
+        self.push_update(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": user.to_dict(),
+                    "message": message.raw,
+                    "chat_instance": f"{abs(message.chat_id) * 7919}",
+                    "data": data,
+                }
+            }
+        )
         return query_id
 
     # --- state used by method handlers ------------------------------------------------------
@@ -120,8 +140,9 @@ class TelegramState:
                 return message
         return None
 
-    def bot_message(self, chat_id: int, fields: dict[str, Any], params: dict[str, Any],
-                    reply_markup: dict | None = None) -> FakeMessage:
+    def bot_message(
+        self, chat_id: int, fields: dict[str, Any], params: dict[str, Any], reply_markup: dict | None = None
+    ) -> FakeMessage:
         message = self._add_message(chat_id, self.bot_user, fields, reply_markup)
         message.params = params
         return message
@@ -129,21 +150,33 @@ class TelegramState:
     def store_file(self, filename: str, content: bytes, mime_type: str | None = None) -> StoredFile:
         n = self.next_number("file")
         ext = mimetypes.guess_extension(mime_type or "") or os.path.splitext(filename)[1]
-        stored = StoredFile(f"BQACAgfake{n:06d}", f"AgADfake{n}", filename, content, mime_type,
-                            f"documents/file_{n}{ext}")
+        stored = StoredFile(
+            f"BQACAgfake{n:06d}", f"AgADfake{n}", filename, content, mime_type, f"documents/file_{n}{ext}"
+        )
         self.files[stored.file_id] = stored
         return stored
 
-    def _add_message(self, chat_id: int, sender: dict[str, Any], fields: dict[str, Any],
-                     reply_markup: dict | None = None) -> FakeMessage:
+    def _add_message(
+        self, chat_id: int, sender: dict[str, Any], fields: dict[str, Any], reply_markup: dict | None = None
+    ) -> FakeMessage:
         chat_messages = self.messages.setdefault(chat_id, [])
         message_id = chat_messages[-1].message_id + 1 if chat_messages else 1
-        raw = {"message_id": message_id, "from": sender, "chat": self.chat_dict(chat_id),
-               "date": int(time.time()), **fields}
-        message = FakeMessage(chat_id, message_id, text=fields.get("text"),
-                              reply_markup=reply_markup or fields.get("reply_markup"),
-                              caption=fields.get("caption"),
-                              sender_id=sender["id"], raw=raw)
+        raw = {
+            "message_id": message_id,
+            "from": sender,
+            "chat": self.chat_dict(chat_id),
+            "date": int(time.time()),
+            **fields,
+        }
+        message = FakeMessage(
+            chat_id,
+            message_id,
+            text=fields.get("text"),
+            reply_markup=reply_markup or fields.get("reply_markup"),
+            caption=fields.get("caption"),
+            sender_id=sender["id"],
+            raw=raw,
+        )
         chat_messages.append(message)
         self.pulse.fire()
         return message
@@ -175,8 +208,9 @@ class TelegramState:
     def buttons(message: FakeMessage) -> list[str]:
         return message.buttons
 
-    def commands(self, language_code: str = "", scope: str = "default", chat_id: int | None = None,
-                 user_id: int | None = None) -> list[dict] | None:
+    def commands(
+        self, language_code: str = "", scope: str = "default", chat_id: int | None = None, user_id: int | None = None
+    ) -> list[dict] | None:
         """Commands stored by setMyCommands for that scope and language (None if never set)."""
         return self.my_commands.get((scope, chat_id, user_id, language_code))
 
@@ -185,6 +219,5 @@ class TelegramState:
 
     def group_leaks(self) -> list[tuple[int, str]]:
         """(chat_id, text) of every bot message/edit in a group containing a private string."""
-        group_messages = [m for cid, ms in self.messages.items() if cid < 0 for m in ms
-                          if m.sender_id == self.bot_id]
+        group_messages = [m for cid, ms in self.messages.items() if cid < 0 for m in ms if m.sender_id == self.bot_id]
         return self.privacy.leaks(group_messages)

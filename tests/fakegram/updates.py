@@ -122,6 +122,5 @@ class UpdateQueue:
             self._items = keep
             return
         self._items = [
-            item for item in self._items
-            if item.update_id >= offset or (item.redelivery and not item.delivered)
+            item for item in self._items if item.update_id >= offset or (item.redelivery and not item.delivered)
         ]

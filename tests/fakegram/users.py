@@ -16,9 +16,16 @@ PRESENT = ("creator", "administrator", "member", "restricted")
 
 
 class FakeUser:
-    def __init__(self, fake: FakeTelegram, user_id: int, first_name: str, *,
-                 last_name: str | None = None, username: str | None = None,
-                 language_code: str | None = None) -> None:
+    def __init__(
+        self,
+        fake: FakeTelegram,
+        user_id: int,
+        first_name: str,
+        *,
+        last_name: str | None = None,
+        username: str | None = None,
+        language_code: str | None = None,
+    ) -> None:
         self.fake = fake
         self.id = user_id
         self.first_name = first_name
@@ -52,8 +59,9 @@ class FakeUser:
     def unblock(self) -> None:
         self.blocked = False
 
-    async def send(self, text: str, chat: FakeGroup | None = None, *,
-                   reply_to: FakeMessage | None = None) -> FakeMessage:
+    async def send(
+        self, text: str, chat: FakeGroup | None = None, *, reply_to: FakeMessage | None = None
+    ) -> FakeMessage:
         fields: dict[str, Any] = {"text": text}
         if entities := command_entities(text):
             fields["entities"] = entities
@@ -61,9 +69,15 @@ class FakeUser:
             fields["reply_to_message"] = reply_to.raw
         return self._post(fields, chat)
 
-    async def share_contact(self, phone: str, chat: FakeGroup | None = None, *,
-                            user_id: int | None = None, forged: bool = False,
-                            first_name: str | None = None) -> FakeMessage:
+    async def share_contact(
+        self,
+        phone: str,
+        chat: FakeGroup | None = None,
+        *,
+        user_id: int | None = None,
+        forged: bool = False,
+        first_name: str | None = None,
+    ) -> FakeMessage:
         """Share a contact; by default the user's own (user_id == self.id).
 
         forged=True sends a contact card without user_id (typed in, not "share my number").
@@ -74,12 +88,27 @@ class FakeUser:
         return self._post({"contact": contact}, chat)
 
     async def send_sticker(self, chat: FakeGroup | None = None) -> FakeMessage:
-        sticker = {"file_id": "CAACAgIAAxkBAAIBfake", "file_unique_id": "AgADfake", "type": "regular",
-                   "width": 512, "height": 512, "is_animated": False, "is_video": False, "emoji": "👍"}
+        sticker = {
+            "file_id": "CAACAgIAAxkBAAIBfake",
+            "file_unique_id": "AgADfake",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": "👍",
+        }
         return self._post({"sticker": sticker}, chat)
 
-    async def send_document(self, filename: str, content: bytes, chat: FakeGroup | None = None, *,
-                            caption: str | None = None, mime_type: str | None = None) -> FakeMessage:
+    async def send_document(
+        self,
+        filename: str,
+        content: bytes,
+        chat: FakeGroup | None = None,
+        *,
+        caption: str | None = None,
+        mime_type: str | None = None,
+    ) -> FakeMessage:
         mime_type = mime_type or mimetypes.guess_type(filename)[0]
         stored = self.fake.store_file(filename, content, mime_type)
         fields: dict[str, Any] = {"document": stored.to_document()}

@@ -1,5 +1,6 @@
 """Activities: the rounding rule, calendar flags, and the timed jobs (reminders once, closing at the end).
 Time is chosen by the test; nothing sleeps."""
+
 from __future__ import annotations
 
 import asyncio
@@ -8,14 +9,14 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.activities import service as activities
 from bot.activities.notices import ActivityNotices
-from bot.core.errors import DomainError
 from bot.core.clock import Clock
+from bot.core.errors import DomainError
 from bot.core.i18n import make_i18n
+from bot.ledger import service as ledger
 from bot.ledger.notices import LedgerNotices
 from bot.outbox import Outbox, OutboxSender
-from bot.activities import service as activities
-from bot.ledger import service as ledger
 from handlers.activities.publish import day_note
 from storage.models import ActivityCard, LedgerEntry, Occurrence, TeamMember, User, Volunteer
 from tests.station_db import (
@@ -30,10 +31,23 @@ from tests.station_db import (
 VOLUNTEERS = (31, 32, 33)  # 31 Chinese, 32 English, 33 ends up on the waiting list
 
 
-@pytest.mark.parametrize("minutes, counted", [
-    (0, 0), (14, 0), (15, 30), (44, 30), (45, 60), (59, 60), (60, 60), (74, 60), (75, 90), (134, 120),
-    (135, 150), (165, 180),
-])
+@pytest.mark.parametrize(
+    "minutes, counted",
+    [
+        (0, 0),
+        (14, 0),
+        (15, 30),
+        (44, 30),
+        (45, 60),
+        (59, 60),
+        (60, 60),
+        (74, 60),
+        (75, 90),
+        (134, 120),
+        (135, 150),
+        (165, 180),
+    ],
+)
 def test_signed_in_time_is_rounded_per_the_glossary(minutes, counted):
     assert activities.round_minutes(minutes) == counted
 
@@ -42,15 +56,18 @@ def test_points_follow_the_ledger_rule():
     assert ledger.points_for(activities.round_minutes(75), 10) == 15
 
 
-@pytest.mark.parametrize("day, locale, expected", [
-    (date(2026, 9, 20), "zh_Hans", "国庆节的调休上班日"),
-    (date(2026, 9, 20), "en", "make-up workday (调休上班) for National Day"),
-    (date(2026, 10, 1), "zh_Hans", "法定节假日（国庆节）"),
-    (date(2026, 10, 1), "en", "statutory holiday (National Day)"),
-    (date(2099, 5, 1), "zh_Hans", "暂无 2099 年的法定节假日安排"),
-    (date(2099, 5, 1), "en", "not known yet"),
-    (date(2026, 11, 24), "zh_Hans", None),
-])
+@pytest.mark.parametrize(
+    "day, locale, expected",
+    [
+        (date(2026, 9, 20), "zh_Hans", "国庆节的调休上班日"),
+        (date(2026, 9, 20), "en", "make-up workday (调休上班) for National Day"),
+        (date(2026, 10, 1), "zh_Hans", "法定节假日（国庆节）"),
+        (date(2026, 10, 1), "en", "statutory holiday (National Day)"),
+        (date(2099, 5, 1), "zh_Hans", "暂无 2099 年的法定节假日安排"),
+        (date(2099, 5, 1), "en", "not known yet"),
+        (date(2026, 11, 24), "zh_Hans", None),
+    ],
+)
 def test_calendar_flags_in_the_summary(day, locale, expected):
     i18n = make_i18n()
     with i18n.context(), i18n.use_locale(locale):
@@ -63,8 +80,17 @@ async def db(station_db):
     now = local(2026, 3, 1)
     async with station_db.tx() as s:
         for uid, locale in zip(VOLUNTEERS, ("zh_Hans", "en", "zh_Hans"), strict=True):
-            s.add(User(id=uid, full_name=f"V{uid}", locale=locale, is_admin=False, is_coordinator=False,
-                       blocked_bot=False, created_at=now))
+            s.add(
+                User(
+                    id=uid,
+                    full_name=f"V{uid}",
+                    locale=locale,
+                    is_admin=False,
+                    is_coordinator=False,
+                    blocked_bot=False,
+                    created_at=now,
+                )
+            )
         await s.flush()
         for uid in VOLUNTEERS:
             s.add(Volunteer(user_id=uid, name=f"V{uid}", phone="13800000000", registered_at=now))
@@ -78,15 +104,28 @@ def notices() -> ActivityNotices:
 
 
 async def publish_with_signups(db, *, published_at, starts_at, capacity=2):
-    draft = activities.Draft(title="重阳探访", theme="孝老爱亲", place="敬老院", starts_at=starts_at,
-                             ends_at=starts_at + timedelta(hours=2), capacity=capacity, team_id=1)
+    draft = activities.Draft(
+        title="重阳探访",
+        theme="孝老爱亲",
+        place="敬老院",
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=2),
+        capacity=capacity,
+        team_id=1,
+    )
     async with db.tx() as s:
-        act = await activities.publish(s, notices(), actor=await s.get(User, ZH_COORDINATOR), draft=draft,
-                                       chats=[-1001], now=published_at, year=2026)
+        act = await activities.publish(
+            s,
+            notices(),
+            actor=await s.get(User, ZH_COORDINATOR),
+            draft=draft,
+            chats=[-1001],
+            now=published_at,
+            year=2026,
+        )
     for uid in VOLUNTEERS:
         async with db.tx() as s:
-            await activities.sign_up(s, notices(), activity_id=act.id, user_id=uid, chat_team_id=1,
-                                     now=published_at)
+            await activities.sign_up(s, notices(), activity_id=act.id, user_id=uid, chat_team_id=1, now=published_at)
     return act
 
 
@@ -160,8 +199,7 @@ async def test_activity_closes_itself_at_the_end(db, db_url):
     start = local(2026, 3, 10, 14)
     act = await publish_with_signups(db, published_at=local(2026, 3, 1, 9), starts_at=start)
     async with db.tx() as s:
-        await activities.check_in(s, act=await activities.get(s, act.id), user_id=31,
-                                  now=start - timedelta(minutes=10))
+        await activities.check_in(s, act=await activities.get(s, act.id), user_id=31, now=start - timedelta(minutes=10))
     sch = scheduler(db, db_url)
     assert f"activity:{act.id}:close" not in (await sch.run_due(act.ends_at - timedelta(minutes=1))).followups
     assert f"activity:{act.id}:close" in (await sch.run_due(act.ends_at)).followups
@@ -176,17 +214,34 @@ async def test_activity_closes_itself_at_the_end(db, db_url):
 
     # approval into the ledger, once, with the activity recorded on the entry
     async with db.tx() as s:
-        done = await activities.approve(s, notices(), activity_id=act.id, actor=await s.get(User, EN_COORDINATOR),
-                                        user_id=None, minutes=None, points_per_hour=10, now=act.ends_at)
+        done = await activities.approve(
+            s,
+            notices(),
+            activity_id=act.id,
+            actor=await s.get(User, EN_COORDINATOR),
+            user_id=None,
+            minutes=None,
+            points_per_hour=10,
+            now=act.ends_at,
+        )
     assert [x.user_id for x in done] == [31]
     with pytest.raises(DomainError):
         async with db.tx() as s:
-            await activities.approve(s, notices(), activity_id=act.id, actor=await s.get(User, EN_COORDINATOR),
-                                     user_id=31, minutes=None, points_per_hour=10, now=act.ends_at)
+            await activities.approve(
+                s,
+                notices(),
+                activity_id=act.id,
+                actor=await s.get(User, EN_COORDINATOR),
+                user_id=31,
+                minutes=None,
+                points_per_hour=10,
+                now=act.ends_at,
+            )
     async with db.read() as s:
         entries = (await s.execute(select(LedgerEntry))).scalars().all()
     assert [(e.volunteer_id, e.minutes, e.points, e.activity_id, e.request_id) for e in entries] == [
-        (31, 120, 20, act.id, None)]
+        (31, 120, 20, act.id, None)
+    ]
 
 
 async def test_outbox_records_the_card_and_edits_it_by_message_id(db):
@@ -207,14 +262,28 @@ async def test_activity_hours_count_towards_star_levels(db, db_url):
     start = local(2026, 3, 10, 14)
     act = await publish_with_signups(db, published_at=local(2026, 3, 1, 9), starts_at=start)
     async with db.tx() as s:
-        ledger.add_service(s, volunteer_id=31, minutes=99 * 60, points_per_hour=10, request_id=None,
-                           approved_by=EN_COORDINATOR, now=local(2026, 3, 2))
-        await activities.check_in(s, act=await activities.get(s, act.id), user_id=31,
-                                  now=start - timedelta(minutes=10))
+        ledger.add_service(
+            s,
+            volunteer_id=31,
+            minutes=99 * 60,
+            points_per_hour=10,
+            request_id=None,
+            approved_by=EN_COORDINATOR,
+            now=local(2026, 3, 2),
+        )
+        await activities.check_in(s, act=await activities.get(s, act.id), user_id=31, now=start - timedelta(minutes=10))
     await scheduler(db, db_url).run_due(act.ends_at)  # closes the activity: 120 minutes proposed
     async with db.tx() as s:
-        await activities.approve(s, notices(), activity_id=act.id, actor=await s.get(User, EN_COORDINATOR),
-                                 user_id=31, minutes=None, points_per_hour=10, now=act.ends_at)
+        await activities.approve(
+            s,
+            notices(),
+            activity_id=act.id,
+            actor=await s.get(User, EN_COORDINATOR),
+            user_id=31,
+            minutes=None,
+            points_per_hour=10,
+            now=act.ends_at,
+        )
     async with db.read() as s:
         assert (await s.get(Volunteer, 31)).star_level == 1
     congratulated = [m for m in await outbox(db, 31) if "一星" in m.text]
@@ -225,16 +294,30 @@ async def test_waiting_list_keeps_the_order_the_taps_were_settled(db):
     """A tap whose time was read before another's but that got the activity's lock after it (so it happens
     on PostgreSQL under a burst) still goes to the end of the waiting list: no two share a number."""
     published = local(2026, 3, 1, 9)
-    draft = activities.Draft(title="重阳探访", theme="孝老爱亲", place="敬老院", starts_at=local(2026, 3, 10, 14),
-                             ends_at=local(2026, 3, 10, 16), capacity=1, team_id=1)
+    draft = activities.Draft(
+        title="重阳探访",
+        theme="孝老爱亲",
+        place="敬老院",
+        starts_at=local(2026, 3, 10, 14),
+        ends_at=local(2026, 3, 10, 16),
+        capacity=1,
+        team_id=1,
+    )
     async with db.tx() as s:
-        act = await activities.publish(s, notices(), actor=await s.get(User, ZH_COORDINATOR), draft=draft,
-                                       chats=[-1001], now=published, year=2026)
+        act = await activities.publish(
+            s, notices(), actor=await s.get(User, ZH_COORDINATOR), draft=draft, chats=[-1001], now=published, year=2026
+        )
     positions = []
     for uid, seconds in ((31, 0), (33, 10), (32, 5)):  # 32 read the time before 33 but was settled after it
         async with db.tx() as s:
-            result = await activities.sign_up(s, notices(), activity_id=act.id, user_id=uid, chat_team_id=1,
-                                              now=published + timedelta(seconds=seconds))
+            result = await activities.sign_up(
+                s,
+                notices(),
+                activity_id=act.id,
+                user_id=uid,
+                chat_team_id=1,
+                now=published + timedelta(seconds=seconds),
+            )
         positions.append((result.status, result.position))
     assert positions == [("signed", 0), ("waiting", 1), ("waiting", 2)]
     async with db.read() as s:

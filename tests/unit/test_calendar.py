@@ -21,8 +21,14 @@ from scheduling.themes import MONTHLY_THEMES, default_theme
 
 D = dt.date
 YEARS = range(1950, 2101)
-LUNAR_MD = {"chunjie": (1, 1), "yuanxiao": (1, 15), "duanwu": (5, 5), "qixi": (7, 7),
-            "zhongqiu": (8, 15), "chongyang": (9, 9)}
+LUNAR_MD = {
+    "chunjie": (1, 1),
+    "yuanxiao": (1, 15),
+    "duanwu": (5, 5),
+    "qixi": (7, 7),
+    "zhongqiu": (8, 15),
+    "chongyang": (9, 9),
+}
 
 
 @cache  # lunar-python takes a few ms a year; many tests walk 150 years
@@ -37,11 +43,16 @@ def by_key(year):
 # ---- festivals ----
 
 KNOWN = [
-    ("chunjie", D(2024, 2, 10)), ("chunjie", D(2025, 1, 29)), ("chunjie", D(2026, 2, 17)),
-    ("zhongqiu", D(2025, 10, 6)), ("zhongqiu", D(2026, 9, 25)),
+    ("chunjie", D(2024, 2, 10)),
+    ("chunjie", D(2025, 1, 29)),
+    ("chunjie", D(2026, 2, 17)),
+    ("zhongqiu", D(2025, 10, 6)),
+    ("zhongqiu", D(2026, 9, 25)),
     ("duanwu", D(2026, 6, 19)),
-    ("qingming", D(2026, 4, 5)), ("qingming", D(2025, 4, 4)),
-    ("chuxi", D(2025, 1, 28)), ("chuxi", D(2026, 2, 16)),
+    ("qingming", D(2026, 4, 5)),
+    ("qingming", D(2025, 4, 4)),
+    ("chuxi", D(2025, 1, 28)),
+    ("chuxi", D(2026, 2, 16)),
     # new moon 1978-09-03 00:08 Beijing time; the lunardate package says 09-16
     ("zhongqiu", D(1978, 9, 17)),
 ]
@@ -69,8 +80,7 @@ def test_chuxi_is_eve_of_chunjie_and_last_day_of_month_12():
         assert lunar.getDay() in (29, 30)
 
 
-@pytest.mark.parametrize("year,date", [(2025, D(2025, 1, 28)), (2026, D(2026, 2, 16)),
-                                       (2022, D(2022, 1, 31))])
+@pytest.mark.parametrize("year,date", [(2025, D(2025, 1, 28)), (2026, D(2026, 2, 16)), (2022, D(2022, 1, 31))])
 def test_chuxi_on_the_29th_when_month_12_is_short(year, date):
     assert by_key(year)["chuxi"] == date
     assert Solar.fromYmd(date.year, date.month, date.day).getLunar().getDay() == 29
@@ -131,6 +141,7 @@ def test_every_festival_and_civic_day_has_activities():
 
 # ---- civic days ----
 
+
 def test_civic_days_fixed_dates_and_keys():
     days = {f.key: f for f in civic_days(2026)}
     assert set(days) == set(CIVIC_KEYS)
@@ -143,11 +154,14 @@ def test_civic_days_fixed_dates_and_keys():
     assert days["volunteer_day"].date == D(2026, 12, 5)
 
 
-@pytest.mark.parametrize("year,mother,father", [
-    (2024, D(2024, 5, 12), D(2024, 6, 16)),
-    (2025, D(2025, 5, 11), D(2025, 6, 15)),
-    (2026, D(2026, 5, 10), D(2026, 6, 21)),
-])
+@pytest.mark.parametrize(
+    "year,mother,father",
+    [
+        (2024, D(2024, 5, 12), D(2024, 6, 16)),
+        (2025, D(2025, 5, 11), D(2025, 6, 15)),
+        (2026, D(2026, 5, 10), D(2026, 6, 21)),
+    ],
+)
 def test_mothers_and_fathers_day_known(year, mother, father):
     days = {f.key: f.date for f in civic_days(year)}
     assert (days["mothers_day"], days["fathers_day"]) == (mother, father)
@@ -162,6 +176,7 @@ def test_mothers_and_fathers_day_rules():
 
 
 # ---- statutory holidays ----
+
 
 def test_published_years_match_package():
     years = published_years()
@@ -215,6 +230,7 @@ def test_unpublished_year_raises_calendar_unknown(offset):
 
 # ---- scheduled posts ----
 
+
 def test_scheduled_posts_default():
     posts = scheduled_posts(2026)
     assert posts == sorted(posts, key=lambda p: (p.date, ["theme", "festival", "civic"].index(p.kind)))
@@ -260,6 +276,7 @@ def test_format_year_shape():
 
 
 # ---- themes ----
+
 
 def test_every_month_has_a_theme():
     assert [t.month for t in MONTHLY_THEMES] == list(range(1, 13))

@@ -1,5 +1,6 @@
 """Timed follow-ups of requests: an unclaimed request is posted again (never at night), an unrated one goes
 to the coordinators after 72 h. Time is chosen by the test; nothing sleeps."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -35,8 +36,9 @@ def db(request_db):
 
 async def approve(db, req: Request, at: datetime) -> Request:
     async with db.tx() as s:
-        return await requests.approve(s, notices(), request_id=req.id, actor=await s.get(User, ZH_COORDINATOR),
-                                      now=at, points_per_hour=10)
+        return await requests.approve(
+            s, notices(), request_id=req.id, actor=await s.get(User, ZH_COORDINATOR), now=at, points_per_hour=10
+        )
 
 
 async def cards(db, req: Request) -> list[OutboxMessage]:
@@ -120,8 +122,9 @@ async def test_unrated_request_goes_to_coordinators_after_72_hours(db, db_url):
     await claim(db, req, local(2026, 3, 10, 10))
     reported_at = req.window_start + timedelta(hours=1)
     async with db.tx() as s:
-        req = await requests.report_done(s, notices(), request_id=req.id, user=await s.get(User, VOLUNTEER),
-                                         minutes=60, now=reported_at)
+        req = await requests.report_done(
+            s, notices(), request_id=req.id, user=await s.get(User, VOLUNTEER), minutes=60, now=reported_at
+        )
     sch = scheduler(db, db_url)
 
     almost = reported_at + timedelta(hours=72) - timedelta(minutes=1)
@@ -147,18 +150,21 @@ async def test_unrated_approval_keeps_the_other_rules(db, db_url):
     await claim(db, req, local(2026, 3, 10, 10))
     reported_at = req.window_start + timedelta(hours=1)
     async with db.tx() as s:
-        await requests.report_done(s, notices(), request_id=req.id, user=await s.get(User, VOLUNTEER),
-                                   minutes=60, now=reported_at)
+        await requests.report_done(
+            s, notices(), request_id=req.id, user=await s.get(User, VOLUNTEER), minutes=60, now=reported_at
+        )
     later = reported_at + timedelta(hours=80)
     async with db.tx() as s:
         with pytest.raises(DomainError) as exc:  # not a coordinator
-            await requests.approve(s, notices(), request_id=req.id, actor=await s.get(User, RESIDENT),
-                                   now=later, points_per_hour=10)
+            await requests.approve(
+                s, notices(), request_id=req.id, actor=await s.get(User, RESIDENT), now=later, points_per_hour=10
+            )
     async with db.tx() as s:
         volunteer = await s.get(User, VOLUNTEER)
         volunteer.is_coordinator = True
     async with db.tx() as s:
         with pytest.raises(DomainError) as exc:  # never one's own hours
-            await requests.approve(s, notices(), request_id=req.id, actor=await s.get(User, VOLUNTEER),
-                                   now=later, points_per_hour=10)
+            await requests.approve(
+                s, notices(), request_id=req.id, actor=await s.get(User, VOLUNTEER), now=later, points_per_hour=10
+            )
     assert exc.value.code == "own_hours"

@@ -2,6 +2,7 @@
 day"): days left counted from the send date; a post about a day is never sent after that day; a reminder the day's
 own post supersedes is not sent (activity reminders: tests/unit/test_activity_rules.py). The clock is moved by
 the test (the scheduler's `now`); nothing sleeps."""
+
 from __future__ import annotations
 
 from storage.models import Occurrence
@@ -12,8 +13,9 @@ from tests.station_db import EN_COORDINATOR, GROUP, ZH_COORDINATOR, local, outbo
 
 async def texts_in(db, chat_id: int, key: str = "") -> list[str]:
     """The head line of each scheduled post in the chat whose key contains `key` (e.g. ":chuxi:")."""
-    return [m.text.split("\n")[0] for m in await outbox(db, chat_id)
-            if m.ref and m.ref.startswith("post:") and key in m.ref]
+    return [
+        m.text.split("\n")[0] for m in await outbox(db, chat_id) if m.ref and m.ref.startswith("post:") and key in m.ref
+    ]
 
 
 async def status(db, key: str) -> str | None:
@@ -52,8 +54,7 @@ async def test_a_reminder_two_days_ahead_sent_a_day_late_says_tomorrow(station_d
     assert "Tomorrow is Chinese New Year's Eve" in (await texts_in(station_db, EN_COORDINATOR, ":chuxi:"))[0]
 
 
-async def test_a_reminder_that_would_arrive_on_the_day_itself_is_left_to_the_days_own_post(station_db, db_url,
-                                                                                          caplog):
+async def test_a_reminder_that_would_arrive_on_the_day_itself_is_left_to_the_days_own_post(station_db, db_url, caplog):
     sched = scheduler(station_db, db_url)
     await sched.run_due(local(2027, 2, 4, 8, 59))
     # down from 09:00 on 2月4日 to 08:30 on 2月5日: the day-before reminder would say "today", an hour before the

@@ -1,5 +1,6 @@
 """Reconciliation: after any sequence of approvals, corrections and point debits/refunds, each volunteer's
 totals equal the sum of his entries and an independent model; star levels are congratulated once each."""
+
 from __future__ import annotations
 
 import asyncio
@@ -45,8 +46,17 @@ async def _fresh(db: Database) -> None:
         await s.execute(delete(LedgerEntry))
         for vid in VOLUNTEERS:
             if await s.get(User, vid) is None:
-                s.add(User(id=vid, full_name=f"v{vid}", locale="en", is_admin=False, is_coordinator=False,
-                           blocked_bot=False, created_at=now))
+                s.add(
+                    User(
+                        id=vid,
+                        full_name=f"v{vid}",
+                        locale="en",
+                        is_admin=False,
+                        is_coordinator=False,
+                        blocked_bot=False,
+                        created_at=now,
+                    )
+                )
                 await s.flush()
                 s.add(Volunteer(user_id=vid, name=f"v{vid}", phone="13800000000", registered_at=now))
         await s.execute(update(Volunteer).values(star_level=0))
@@ -65,8 +75,9 @@ async def scenario(db: Database, ops) -> None:
         now += timedelta(minutes=5)
         async with db.tx() as s:
             if kind == "approve":
-                entry = ledger.add_service(s, volunteer_id=a, minutes=b * 30, points_per_hour=RATE, request_id=None,
-                                           approved_by=99, now=now)
+                entry = ledger.add_service(
+                    s, volunteer_id=a, minutes=b * 30, points_per_hour=RATE, request_id=None, approved_by=99, now=now
+                )
                 await s.flush()
                 live.append((entry.id, a, entry.minutes, entry.points))
                 model[a][0] += b * 30
@@ -75,8 +86,9 @@ async def scenario(db: Database, ops) -> None:
                 vid = a
             elif kind == "correct" and live:
                 entry_id, vid, minutes, points = live.pop(a % len(live))
-                _, fixed = await ledger.correct(s, entry_id=entry_id, minutes=b * 30, reason="fix", actor_id=99,
-                                                points_per_hour=RATE, now=now)
+                _, fixed = await ledger.correct(
+                    s, entry_id=entry_id, minutes=b * 30, reason="fix", actor_id=99, points_per_hour=RATE, now=now
+                )
                 live.append((fixed.id, vid, fixed.minutes, fixed.points))
                 dead.append(entry_id)
                 model[vid][0] += b * 30 - minutes
@@ -84,8 +96,15 @@ async def scenario(db: Database, ops) -> None:
                 await stars.after_credit(s, rec, vid, now)
             elif kind == "recorrect" and dead:
                 with pytest.raises(DomainError):
-                    await ledger.correct(s, entry_id=dead[a % len(dead)], minutes=b * 30, reason="again",
-                                         actor_id=99, points_per_hour=RATE, now=now)
+                    await ledger.correct(
+                        s,
+                        entry_id=dead[a % len(dead)],
+                        minutes=b * 30,
+                        reason="again",
+                        actor_id=99,
+                        points_per_hour=RATE,
+                        now=now,
+                    )
                 continue
             elif kind in ("redeem", "refund"):
                 points = -b if kind == "redeem" else b
@@ -134,4 +153,5 @@ def test_totals_reconcile_with_entries_and_model(prop_db, ops):
             await scenario(db, ops)
         finally:
             await db.dispose()
+
     asyncio.run(run())

@@ -1,4 +1,5 @@
 """Ledger services without Telegram: star thresholds, races on disputes and congratulations, kinds."""
+
 from __future__ import annotations
 
 import asyncio
@@ -9,10 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.core.errors import DomainError
-from bot.ledger import disputes
+from bot.ledger import disputes, ranking, stars
 from bot.ledger import service as ledger
-from bot.ledger import ranking
-from bot.ledger import stars
 from storage.db import Database
 from storage.migrate import upgrade
 from storage.models import Dispute, LedgerEntry, User, Volunteer
@@ -41,8 +40,17 @@ async def db(db_url):
     database = Database(db_url)
     async with database.tx() as s:
         for uid, coordinator in ((VOL, False), (COORD_A, True), (COORD_B, True)):
-            s.add(User(id=uid, full_name=f"u{uid}", locale="en", is_admin=False, is_coordinator=coordinator,
-                       blocked_bot=False, created_at=NOW))
+            s.add(
+                User(
+                    id=uid,
+                    full_name=f"u{uid}",
+                    locale="en",
+                    is_admin=False,
+                    is_coordinator=coordinator,
+                    blocked_bot=False,
+                    created_at=NOW,
+                )
+            )
         await s.flush()
         s.add(Volunteer(user_id=VOL, name="Li", phone="13800000000", registered_at=NOW))
     yield database
@@ -50,35 +58,58 @@ async def db(db_url):
 
 
 def test_thresholds():
-    assert [stars.level_for(h * 60) for h in (0, 99, 100, 299, 300, 600, 999, 1000, 1500, 9999)] == \
-        [0, 0, 1, 1, 2, 3, 3, 4, 5, 5]
+    assert [stars.level_for(h * 60) for h in (0, 99, 100, 299, 300, 600, 999, 1000, 1500, 9999)] == [
+        0,
+        0,
+        1,
+        1,
+        2,
+        3,
+        3,
+        4,
+        5,
+        5,
+    ]
     assert stars.minutes_to_next(99 * 60 + 30) == 30 and stars.minutes_to_next(1500 * 60) is None
     shanghai = ZoneInfo("Asia/Shanghai")
     start, end = ranking.month_bounds(2026, 12, shanghai)
-    assert (start, end) == (datetime(2026, 11, 30, 16, tzinfo=timezone.utc),
-                            datetime(2026, 12, 31, 16, tzinfo=timezone.utc))
+    assert (start, end) == (
+        datetime(2026, 11, 30, 16, tzinfo=timezone.utc),
+        datetime(2026, 12, 31, 16, tzinfo=timezone.utc),
+    )
 
 
 async def test_two_coordinators_deciding_one_dispute_at_once_change_it_once(db):
     rec = Recorder()
     async with db.tx() as s:
-        entry = ledger.add_service(s, volunteer_id=VOL, minutes=120, points_per_hour=10, request_id=None,
-                                   approved_by=COORD_A, now=NOW)
+        entry = ledger.add_service(
+            s, volunteer_id=VOL, minutes=120, points_per_hour=10, request_id=None, approved_by=COORD_A, now=NOW
+        )
         await s.flush()
-        dispute = await disputes.open_dispute(s, rec, user=await s.get(User, VOL), entry_id=entry.id,
-                                              text="It was 3 h", now=NOW)
+        dispute = await disputes.open_dispute(
+            s, rec, user=await s.get(User, VOL), entry_id=entry.id, text="It was 3 h", now=NOW
+        )
 
     async def decide(actor_id: int, minutes: int):
         async with db.tx() as s:
             actor = await s.get(User, actor_id)
             if minutes:
-                await disputes.correct(s, rec, actor=actor, dispute_id=dispute.id, minutes=minutes, reason="ok",
-                                       points_per_hour=10, now=NOW)
+                await disputes.correct(
+                    s,
+                    rec,
+                    actor=actor,
+                    dispute_id=dispute.id,
+                    minutes=minutes,
+                    reason="ok",
+                    points_per_hour=10,
+                    now=NOW,
+                )
             else:
                 await disputes.reject(s, rec, actor=actor, dispute_id=dispute.id, reason="no", now=NOW)
 
-    results = await asyncio.gather(decide(COORD_A, 180), decide(COORD_B, 0), decide(COORD_B, 240),
-                                   return_exceptions=True)
+    results = await asyncio.gather(
+        decide(COORD_A, 180), decide(COORD_B, 0), decide(COORD_B, 240), return_exceptions=True
+    )
     assert sum(r is None for r in results) == 1
     assert all(isinstance(r, DomainError) and r.code == "dispute_closed" for r in results if r is not None)
     async with db.read() as s:
@@ -94,8 +125,9 @@ async def test_two_coordinators_deciding_one_dispute_at_once_change_it_once(db):
 async def test_disputes_refuse_points_entries_and_own_decisions(db):
     async with db.tx() as s:
         debit = ledger.add_points(s, volunteer_id=VOL, points=-30, kind="redeem", approved_by=None, now=NOW)
-        entry = ledger.add_service(s, volunteer_id=VOL, minutes=60, points_per_hour=10, request_id=None,
-                                   approved_by=COORD_A, now=NOW)
+        entry = ledger.add_service(
+            s, volunteer_id=VOL, minutes=60, points_per_hour=10, request_id=None, approved_by=COORD_A, now=NOW
+        )
         await s.flush()
         volunteer = await s.get(User, VOL)
         with pytest.raises(DomainError, match="ledger_not_disputable"):
@@ -117,8 +149,9 @@ async def test_credits_committing_at_once_congratulate_once(db):
 
     async def credit():
         async with db.tx() as s:
-            ledger.add_service(s, volunteer_id=VOL, minutes=60 * 60, points_per_hour=10, request_id=None,
-                               approved_by=COORD_A, now=NOW)
+            ledger.add_service(
+                s, volunteer_id=VOL, minutes=60 * 60, points_per_hour=10, request_id=None, approved_by=COORD_A, now=NOW
+            )
             await stars.after_credit(s, rec, VOL, NOW)
 
     await asyncio.gather(*(credit() for _ in range(4)))  # 60 h each: 100 h is crossed by exactly one

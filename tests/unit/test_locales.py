@@ -1,4 +1,5 @@
 """Every text the code says has a Chinese translation with the same placeholders."""
+
 import re
 import string
 from pathlib import Path
@@ -16,7 +17,8 @@ def code_msgids() -> set[str]:
     found = set()
     for folder in ("bot", "handlers", "scheduling"):
         for _file, _line, message, _comments, _context in extract_from_dir(
-                ROOT / folder, method_map=[("**.py", "python")], keywords=KEYWORDS):
+            ROOT / folder, method_map=[("**.py", "python")], keywords=KEYWORDS
+        ):
             found.add(message if isinstance(message, str) else message[0])
     return found
 
@@ -44,8 +46,15 @@ def test_translations_keep_placeholders():
 def test_translated_texts_are_chinese():
     zh = catalog("zh_Hans")
     han = re.compile(r"[\u4e00-\u9fff]")
-    latin_only = [m.id for m in zh if m.id and m.string and re.search(r"[a-z]{4,}", m.id)
-                  and not han.search(m.string) and not m.string.startswith("/")]
+    latin_only = [
+        m.id
+        for m in zh
+        if m.id
+        and m.string
+        and re.search(r"[a-z]{4,}", m.id)
+        and not han.search(m.string)
+        and not m.string.startswith("/")
+    ]
     assert latin_only == []
 
 

@@ -1,4 +1,5 @@
 """The Alembic revisions build exactly the schema the models describe, on a fresh database."""
+
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.ext.asyncio import create_async_engine

@@ -1,20 +1,27 @@
 """What people type: phones, hours, dates, time windows, locales, settings."""
+
 from datetime import date, time
 
 import pytest
 from pydantic import ValidationError
 
+from bot.core import validate
+from bot.core.dates import parse_date, parse_window
 from bot.core.errors import DomainError
 from bot.core.i18n import pick_locale
-from bot.core import validate
 from bot.settings import Settings
-from bot.core.dates import parse_date, parse_window
 
 
-@pytest.mark.parametrize("raw,expected", [
-    ("13800138000", "13800138000"), ("+86 138-0013-8000", "13800138000"), ("0086 13800138000", "13800138000"),
-    ("0571-88886666", "057188886666"), ("+44 20 7946 0958", "+442079460958"),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("13800138000", "13800138000"),
+        ("+86 138-0013-8000", "13800138000"),
+        ("0086 13800138000", "13800138000"),
+        ("0571-88886666", "057188886666"),
+        ("+44 20 7946 0958", "+442079460958"),
+    ],
+)
 def test_good_phones(raw, expected):
     assert validate.phone(raw) == expected
 
@@ -30,8 +37,10 @@ def test_hours(raw, minutes):
     assert validate.hours_to_minutes(raw) == minutes
 
 
-@pytest.mark.parametrize("raw,code", [("abc", "bad_hours"), ("0", "bad_hours"), ("-1", "bad_hours"),
-                                      ("1.3", "hours_step"), ("nan", "bad_hours")])
+@pytest.mark.parametrize(
+    "raw,code",
+    [("abc", "bad_hours"), ("0", "bad_hours"), ("-1", "bad_hours"), ("1.3", "hours_step"), ("nan", "bad_hours")],
+)
 def test_bad_hours(raw, code):
     with pytest.raises(DomainError) as err:
         validate.hours_to_minutes(raw)
@@ -41,11 +50,18 @@ def test_bad_hours(raw, code):
 TODAY = date(2026, 11, 23)
 
 
-@pytest.mark.parametrize("raw,expected", [
-    ("2026-12-05", date(2026, 12, 5)), ("12-5", date(2026, 12, 5)), ("12月5日", date(2026, 12, 5)),
-    ("明天", date(2026, 11, 24)), ("tomorrow", date(2026, 11, 24)), ("1/5", date(2027, 1, 5)),
-    ("2026年12月5日", date(2026, 12, 5)),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("2026-12-05", date(2026, 12, 5)),
+        ("12-5", date(2026, 12, 5)),
+        ("12月5日", date(2026, 12, 5)),
+        ("明天", date(2026, 11, 24)),
+        ("tomorrow", date(2026, 11, 24)),
+        ("1/5", date(2027, 1, 5)),
+        ("2026年12月5日", date(2026, 12, 5)),
+    ],
+)
 def test_dates(raw, expected):
     assert parse_date(raw, TODAY) == expected
 
@@ -56,10 +72,16 @@ def test_bad_dates(raw):
         parse_date(raw, TODAY)
 
 
-@pytest.mark.parametrize("raw,expected", [
-    ("14:00-16:00", (time(14), time(16))), ("9-11", (time(9), time(11))), ("14：30～16：00", (time(14, 30), time(16))),
-    ("8点到10点半", (time(8), time(10, 30))), ("早上", None),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("14:00-16:00", (time(14), time(16))),
+        ("9-11", (time(9), time(11))),
+        ("14：30～16：00", (time(14, 30), time(16))),
+        ("8点到10点半", (time(8), time(10, 30))),
+        ("早上", None),
+    ],
+)
 def test_windows(raw, expected):
     if expected is None:
         with pytest.raises(DomainError):
@@ -74,8 +96,18 @@ def test_window_end_before_start():
     assert err.value.code == "bad_window"
 
 
-@pytest.mark.parametrize("code,locale", [("zh-hans", "zh_Hans"), ("zh-CN", "zh_Hans"), ("zh", "zh_Hans"),
-                                         ("en", "en"), ("en-GB", "en"), ("ru", "zh_Hans"), (None, "zh_Hans")])
+@pytest.mark.parametrize(
+    "code,locale",
+    [
+        ("zh-hans", "zh_Hans"),
+        ("zh-CN", "zh_Hans"),
+        ("zh", "zh_Hans"),
+        ("en", "en"),
+        ("en-GB", "en"),
+        ("ru", "zh_Hans"),
+        (None, "zh_Hans"),
+    ],
+)
 def test_locale_pick(code, locale):
     assert pick_locale(code, "zh_Hans") == locale
 

@@ -1,5 +1,6 @@
 """Timed follow-ups of claimed requests: a reminder an hour before, a question once the window has passed
 without a done report, the coordinators a day later; each once, never at night. Time is chosen by the test."""
+
 from __future__ import annotations
 
 import asyncio
@@ -122,8 +123,9 @@ async def test_no_reminder_when_taken_late_none_when_reported_or_released(db, db
     released = await place(db, local(2026, 3, 10, 9))
     await claim(db, released, local(2026, 3, 10, 10))
     async with db.tx() as s:
-        await requests.release(s, notices(), request_id=released.id, user=await s.get(User, VOLUNTEER),
-                               now=local(2026, 3, 11, 9))
+        await requests.release(
+            s, notices(), request_id=released.id, user=await s.get(User, VOLUNTEER), now=local(2026, 3, 11, 9)
+        )
     sch = scheduler(db, db_url)
 
     async def ours(at) -> list[str]:  # the released request, open again, has its own unclaimed follow-ups
@@ -131,7 +133,13 @@ async def test_no_reminder_when_taken_late_none_when_reported_or_released(db, db
 
     assert await ours(local(2026, 3, 13, 8, 45)) == [REMIND.format(reported.id)]
     async with db.tx() as s:
-        await requests.report_done(s, notices(), request_id=reported.id, user=await s.get(User, VOLUNTEER),
-                                   minutes=60, now=local(2026, 3, 13, 10, 30))
+        await requests.report_done(
+            s,
+            notices(),
+            request_id=reported.id,
+            user=await s.get(User, VOLUNTEER),
+            minutes=60,
+            now=local(2026, 3, 13, 10, 30),
+        )
     assert await ours(local(2026, 3, 13, 11)) == [ASK.format(late.id)]
     assert await ours(local(2026, 3, 15, 11)) == [TELL.format(late.id)]

@@ -1,4 +1,5 @@
 """The scheduled 周台账 (Mondays) and 月小结 (the 1st) reach the coordinators once. Time is chosen by the test."""
+
 from __future__ import annotations
 
 import asyncio
@@ -37,8 +38,10 @@ def reports_of(result) -> list[str]:
 def test_due_times():
     due = due_reports(local(2026, 11, 23), local(2026, 12, 1, 23), SHANGHAI, 9)
     assert [(p.key, at) for p, at in due] == [
-        (WEEK_KEY, local(2026, 11, 23, 9)), ("report:week:2026-W48", local(2026, 11, 30, 9)),
-        (MONTH_KEY, local(2026, 12, 1, 9))]
+        (WEEK_KEY, local(2026, 11, 23, 9)),
+        ("report:week:2026-W48", local(2026, 11, 30, 9)),
+        (MONTH_KEY, local(2026, 12, 1, 9)),
+    ]
 
 
 async def test_weekly_ledger_sent_once_on_monday_morning(db, db_url):
@@ -55,14 +58,28 @@ async def test_weekly_ledger_sent_once_on_monday_morning(db, db_url):
     en = await reports_to(db, EN_COORDINATOR, WEEK_KEY)
     also = await reports_to(db, data.COORD, WEEK_KEY)
     assert len(zh) == len(en) == len(also) == 1
-    for word in ("周台账 2026-W47（2026-11-16 – 2026-11-22）", "点单 9 · 接单 5 · 结单 4 · 取消 1 · 未受理 1",
-                 "仍待接单 2 单，待审单 1 单", "接单用时中位数：30 分钟", "7.5 小时，积分 75", "参与志愿者：3 人",
-                 "服务居民 4 人；受众人次 4", "评单 3 条，平均 4.0 星", "助老服务队：5.5 小时", "活动：重阳敬老",
-                 "/report week 2026-11-16", ".xlsx"):
+    for word in (
+        "周台账 2026-W47（2026-11-16 – 2026-11-22）",
+        "点单 9 · 接单 5 · 结单 4 · 取消 1 · 未受理 1",
+        "仍待接单 2 单，待审单 1 单",
+        "接单用时中位数：30 分钟",
+        "7.5 小时，积分 75",
+        "参与志愿者：3 人",
+        "服务居民 4 人；受众人次 4",
+        "评单 3 条，平均 4.0 星",
+        "助老服务队：5.5 小时",
+        "活动：重阳敬老",
+        "/report week 2026-11-16",
+        ".xlsx",
+    ):
         assert word in zh[0], word
     assert "截至目前" not in zh[0]
-    for word in ("Weekly ledger (周台账) 2026-W47", "Requests placed 9 · taken 5", "Clinic escort: 1.5 h",
-                 "Send /report week 2026-11-16 for the workbook"):
+    for word in (
+        "Weekly ledger (周台账) 2026-W47",
+        "Requests placed 9 · taken 5",
+        "Clinic escort: 1.5 h",
+        "Send /report week 2026-11-16 for the workbook",
+    ):
         assert word in en[0], word
     assert "13800138001" not in zh[0] + en[0]
     assert (await occurrences(db))[WEEK_KEY].status == "queued"

@@ -1,4 +1,5 @@
 """周台账 / 月小结 figures on a known dataset (tests/report_data.py), and reading periods."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -9,9 +10,9 @@ from openpyxl import load_workbook
 
 from bot.core.errors import DomainError
 from bot.core.i18n import make_i18n
-from bot.reports.xlsx import workbook
 from bot.reports import service as reports
 from bot.reports.service import build_report, ledger_lines, month_of, parse_period, week_of
+from bot.reports.xlsx import workbook
 from storage.db import Database
 from tests import databases
 from tests import report_data as data
@@ -42,8 +43,11 @@ async def test_week_figures(seeded):
     teams = {h.name_zh: (h.minutes, h.points, h.volunteers, h.entries) for h in r.by_team}
     assert teams == {"助老服务队": (330, 55, 3, 4), "环保服务队": (120, 20, 2, 4)}
     services = {(h.kind, h.name_en): (h.minutes, h.points, h.volunteers) for h in r.by_service}
-    assert services == {("service", "Clinic escort"): (90, 15, 2), ("service", "Cleaning"): (120, 20, 2),
-                        ("activity", "重阳敬老"): (240, 40, 2)}
+    assert services == {
+        ("service", "Clinic escort"): (90, 15, 2),
+        ("service", "Cleaning"): (120, 20, 2),
+        ("activity", "重阳敬老"): (240, 40, 2),
+    }
     assert [h.kind for h in r.by_service] == ["service", "service", "activity"]
     assert [(a.title, a.volunteers, a.minutes) for a in r.activities] == [("重阳敬老", 2, 240)]
     assert sum(h.minutes for h in r.by_team) == sum(h.minutes for h in r.by_service) == r.minutes
@@ -94,27 +98,42 @@ async def test_ledger_lines_and_workbook_totals(seeded):
         assert ledger.column_dimensions["B"].width >= 10
 
 
-@pytest.mark.parametrize("args, period", [
-    ("week 2026-11-19", reports.Period("week", dt.date(2026, 11, 16), dt.date(2026, 11, 22))),
-    ("WEEK", reports.Period("week", dt.date(2026, 11, 23), dt.date(2026, 11, 29))),
-    ("month", reports.Period("month", dt.date(2026, 11, 1), dt.date(2026, 11, 30))),
-    ("month 2026-02", reports.Period("month", dt.date(2026, 2, 1), dt.date(2026, 2, 28))),
-    ("month 2024-2", reports.Period("month", dt.date(2024, 2, 1), dt.date(2024, 2, 29))),
-    ("month 2025-12", reports.Period("month", dt.date(2025, 12, 1), dt.date(2025, 12, 31))),
-    ("week 2026-W47", reports.Period("week", dt.date(2026, 11, 16), dt.date(2026, 11, 22))),
-])
+@pytest.mark.parametrize(
+    "args, period",
+    [
+        ("week 2026-11-19", reports.Period("week", dt.date(2026, 11, 16), dt.date(2026, 11, 22))),
+        ("WEEK", reports.Period("week", dt.date(2026, 11, 23), dt.date(2026, 11, 29))),
+        ("month", reports.Period("month", dt.date(2026, 11, 1), dt.date(2026, 11, 30))),
+        ("month 2026-02", reports.Period("month", dt.date(2026, 2, 1), dt.date(2026, 2, 28))),
+        ("month 2024-2", reports.Period("month", dt.date(2024, 2, 1), dt.date(2024, 2, 29))),
+        ("month 2025-12", reports.Period("month", dt.date(2025, 12, 1), dt.date(2025, 12, 31))),
+        ("week 2026-W47", reports.Period("week", dt.date(2026, 11, 16), dt.date(2026, 11, 22))),
+    ],
+)
 def test_parse_period(args, period):
     assert parse_period(args, dt.date(2026, 11, 25)) == period
 
 
-@pytest.mark.parametrize("args, code", [
-    ("", "report_usage"), ("year", "report_usage"), ("week 2026-11-16 x", "report_usage"),
-    ("month 2026-13", "report_bad_month"), ("month 2026", "report_bad_month"), ("month 26-10", "report_bad_month"),
-    ("week 2026-02-30", "report_bad_week"), ("week soon", "report_bad_week"), ("week 0001-01-01", "report_bad_week"),
-    ("month 0001-01", "report_bad_month"), ("month 2026-0", "report_bad_month"), ("month x" * 500, "report_usage"),
-    ("month " + "9" * 500, "report_bad_month"),
-    ("month 2026-12", "report_future"), ("week 2026-11-30", "report_future"),
-])
+@pytest.mark.parametrize(
+    "args, code",
+    [
+        ("", "report_usage"),
+        ("year", "report_usage"),
+        ("week 2026-11-16 x", "report_usage"),
+        ("month 2026-13", "report_bad_month"),
+        ("month 2026", "report_bad_month"),
+        ("month 26-10", "report_bad_month"),
+        ("week 2026-02-30", "report_bad_week"),
+        ("week soon", "report_bad_week"),
+        ("week 0001-01-01", "report_bad_week"),
+        ("month 0001-01", "report_bad_month"),
+        ("month 2026-0", "report_bad_month"),
+        ("month x" * 500, "report_usage"),
+        ("month " + "9" * 500, "report_bad_month"),
+        ("month 2026-12", "report_future"),
+        ("week 2026-11-30", "report_future"),
+    ],
+)
 def test_parse_period_refuses(args, code):
     with pytest.raises(DomainError) as exc:
         parse_period(args, dt.date(2026, 11, 25))
@@ -129,7 +148,6 @@ def test_previous_periods_and_bounds():
     start, end = month_of(2026, 10).bounds(SHANGHAI)
     assert start == dt.datetime(2026, 9, 30, 16, tzinfo=dt.timezone.utc)
     assert end == dt.datetime(2026, 10, 31, 16, tzinfo=dt.timezone.utc)
-
 
 
 async def test_one_teams_figures(seeded):

@@ -1,4 +1,5 @@
 """Scheduled posts: never missed, never doubled. Time is chosen by the test; nothing sleeps."""
+
 from __future__ import annotations
 
 import asyncio
@@ -8,9 +9,9 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from bot.calendar.jobs import occurrence_key
 from scheduling.holidays import scheduled_posts
 from scheduling.occurrences import claim
-from bot.calendar.jobs import occurrence_key
 from scheduling.themes import default_theme
 from storage.db import Database
 from storage.models import Occurrence, OutboxMessage
@@ -137,8 +138,9 @@ async def test_concurrent_claims_of_one_key_have_one_winner(station_db, db_url):
     dbs = [station_db, Database(db_url)]
     try:
         now = local(2026, 12, 1, 9)
-        wins = await asyncio.gather(*(claim(dbs[i % 2], "theme:2026-12", now, now, claimed_by=f"p{i}")
-                                      for i in range(10)))
+        wins = await asyncio.gather(
+            *(claim(dbs[i % 2], "theme:2026-12", now, now, claimed_by=f"p{i}") for i in range(10))
+        )
         assert sorted(wins) == [False] * 9 + [True]
         async with station_db.read() as s:
             assert await s.scalar(select(func.count()).select_from(Occurrence)) == 1
@@ -150,8 +152,17 @@ async def test_a_failed_queue_undoes_the_claim(station_db, db_url):
     now = local(2026, 12, 1, 9)
 
     async def broken(s):
-        s.add(OutboxMessage(chat_id=GROUP, method="send", text="x", status="pending", attempts=0,
-                            next_attempt_at=now, created_at=now))
+        s.add(
+            OutboxMessage(
+                chat_id=GROUP,
+                method="send",
+                text="x",
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
         raise RuntimeError("render failed")
 
     with pytest.raises(RuntimeError):

@@ -1,4 +1,5 @@
 """The station's rules, without Telegram: a migrated database, a frozen clock, recorded notices."""
+
 import asyncio
 from datetime import datetime, timedelta, timezone
 
@@ -24,6 +25,7 @@ class RecordingNotices:
     def __getattr__(self, name):
         async def record(s, req, *args):
             self.calls.append((name, req.id))
+
         return record
 
 
@@ -34,21 +36,43 @@ async def world(db_url):
     db = Database(url)
     async with db.tx() as s:
         await menu.ensure_seed(s, NOW)
-        for uid, name, admin in ((1, "admin", True), (2, "resident", False), (3, "vol", False), (4, "vol2", False),
-                                 (5, "outsider", False)):
-            s.add(User(id=uid, full_name=name, locale="zh_Hans", is_admin=admin, is_coordinator=False,
-                       blocked_bot=False, created_at=NOW))
+        for uid, name, admin in (
+            (1, "admin", True),
+            (2, "resident", False),
+            (3, "vol", False),
+            (4, "vol2", False),
+            (5, "outsider", False),
+        ):
+            s.add(
+                User(
+                    id=uid,
+                    full_name=name,
+                    locale="zh_Hans",
+                    is_admin=admin,
+                    is_coordinator=False,
+                    blocked_bot=False,
+                    created_at=NOW,
+                )
+            )
         await s.flush()
         for uid in (3, 4):
-            await people.register_volunteer(s, await s.get(User, uid), name=f"志愿者{uid}", phone="13800138000",
-                                            team_ids=[1], now=NOW)
+            await people.register_volunteer(
+                s, await s.get(User, uid), name=f"志愿者{uid}", phone="13800138000", team_ids=[1], now=NOW
+            )
     yield db
     await db.dispose()
 
 
 def draft(**over) -> requests.Draft:
-    base = dict(service_id=1, description="帮忙买菜", window_start=NOW + timedelta(days=1),
-                window_end=NOW + timedelta(days=1, hours=2), area="幸福小区", address="3栋402", phone="13912345678")
+    base = dict(
+        service_id=1,
+        description="帮忙买菜",
+        window_start=NOW + timedelta(days=1),
+        window_end=NOW + timedelta(days=1, hours=2),
+        area="幸福小区",
+        address="3栋402",
+        phone="13912345678",
+    )
     base.update(over)
     return requests.Draft(**base)
 
@@ -86,17 +110,20 @@ async def test_review_setting_holds_requests(world):
     assert req.status == "open"
 
 
-@pytest.mark.parametrize("over,code", [
-    (dict(window_start=NOW - timedelta(minutes=1), window_end=NOW + timedelta(hours=1)), "past_time"),
-    (dict(window_end=NOW + timedelta(days=1)), "bad_window"),
-    (dict(window_end=NOW + timedelta(days=1, hours=13)), "window_too_long"),
-    (dict(window_start=NOW + timedelta(days=91), window_end=NOW + timedelta(days=91, hours=1)), "too_far_ahead"),
-    (dict(description="   "), "empty"),
-    (dict(description="长" * 501), "too_long"),
-    (dict(area="区" * 65), "too_long"),
-    (dict(phone="12345"), "bad_phone"),
-    (dict(service_id=999), "no_service"),
-])
+@pytest.mark.parametrize(
+    "over,code",
+    [
+        (dict(window_start=NOW - timedelta(minutes=1), window_end=NOW + timedelta(hours=1)), "past_time"),
+        (dict(window_end=NOW + timedelta(days=1)), "bad_window"),
+        (dict(window_end=NOW + timedelta(days=1, hours=13)), "window_too_long"),
+        (dict(window_start=NOW + timedelta(days=91), window_end=NOW + timedelta(days=91, hours=1)), "too_far_ahead"),
+        (dict(description="   "), "empty"),
+        (dict(description="长" * 501), "too_long"),
+        (dict(area="区" * 65), "too_long"),
+        (dict(phone="12345"), "bad_phone"),
+        (dict(service_id=999), "no_service"),
+    ],
+)
 async def test_place_refuses_bad_drafts_and_changes_nothing(world, over, code):
     with pytest.raises(DomainError) as err:
         await place(world, RecordingNotices(), **over)
@@ -111,8 +138,9 @@ async def test_claim_rules(world):
     for uid, code in ((5, "not_volunteer"),):
         async with world.tx() as s:
             with pytest.raises(DomainError) as err:
-                await requests.claim(s, notices, request_id=req.id, user=await s.get(User, uid), chat_team_id=1,
-                                     now=NOW)
+                await requests.claim(
+                    s, notices, request_id=req.id, user=await s.get(User, uid), chat_team_id=1, now=NOW
+                )
         assert err.value.code == code
     async with world.tx() as s:
         with pytest.raises(DomainError) as err:
@@ -131,8 +159,9 @@ async def test_concurrent_claims_have_one_winner(world):
     async def attempt(uid):
         try:
             async with world.tx() as s:
-                await requests.claim(s, notices, request_id=req.id, user=await s.get(User, uid), chat_team_id=1,
-                                     now=NOW)
+                await requests.claim(
+                    s, notices, request_id=req.id, user=await s.get(User, uid), chat_team_id=1, now=NOW
+                )
             return uid
         except DomainError as exc:
             return exc.code
@@ -140,8 +169,9 @@ async def test_concurrent_claims_have_one_winner(world):
     results = await asyncio.gather(*(attempt(uid) for uid in (3, 4) * 10))
     assert sorted(map(str, results)).count("already_claimed") == 19
     async with world.read() as s:
-        events = (await s.execute(select(func.count()).select_from(RequestEvent)
-                                  .where(RequestEvent.kind == "claimed"))).scalar()
+        events = (
+            await s.execute(select(func.count()).select_from(RequestEvent).where(RequestEvent.kind == "claimed"))
+        ).scalar()
     assert events == 1
 
 
@@ -160,27 +190,32 @@ async def test_release_only_before_start(world):
     assert err.value.code == "not_your_claim"
     async with world.tx() as s:
         with pytest.raises(DomainError) as err:
-            await requests.release(s, notices, request_id=req.id, user=await s.get(User, 3),
-                                   now=req.window_start + timedelta(minutes=1))
+            await requests.release(
+                s, notices, request_id=req.id, user=await s.get(User, 3), now=req.window_start + timedelta(minutes=1)
+            )
     assert err.value.code == "too_late_to_release"
     async with world.tx() as s:
         req = await requests.release(s, notices, request_id=req.id, user=await s.get(User, 3), now=NOW)
     assert req.status == "open" and req.claimer_id is None
 
 
-@pytest.mark.parametrize("after,minutes,code", [
-    (timedelta(minutes=-5), 30, "not_started"),
-    (timedelta(hours=1), 90, "hours_out_of_range"),   # more than the time since the start
-    (timedelta(hours=20), 13 * 60, "hours_out_of_range"),  # more than 12 h
-    (timedelta(hours=1), 0, "hours_out_of_range"),
-])
+@pytest.mark.parametrize(
+    "after,minutes,code",
+    [
+        (timedelta(minutes=-5), 30, "not_started"),
+        (timedelta(hours=1), 90, "hours_out_of_range"),  # more than the time since the start
+        (timedelta(hours=20), 13 * 60, "hours_out_of_range"),  # more than 12 h
+        (timedelta(hours=1), 0, "hours_out_of_range"),
+    ],
+)
 async def test_report_bounds(world, after, minutes, code):
     notices = RecordingNotices()
     req = await _claimed(world, notices)
     async with world.tx() as s:
         with pytest.raises(DomainError) as err:
-            await requests.report_done(s, notices, request_id=req.id, user=await s.get(User, 3), minutes=minutes,
-                                       now=req.window_start + after)
+            await requests.report_done(
+                s, notices, request_id=req.id, user=await s.get(User, 3), minutes=minutes, now=req.window_start + after
+            )
     assert err.value.code == code
 
 
@@ -192,8 +227,9 @@ async def test_close_approve_and_ledger(world):
         await requests.report_done(s, notices, request_id=req.id, user=await s.get(User, 3), minutes=120, now=done_at)
     async with world.tx() as s:
         with pytest.raises(DomainError) as err:
-            await requests.approve(s, notices, request_id=req.id, actor=await s.get(User, 1), now=done_at,
-                                   points_per_hour=10)
+            await requests.approve(
+                s, notices, request_id=req.id, actor=await s.get(User, 1), now=done_at, points_per_hour=10
+            )
     assert err.value.code == "not_confirmed"
     async with world.tx() as s:
         with pytest.raises(DomainError) as err:
@@ -203,12 +239,28 @@ async def test_close_approve_and_ledger(world):
         await requests.confirm(s, notices, request_id=req.id, user=await s.get(User, 2), rating=4, now=done_at)
     async with world.tx() as s:  # a correction needs a reason
         with pytest.raises(DomainError) as err:
-            await requests.approve(s, notices, request_id=req.id, actor=await s.get(User, 1), now=done_at,
-                                   points_per_hour=10, minutes=90, reason="")
+            await requests.approve(
+                s,
+                notices,
+                request_id=req.id,
+                actor=await s.get(User, 1),
+                now=done_at,
+                points_per_hour=10,
+                minutes=90,
+                reason="",
+            )
     assert err.value.code == "empty"
     async with world.tx() as s:
-        req = await requests.approve(s, notices, request_id=req.id, actor=await s.get(User, 1), now=done_at,
-                                     points_per_hour=10, minutes=90, reason="实际服务1.5小时")
+        req = await requests.approve(
+            s,
+            notices,
+            request_id=req.id,
+            actor=await s.get(User, 1),
+            now=done_at,
+            points_per_hour=10,
+            minutes=90,
+            reason="实际服务1.5小时",
+        )
     assert req.status == "approved" and req.approved_minutes == 90
     async with world.read() as s:
         total = await ledger.totals(s, 3)
@@ -217,8 +269,9 @@ async def test_close_approve_and_ledger(world):
     assert [(e.minutes, e.points, e.approved_by, e.reason) for e in entries] == [(90, 15, 1, "实际服务1.5小时")]
     async with world.tx() as s:  # approving twice changes nothing
         with pytest.raises(DomainError):
-            await requests.approve(s, notices, request_id=req.id, actor=await s.get(User, 1), now=done_at,
-                                   points_per_hour=10)
+            await requests.approve(
+                s, notices, request_id=req.id, actor=await s.get(User, 1), now=done_at, points_per_hour=10
+            )
 
 
 async def test_volunteer_cannot_approve_own_hours(world):
@@ -232,8 +285,9 @@ async def test_volunteer_cannot_approve_own_hours(world):
         await requests.confirm(s, notices, request_id=req.id, user=await s.get(User, 2), rating=5, now=at)
     async with world.tx() as s:
         with pytest.raises(DomainError) as err:
-            await requests.approve(s, notices, request_id=req.id, actor=await s.get(User, 3), now=at,
-                                   points_per_hour=10)
+            await requests.approve(
+                s, notices, request_id=req.id, actor=await s.get(User, 3), now=at, points_per_hour=10
+            )
     assert err.value.code == "own_hours"
 
 
@@ -261,14 +315,22 @@ def test_points_round_half_up():
 
 # services on one database from two processes --------------------------------------------------------
 
+
 async def test_two_processes_place_the_years_first_requests_at_once(world, db_url):
     """Numbers come from one upsert: the first requests of a year placed at once by two processes all succeed."""
     other = Database(db_url)  # a second process: its own engine and connections
     try:
+
         async def place_in(db: Database, n: int) -> str:
             async with db.tx() as s:
-                req = await requests.place(s, RecordingNotices(), resident=await s.get(User, 2),
-                                           draft=draft(description=f"need {n}"), now=NOW, year=2031)
+                req = await requests.place(
+                    s,
+                    RecordingNotices(),
+                    resident=await s.get(User, 2),
+                    draft=draft(description=f"need {n}"),
+                    now=NOW,
+                    year=2031,
+                )
                 return req.number
 
         numbers = await asyncio.gather(*(place_in(world if n % 2 else other, n) for n in range(8)))
