@@ -111,7 +111,7 @@ async def _ensure_template() -> str:
 
         await ensure_database()
         await _drop_leftovers()
-        name = f"{_base()}_{_HOST}_{os.getpid()}_tpl"
+        name = f"{_base()}_{_HOST}_{os.getpid()}_tpl"  # this process's own: pytest-xdist workers never share one
         await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await _admin(f'CREATE DATABASE "{name}" TEMPLATE template0')
         await upgrade(_url_for(name))  # the real Alembic migrations, as the bot runs them on start
