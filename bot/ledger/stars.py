@@ -50,7 +50,18 @@ async def after_credit(s: AsyncSession, notices: StarNotices, volunteer_id: int,
     A level lost by a correction and regained later is not congratulated again: star_level only rises,
     by a conditional update, so two credits committing at once congratulate once.
     """
-    volunteer = await s.get(Volunteer, volunteer_id)
+    # The volunteer's row is locked before his total is read: a credit committing at the same moment in another
+    # transaction then waits for this one (or this one for it) and reads a total that includes the other's hours.
+    # Without the lock, on PostgreSQL each would see only its own hours and neither might cross the level.
+    # (SQLite's BEGIN IMMEDIATE already runs such transactions one after another.)
+    volunteer = (
+        await s.execute(
+            select(Volunteer)
+            .where(Volunteer.user_id == volunteer_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one_or_none()
     if volunteer is None:
         return None
     level = level_for((await ledger.totals(s, volunteer_id)).minutes)
