@@ -1,12 +1,14 @@
 """Benchmark: the bot against the fake Bot API server over real HTTP on 127.0.0.1.
 
     python -m bench.run            (or python bench/run.py; BENCH_QUICK=1 for a short run)
+    python -m bench.run --county [--scale 0.1]   (the county part alone, bench/county.py; --scale sizes it)
 
 Prints a table, then as its LAST LINE one JSON object (keys in docs/testing.md "## Benchmark"). PostgreSQL figures
 (pg_*) when TEST_DATABASE_URL (or BENCH_DATABASE_URL) reaches a server. Not run by CI."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import logging
@@ -124,6 +126,20 @@ async def bare(fake: FakeTelegram, n: int, users: int) -> dict:
         elapsed, cpu = time.perf_counter() - t0, proc.cpu_seconds() - cpu0
         done = (n // users) * users
         return {"bare_updates_per_s": done / elapsed, "bare_cpu_ms_per_update": cpu * 1000 / done}
+    finally:
+        await proc.stop()
+
+
+async def bare_rss(fake: FakeTelegram) -> float:
+    """Peak RSS (VmHWM) of the bare aiogram bot after a few messages: the floor a bot process starts from."""
+    proc = await BotProcess([sys.executable, str(ROOT / "bench" / "bare_bot.py")], {}).start(fake)
+    try:
+        u = fake.user("RssBare")
+        for text in ("/start", "hello", "/help", "bye"):
+            before = len(fake.bot_messages(u))
+            await u.send(text)
+            await fake.wait_message(u, after=before, timeout=60)
+        return proc.peak_rss_mb()
     finally:
         await proc.stop()
 
@@ -328,7 +344,7 @@ async def fill(url: str, requests_n: int, ledger_n: int) -> int:
 
     from storage.db import Database
     from storage.migrate import upgrade
-    from storage.models import LedgerEntry, Request, User
+    from storage.models import LedgerEntry, LedgerKind, Request, User
 
     await upgrade(url)
     db = Database(url)
@@ -389,7 +405,7 @@ async def fill(url: str, requests_n: int, ledger_n: int) -> int:
                         volunteer_id=10_000 + i % users,
                         minutes=60,
                         points=10,
-                        kind="service",
+                        kind=LedgerKind.SERVICE,
                         request_id=1 + i % requests_n,
                         created_at=now - timedelta(minutes=i // 2),
                     )
@@ -452,9 +468,41 @@ async def pg_database() -> tuple[str, str] | None:
         return None
 
 
-async def main() -> dict:
+async def county(tmp: Path, scale: float) -> dict:
+    """The county part (bench/county.py) on SQLite, then on PostgreSQL when reachable (keys pg_county_*)."""
+    from bench import county as c
+
+    out: dict = {}
+    async with FakeTelegram(token=TOKEN) as fake:
+        out["bare_rss_mb"] = await bare_rss(fake)
+    try:
+        out.update(await c.run(f"sqlite+aiosqlite:///{tmp}/county.db", scale))
+    finally:  # half a gigabyte at full size
+        await asyncio.to_thread(lambda: [path.unlink() for path in tmp.glob("county.db*")])
+    out["county_rss_over_bare_mb"] = out["county_rss_mb"] - out["bare_rss_mb"]
+    print(f"[{time.strftime('%H:%M:%S')}] county on SQLite: {json.dumps(out)}", file=sys.stderr)
+    pg = await pg_database()
+    if pg is None:
+        print("PostgreSQL figures of the county skipped: TEST_DATABASE_URL / BENCH_DATABASE_URL unset or unreachable")
+        return out
+    from tests.drills.common import drop_pg_database
+
+    url, name = pg
+    try:
+        r = await c.run(url, scale)
+        out.update({f"pg_{k}": v for k, v in r.items()})
+        out["pg_county_rss_over_bare_mb"] = out["pg_county_rss_mb"] - out["bare_rss_mb"]
+    finally:
+        await drop_pg_database(name)
+    return out
+
+
+async def main(county_only: bool = False, scale: float | None = None) -> dict:
     logging.basicConfig(level=logging.ERROR)
     tmp = Path(tempfile.mkdtemp(prefix="bench-"))
+    scale = scale if scale is not None else (0.1 if QUICK else 1.0)
+    if county_only:
+        return await county(tmp, scale)
     n_bare = 600 if QUICK else 3000
     rounds = 1 if QUICK else 3
     out: dict = {}
@@ -504,6 +552,9 @@ async def main() -> dict:
                 await drop_pg_database(name3)
         finally:
             await drop_pg_database(name)
+    else:
+        print("PostgreSQL figures skipped: TEST_DATABASE_URL / BENCH_DATABASE_URL unset or unreachable")
+    out.update(await county(tmp, scale))
     return out
 
 
@@ -514,11 +565,21 @@ TARGETS = {
     "month_report_ms": ("<", 2000),
     "storm_winners": ("==", 1),
     "broadcast_429": ("==", 0),
+    "county_route_ms": ("<", 20),
+    "county_pending_ms": ("<", 100),
+    "county_station_pending_ms": ("<", 100),
+    "county_me_ms": ("<", 20),
+    "county_station_report_ms": ("<", 1000),
+    "county_centre_report_ms": ("<", 5000),
+    "county_tasks_ms": ("<", 100),
+    "county_centre_week_report_ms": ("<", 5000),
+    "county_rss_over_bare_mb": ("<", 60),
 }
+TARGETS.update({f"pg_{k}": v for k, v in TARGETS.items() if k.startswith("county_")})
 
 
 def table(out: dict) -> str:
-    lines = [f"{'metric':24} {'value':>12}  target"]
+    lines = [f"{'metric':32} {'value':>12}  target"]
     for key, value in out.items():
         target = TARGETS.get(key)
         mark = ""
@@ -528,11 +589,15 @@ def table(out: dict) -> str:
             mark = f"{op} {limit}  {'ok' if ok else 'MISSED'}"
         if key == "broadcast_msgs_per_s":
             mark = f"30 ± 5 %  {'ok' if 28.5 <= value <= 31.5 else 'MISSED'}"
-        lines.append(f"{key:24} {value:12.2f}  {mark}" if isinstance(value, float) else f"{key:24} {value:>12}  {mark}")
+        lines.append(f"{key:32} {value:12.2f}  {mark}" if isinstance(value, float) else f"{key:32} {value:>12}  {mark}")
     return "\n".join(lines)
 
 
 if __name__ == "__main__":
-    result = asyncio.run(main())
+    parser = argparse.ArgumentParser(description="The benchmark (docs/testing.md, Benchmark).")
+    parser.add_argument("--county", action="store_true", help="only the county part (bench/county.py)")
+    parser.add_argument("--scale", type=float, default=None, help="the county's size, 1 = the issue's (default)")
+    args = parser.parse_args()
+    result = asyncio.run(main(args.county, args.scale))
     print(table(result))
     print(json.dumps({k: round(v, 2) if isinstance(v, float) else v for k, v in result.items()}))

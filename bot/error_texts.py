@@ -11,10 +11,15 @@ from bot.calendar import texts as calendar
 from bot.certificates import texts as certificates
 from bot.core.errors import DomainError
 from bot.ledger import texts as ledger
+from bot.org import texts as org
 from bot.people import texts as people
 from bot.reports import texts as reports
+from bot.requests import texts as requests
 from bot.shop import texts as shop
+from bot.showcase import texts as showcase
+from bot.tasks import texts as tasks
 from bot.ui import texts as common
+from bot.wishes import texts as wishes
 
 
 def _merge(*tables: dict) -> dict:
@@ -36,6 +41,12 @@ ERRORS = _merge(
     reports.ERRORS,
     activities.ERRORS,
     calendar.ERRORS,
+    requests.ERRORS,
+    org.ERRORS,
+    org.BUILD_ERRORS,
+    tasks.ERRORS,
+    wishes.ERRORS,
+    showcase.ERRORS,
 )
 
 

@@ -1,4 +1,5 @@
-"""Per-update plumbing: duplicate updates, the acting user, their language, polite errors."""
+"""Per-update plumbing: duplicate updates, the acting user, their language, buttons tapped where they belong,
+polite errors."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
+from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 from aiogram.types import User as TgUser
 from aiogram.utils.i18n import I18nMiddleware
+from aiogram.utils.i18n import gettext as _
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
@@ -17,7 +20,9 @@ from bot.core.clock import Clock
 from bot.core.errors import DomainError
 from bot.core.i18n import pick_locale
 from bot.error_texts import error_text
+from bot.people import moderation
 from bot.people import service as people
+from bot.ui import scope as scopes
 from storage.db import Database, DuplicateUpdate, UpdateMark, current_update
 from storage.models import ProcessedUpdate, User
 
@@ -106,6 +111,52 @@ class LocaleMiddleware(I18nMiddleware):
         return user.locale if user is not None else self.i18n.default_locale
 
 
+class ButtonScopeMiddleware(BaseMiddleware):
+    """Refuses a button tapped where it does not belong, before any handler runs: a private-only button anywhere but
+    the tapper's own private chat, a group button anywhere but a group bound to the team of what it acts on (see
+    bot/ui/scope.py). The tapper gets a polite alert; nothing is changed or edited.
+
+    Registered as an outer middleware of callback queries, after the locale's."""
+
+    def __init__(self, db: Database, classes: dict[str, type[CallbackData]] | None = None):
+        self.db = db
+        self.classes = classes if classes is not None else scopes.button_classes()
+
+    async def __call__(  # type: ignore[override]
+        self, handler: Handler, event: CallbackQuery, data: dict[str, Any]
+    ) -> Any:
+        tap = scopes.read(self.classes, event.data)
+        refusal = await self.refusal(event, tap) if tap is not None else None
+        if refusal is None:
+            return await handler(event, data)
+        log.info("callback %r refused in chat %s: %s", event.data, self._chat(event), refusal)
+        await event.answer(error_text(DomainError(refusal)), show_alert=True)
+        return None
+
+    @staticmethod
+    def _chat(event: CallbackQuery):
+        return event.message.chat if event.message is not None else None
+
+    async def refusal(self, event: CallbackQuery, tap: scopes.Tap) -> str | None:
+        """The error code a tap is refused with, None when its chat fits."""
+        scope, chat = tap.scope, self._chat(event)
+        if scope.where == "anywhere":
+            return None
+        if scope.where == "private":
+            fits = chat is not None and chat.type == "private" and chat.id == event.from_user.id
+            return None if fits else "button_private"
+        if chat is None or chat.type not in ("group", "supergroup"):
+            return "button_group"
+        async with self.db.read(single=True) as s:
+            fits = await people.group_fits(
+                s,
+                chat.id,
+                request_id=tap.object_id if scope.of == "request" else None,
+                activity_id=tap.object_id if scope.of == "activity" else None,
+            )
+        return None if fits else "button_group"
+
+
 class DomainErrorMiddleware(BaseMiddleware):
     """A broken rule becomes a polite answer in the user's language; nothing was changed,
     because the service raised inside its transaction."""
@@ -120,3 +171,20 @@ class DomainErrorMiddleware(BaseMiddleware):
             elif isinstance(event, Message):
                 await event.answer(text)
             return None
+
+
+class BlockedMiddleware(BaseMiddleware):
+    """A user a coordinator blocked (/block) changes nothing: each of his messages in private and each of his
+    button taps gets one polite answer, and no handler runs; in a group he is left alone (no answer there). The
+    user row is the one UpdateMiddleware read for this very update, so a block counts from the next update on.
+    Registered after the locale middleware, so the answer is in his language."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if not moderation.is_blocked(data.get("user")):
+            return await handler(event, data)
+        text = _("Sorry, your use of this bot has been suspended by the station. Please contact a coordinator.")
+        if isinstance(event, CallbackQuery):
+            await event.answer(text, show_alert=True)
+        elif isinstance(event, Message) and event.chat.type == "private":
+            await event.answer(text)
+        return None

@@ -15,6 +15,7 @@ from bot.outbox import Outbox
 from bot.people.notices import PeopleNotices
 from bot.requests.notices import RequestNotices
 from bot.shop.notices import ShopNotices
+from bot.wishes.notices import WishNotices
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Notices:
     activities: ActivityNotices
     people: PeopleNotices
     shop: ShopNotices
+    wishes: WishNotices
 
     @classmethod
     def build(cls, outbox: Outbox, points_per_hour: int) -> Notices:
@@ -36,4 +38,5 @@ class Notices:
             activities=ActivityNotices(outbox, ledger, points_per_hour),
             people=PeopleNotices(outbox),
             shop=ShopNotices(outbox),
+            wishes=WishNotices(outbox, ledger),
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
@@ -76,9 +76,17 @@ class Settings(BaseSettings):
             raise ValueError("WEBHOOK_SECRET may only hold letters, digits, _ and - (at most 256)")
         return value
 
-    outbox_lease_seconds: int = Field(default=30, ge=1, le=3600)  # a sending row is locked this long
+    # a sending row is locked this long, renewed while it is sent: what a process that dies holds its chat up
+    outbox_lease_seconds: int = Field(default=3, ge=1, le=3600)
     outbox_per_second: float = Field(default=29.0, gt=0, le=1000)  # Telegram allows about 30 messages/s
     outbox_group_per_minute: int = Field(default=20, ge=1, le=1000)  # and 20 a minute to one group
+    # Limits per person, so that one person cannot flood the station (each refusal is a polite answer):
+    max_open_requests: int = Field(default=3, ge=1, le=100)  # a resident's requests not yet done (帮办 orders aside)
+    max_join_requests_per_day: int = Field(default=3, ge=1, le=100)  # join requests a volunteer sends a day
+    max_shop_cancels_per_day: int = Field(
+        default=3, ge=1, le=100
+    )  # after so many cancels a day, no redeeming till tomorrow
+    max_certificates_per_day: int = Field(default=3, ge=1, le=100)  # service certificates a volunteer gets a day
 
     @field_validator("bot_token")
     @classmethod
@@ -126,3 +134,65 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    # A volunteer may release this many taken requests himself in a rolling 24 h (each claim gave him the
+    # resident's address and phone); past it, a release goes through a coordinator. 0: always through one.
+    releases_per_day: int = Field(default=2, ge=0, le=100)
+    # Residents' data (bot/requests/privacy.py): a closed, cancelled or rejected request's address and phone are
+    # cleared this many days later; delivered outbox messages are deleted this many days after they were sent.
+    contact_retention_days: int = Field(default=30, ge=1, le=3650)
+    outbox_keep_days: int = Field(default=7, ge=1, le=365)
+    # Running it for real (bot/core/retry.py, bot/logs.py, storage/backup.py):
+    # when Telegram or the database cannot be reached at start, the bot waits RETRY_BASE_SECONDS, then twice as long
+    # each time, up to RETRY_MAX_SECONDS, logging one line per attempt; the same backoff while polling
+    retry_base_seconds: float = Field(default=1.0, gt=0, le=60)
+    retry_max_seconds: float = Field(default=60.0, gt=0, le=3600)
+    log_format: Literal["text", "json"] = "text"  # json: one JSON object a line, for log shippers
+    # SQLite: a nightly backup at 03:00 station time into this folder (created 0700, files 0600); empty: none
+    backup_dir: str | None = None
+    backup_keep: int = Field(default=14, ge=1, le=3650)  # the newest this many nightly backups are kept
+
+    @field_validator("backup_dir", mode="before")
+    @classmethod
+    def _empty_dir_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    # Watching the bot (docs/deploy.md). Prometheus metrics on /metrics, served on a listener of their own only when
+    # METRICS_PORT is set, on METRICS_HOST (localhost unless you open it to your Prometheus).
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = Field(default=None, ge=0, le=65535)
+    # /healthz answers 503 "stuck" when a message due to be sent has waited this many minutes while Telegram
+    # answers; each of its probes (database, Redis) gets HEALTH_TIMEOUT_SECONDS before it counts as unreachable.
+    outbox_stuck_minutes: int = Field(default=10, ge=1, le=24 * 60)
+    health_timeout_seconds: float = Field(default=1.0, gt=0, le=30)
+
+    @field_validator("metrics_port", mode="before")
+    @classmethod
+    def _empty_port_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    # Regular needs (bot/requests/regular.py): each occurrence is placed this many days before its day, and offered
+    # first to the volunteer who took the previous one for this many hours before its card goes to the group.
+    regular_lead_days: int = Field(default=2, ge=1, le=30)
+    regular_offer_hours: float = Field(default=2.0, ge=0, le=48)
+    # `python -m bot sandbox` (no token, no Telegram): its chat page on 127.0.0.1 at this port (`--port` overrides)
+    sandbox_port: int = Field(default=8088, ge=0, le=65535)
+    # A font with Chinese glyphs for the pictures the bot draws (the /qr poster): a .ttf/.otf/.ttc file. Empty: the
+    # Noto Sans CJK that the bot's dependency noto-cjk-sans-otc ships, else a system one (bot/core/fonts.py).
+    font_path: str | None = None
+
+    @field_validator("font_path", mode="before")
+    @classmethod
+    def _empty_font_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    # 公示 (bot/showcase/): the public channel that finished activities and services (the resident agreed) are
+    # announced in, anonymised; empty: nothing is announced. The bot must be an administrator of the channel.
+    # At most SHOWCASE_PER_DAY posts a station day; the rest wait for the next day.
+    public_channel_id: int | None = None
+    showcase_per_day: int = Field(default=3, ge=1, le=50)
+
+    @field_validator("public_channel_id", mode="before")
+    @classmethod
+    def _empty_channel_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value

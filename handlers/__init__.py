@@ -2,16 +2,31 @@
 
 from aiogram import Router
 
-from handlers import calendar, certificates, common, fallback, menu, reports, shop
+from handlers import (
+    calendar,
+    certificates,
+    common,
+    fallback,
+    menu,
+    org,
+    reports,
+    setup,
+    shop,
+    showcase,
+    stations,
+    tasks,
+    wishes,
+)
 from handlers.activities import publish as activity_publish
 from handlers.activities import signup as activity_signup
 from handlers.ledger import entries as ledger_entries
 from handlers.ledger import standing
-from handlers.people import profile, roles, teams, volunteer
-from handlers.requests import claim, closing, order, proxy, reminders, review, views
+from handlers.people import moderation, profile, roles, teams, volunteer
+from handlers.requests import claim, closing, order, privacy, proxy, regular, reminders, review, views
 from handlers.routing import Blueprint
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
+    stations.router,  # before common: `/start CODE` is a deep link, plain /start common's
     common.router,
     roles.router,
     menu.router,
@@ -21,8 +36,12 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     claim.router,
     closing.router,
     views.router,
+    regular.router,
+    privacy.router,
     profile.router,
     teams.router,
+    org.router,
+    moderation.router,
     proxy.router,
     calendar.router,
     reminders.router,
@@ -33,6 +52,10 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     standing.router,
     activity_publish.router,
     activity_signup.router,
+    setup.router,
+    tasks.router,
+    wishes.router,
+    showcase.router,
     fallback.router,
 )
 

@@ -15,11 +15,14 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.calendar import keyboards as calendar_ui
 from bot.calendar import service as calendar
-from bot.calendar.keyboards import CivicCb, ThemeCb
+from bot.calendar.keyboards import CivicCb, NoticeCb, ThemeCb
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
+from bot.notices import Notices
+from bot.org import service as org
 from bot.people import service as people
 from bot.settings import Settings
+from bot.ui import texts
 from bot.ui.tapped import editable
 from handlers.routing import Blueprint
 from scheduling.holidays import CIVIC_KEYS, civic_days, festival_dates
@@ -39,10 +42,16 @@ class ThemeEdit(StatesGroup):
     activities = State()
 
 
-def _theme_text(t: calendar.ThemeText) -> str:
+def _theme_text(t: calendar.ThemeText, *, this_month: bool = True) -> str:
+    """The theme as the post on the 1st reads (this_month), or headed with its month when looked up in another."""
+    heading = (
+        _("📅 Theme of the month: {title}").format(title=t.title)
+        if this_month
+        else _("📅 Theme of month {month}: {title}").format(month=t.month, title=t.title)
+    )
     return "\n".join(
         [
-            _("📅 Theme of the month: {title}").format(title=t.title),
+            heading,
             t.text,
             "",
             _("Suggested activities:"),
@@ -56,9 +65,15 @@ def _theme_text(t: calendar.ThemeText) -> str:
 
 @router.message(Command("theme"))
 async def theme(
-    message: Message, command: CommandObject, state: FSMContext, db: Database, clock: Clock, user: User
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    db: Database,
+    clock: Clock,
+    settings: Settings,
+    user: User,
 ) -> None:
-    people.require_coordinator(user)
+    org.require_centre_role(user)  # the county's calendar: the 中心's
     args = (command.args or "").strip()
     if not args:
         async with db.read() as s:
@@ -84,7 +99,7 @@ async def theme(
         await message.answer(
             "\n".join(
                 [
-                    _theme_text(t),
+                    _theme_text(t, this_month=month == clock.now().astimezone(settings.tz).month),
                     "",
                     note,
                     _(
@@ -161,7 +176,7 @@ async def _step_theme(state: FSMContext, db: Database, user: User) -> calendar.T
 
 @router.message(ThemeEdit.title, F.text)
 async def theme_step_title(message: Message, state: FSMContext, db: Database, user: User) -> None:
-    people.require_coordinator(user)
+    org.require_centre_role(user)  # the county's calendar: the 中心's
     current = await _step_theme(state, db, user)
     assert message.text is not None  # F.text
     keep = message.text.strip() in KEEP
@@ -172,7 +187,7 @@ async def theme_step_title(message: Message, state: FSMContext, db: Database, us
 
 @router.message(ThemeEdit.text, F.text)
 async def theme_step_text(message: Message, state: FSMContext, db: Database, user: User) -> None:
-    people.require_coordinator(user)
+    org.require_centre_role(user)  # the county's calendar: the 中心's
     current = await _step_theme(state, db, user)
     assert message.text is not None  # F.text
     keep = message.text.strip() in KEEP
@@ -187,7 +202,7 @@ async def theme_step_text(message: Message, state: FSMContext, db: Database, use
 
 @router.message(ThemeEdit.activities, F.text)
 async def theme_step_activities(message: Message, state: FSMContext, db: Database, user: User) -> None:
-    people.require_coordinator(user)
+    org.require_centre_role(user)  # the county's calendar: the 中心's
     current = await _step_theme(state, db, user)
     assert message.text is not None  # F.text
     keep = message.text.strip() in KEEP
@@ -203,7 +218,7 @@ async def theme_step_activities(message: Message, state: FSMContext, db: Databas
 async def theme_answer(
     query: CallbackQuery, callback_data: ThemeCb, state: FSMContext, db: Database, clock: Clock, user: User
 ) -> None:
-    people.require_coordinator(user)
+    org.require_centre_role(user)  # the county's calendar: the 中心's
     pending = (await state.get_data()).get(PENDING)
     if not pending or pending["month"] != callback_data.month or callback_data.action not in ("save", "drop"):
         raise DomainError("stale")
@@ -242,7 +257,7 @@ def _next_date(key: str, today: dt.date) -> dt.date | None:
 async def festival(
     message: Message, command: CommandObject, db: Database, clock: Clock, settings: Settings, user: User
 ) -> None:
-    people.require_coordinator(user)
+    org.require_centre_role(user)  # the county's calendar: the 中心's
     args = (command.args or "").strip()
     if not args:
         async with db.read() as s:
@@ -272,9 +287,9 @@ async def festival(
     async with db.read() as s:
         text, edited = await calendar.festival_text(s, key, user.locale)
     when = _next_date(key, clock.now().astimezone(settings.tz).date())
-    days = ", ".join(str(d) for d in settings.festival_remind_days)
+    days = texts.enumerate_items(str(d) for d in settings.festival_remind_days)
     lines = [
-        f"🎏 {name}" + (f" – {when.isoformat()}" if when else ""),
+        f"🎏 {name}" + (f" – {texts.fmt_date(when)}" if when else ""),
         _("Customs and suggested activities:"),
         text,
         "",
@@ -302,7 +317,7 @@ async def _civic_view(db: Database, clock: Clock, settings: Settings, user: User
 
 @router.message(Command("civic"))
 async def civic(message: Message, db: Database, clock: Clock, settings: Settings, user: User) -> None:
-    people.require_coordinator(user)
+    org.require_centre_role(user)  # the county's calendar: the 中心's
     text, markup = await _civic_view(db, clock, settings, user)
     await message.answer(text, reply_markup=markup)
 
@@ -311,7 +326,7 @@ async def civic(message: Message, db: Database, clock: Clock, settings: Settings
 async def civic_toggle(
     query: CallbackQuery, callback_data: CivicCb, db: Database, clock: Clock, settings: Settings, user: User
 ) -> None:
-    people.require_coordinator(user)
+    org.require_centre_role(user)  # the county's calendar: the 中心's
     if callback_data.on not in (0, 1):
         raise DomainError("stale")
     async with db.tx() as s:
@@ -323,3 +338,50 @@ async def civic_toggle(
         await editable(query).edit_text(text, reply_markup=markup)
     except TelegramBadRequest:  # a replayed tap: the list already shows this state
         pass
+
+
+# a station's own notice to its groups ------------------------------------------------------------------------
+
+
+class NoticeDraft(StatesGroup):
+    confirm = State()
+
+
+@router.message(Command("notice"))
+async def notice(message: Message, command: CommandObject, state: FSMContext, db: Database, user: User) -> None:
+    """/notice TEXT: a coordinator's own notice, previewed, then posted to the groups of his station's teams."""
+    people.require_coordinator(user)
+    if message.chat.type != "private":
+        raise DomainError("private_only")
+    text = calendar.check_notice(command.args)
+    async with db.read() as s:
+        chats = await calendar.notice_chats(s, user)
+    if not chats:
+        raise DomainError("notice_no_groups")
+    await state.set_state(NoticeDraft.confirm)
+    await state.update_data(notice=text)
+    await message.answer(
+        _("This notice will go to {count} group(s) of your teams:").format(count=len(chats)) + "\n\n" + text,
+        reply_markup=calendar_ui.notice_confirm(),
+    )
+
+
+@router.callback_query(NoticeCb.filter())
+async def notice_answer(
+    query: CallbackQuery, callback_data: NoticeCb, state: FSMContext, db: Database, notices: Notices, user: User
+) -> None:
+    people.require_coordinator(user)
+    text = (await state.get_data()).get("notice")
+    if await state.get_state() != NoticeDraft.confirm.state or not text:
+        raise DomainError("notice_gone")
+    await state.clear()
+    if callback_data.action != "send":
+        await query.answer(_("Nothing was sent."))
+        await editable(query).edit_reply_markup(reply_markup=None)
+        return
+    async with db.tx() as s:
+        chats = await calendar.notice_chats(s, user)
+        for chat_id in chats:
+            notices.outbox.to_chat(s, chat_id, "📣 " + text)
+    await query.answer()
+    await editable(query).edit_text(_("📣 Sent to {count} group(s).").format(count=len(chats)) + "\n\n" + text)

@@ -9,7 +9,10 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.core.errors import DomainError
 from bot.error_texts import ERRORS
+from handlers import stations
 from handlers.routing import Blueprint
+from storage.db import Database
+from storage.models import User
 
 router = Blueprint(name="fallback")
 
@@ -30,5 +33,7 @@ async def unexpected_in_conversation(message: Message) -> None:
 
 
 @router.message(F.chat.type == "private")
-async def unknown(message: Message) -> None:
+async def unknown(message: Message, db: Database, user: User | None = None) -> None:
     await message.answer(_("Sorry, I did not understand. Send /help to see what I can do."))
+    if user is not None:  # first contact in a county: his station first (handlers/stations.py)
+        await stations.ask_first(message, db, user)

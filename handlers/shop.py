@@ -13,6 +13,8 @@ from aiogram.utils.i18n import gettext as _
 from bot.core import validate
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
+from bot.core.limits import Daily
+from bot.ledger import texts as ledger_texts
 from bot.notices import Notices
 from bot.people import service as people
 from bot.settings import Settings
@@ -54,7 +56,7 @@ async def catalogue_command(message: Message, db: Database, user: User) -> None:
 async def catalogue(message: Message, db: Database, user: User) -> None:
     people.require_coordinator(user)
     async with db.read() as s:
-        items = await shop.items(s, only_active=False)
+        items = await shop.items(s, only_active=False, viewer=user)
     lines = (
         [_("爱心超市 catalogue:")] + [shop_texts.catalogue_line(i) for i in items]
         if items
@@ -133,14 +135,17 @@ async def browse(message: Message, db: Database, user: User) -> None:
     if volunteer is None:
         raise DomainError("shop_not_volunteer")
     async with db.read() as s:
-        items = await shop.items(s, only_active=True)
+        items = await shop.items(s, only_active=True, viewer=user)
         points = await shop.balance(s, user.id)
-    lines = [_("🛒 爱心超市 – your points: {points}").format(points=points)]
+    lines = [_("🛒 爱心超市 – your points: {points}").format(points=ledger_texts.points_line(points))]
     if items:
         lines += [
             shop_texts.item_line(i) if shop.on_offer(i) else _("{name} – sold out").format(name=i.name) for i in items
         ]
-        lines += ["", _("Tap an item to redeem it. /redemptions shows what you have redeemed.")]
+        if any(shop.on_offer(i) for i in items):
+            lines += ["", _("Tap an item to redeem it. /redemptions shows what you have redeemed.")]
+        else:  # no button to tap
+            lines += ["", _("Everything is taken at the moment; please look again later.")]
     else:
         lines.append(_("There is nothing in the 爱心超市 at the moment."))
     await message.answer("\n".join(lines), reply_markup=shop_keyboards.shop_keyboard(items))
@@ -151,7 +156,14 @@ async def ask(
     query: CallbackQuery, callback_data: ShopCb, db: Database, clock: Clock, settings: Settings, user: User
 ) -> None:
     async with db.read() as s:  # every rule, before the confirmation: a refused tap needs no write
-        offer = await shop.redeem_rules(s, user_id=user.id, item_id=callback_data.item, now=clock.now(), tz=settings.tz)
+        offer = await shop.redeem_rules(
+            s,
+            user_id=user.id,
+            item_id=callback_data.item,
+            now=clock.now(),
+            tz=settings.tz,
+            cancels=Daily(settings.max_shop_cancels_per_day, settings.tz),
+        )
     item, points = offer.item, offer.points
     await query.answer()
     await origin(query).answer(
@@ -172,18 +184,24 @@ async def confirm(
     settings: Settings,
     user: User,
 ) -> None:
-    async with db.tx() as s:
-        r = await shop.redeem(
-            s,
-            notices.shop,
-            user=user,
-            item_id=callback_data.item,
-            price=callback_data.price,
-            now=clock.now(),
-            tz=settings.tz,
-        )
-        item = await shop.get_item(s, r.item_id)
-        left = await shop.balance(s, user.id)
+    try:
+        async with db.tx() as s:
+            r = await shop.redeem(
+                s,
+                notices.shop,
+                user=user,
+                item_id=callback_data.item,
+                price=callback_data.price,
+                now=clock.now(),
+                tz=settings.tz,
+                cancels=Daily(settings.max_shop_cancels_per_day, settings.tz),
+            )
+            item = await shop.get_item(s, r.item_id)
+            left = await shop.balance(s, user.id)
+    except DomainError as err:
+        if err.code in ("shop_sold_out", "shop_withdrawn"):  # “确认兑换” can no longer do anything: take it away
+            await _edit(query)
+        raise
     await query.answer(_("Redeemed!"))
     await _edit(
         query,

@@ -26,6 +26,8 @@ from sqlalchemy.exc import IntegrityError
 from bot.calendar.jobs import Due, due_between, queue_post, stale_reason
 from bot.calendar.service import civic_enabled
 from bot.core.clock import Clock, StoppedClock
+from bot.core.metrics import Metrics
+from bot.core.retry import Outage, unreachable
 from bot.outbox import Outbox
 from bot.settings import Settings
 from scheduling import jobs
@@ -53,7 +55,13 @@ class RunResult:
 
 class Scheduler:
     def __init__(
-        self, db: Database, i18n: I18n, settings: Settings, clock: Clock | None = None, process_id: str = PROCESS_ID
+        self,
+        db: Database,
+        i18n: I18n,
+        settings: Settings,
+        clock: Clock | None = None,
+        process_id: str = PROCESS_ID,
+        metrics: Metrics | None = None,
     ):
         self.db = db
         self.i18n = i18n
@@ -62,15 +70,17 @@ class Scheduler:
         self.process_id = process_id
         self.grace = timedelta(hours=settings.catchup_grace_hours)
         self._aps: AsyncIOScheduler | None = None
+        self.outage = Outage("scheduler", log)  # a database that is down: one line when it begins, one when it ends
+        self.metrics = metrics or Metrics()
 
     # the tick -----------------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Catch up once (posts missed while down), then tick every minute."""
-        await self._tick()
+        await self.tick()
         self._aps = AsyncIOScheduler(timezone=timezone.utc)
         self._aps.add_job(
-            self._tick,
+            self.tick,
             IntervalTrigger(seconds=TICK.total_seconds()),
             id=JOB_ID,
             max_instances=1,
@@ -89,11 +99,20 @@ class Scheduler:
             self._aps.shutdown(wait=False)
         self._aps = None
 
-    async def _tick(self) -> None:
+    async def tick(self) -> None:
         try:
-            await self.run_due(self.clock.now())
-        except Exception:  # a database hiccup must not stop the calendar: the next tick catches up
-            log.exception("scheduled posts: run failed")
+            result = await self.run_due(self.clock.now())
+        except Exception as exc:  # a database hiccup must not stop the calendar: the next tick catches up
+            if unreachable(exc):
+                self.outage.failed(exc)
+            else:
+                log.exception("scheduled posts: run failed")
+            return
+        self.outage.ok()
+        self.metrics.occurrences.labels("done").inc(len(result.queued) + len(result.followups))
+        self.metrics.occurrences.labels("skipped").inc(len(result.skipped))
+        if result.disabled:
+            self.metrics.occurrences.labels("disabled").inc(len(result.disabled))
 
     # what is due --------------------------------------------------------------------------------
 
@@ -165,7 +184,9 @@ class Scheduler:
         for job in jobs.JOBS:
             try:
                 result.followups += await job(self.db, self.i18n, self.settings, now=now, claimed_by=self.process_id)
-            except Exception:  # one failing job must not stop the others; the next tick retries it
+            except Exception as exc:  # one failing job must not stop the others; the next tick retries it
+                if unreachable(exc):  # the database is down: the tick says so once
+                    raise
                 log.exception("timed job %s failed", getattr(job, "__name__", job))
         return result
 

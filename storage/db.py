@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -48,15 +49,43 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def sqlite_file(url: str) -> str | None:
+    """The path of a SQLite URL's file; None for another database or an in-memory one."""
+    if not url.startswith("sqlite"):
+        return None
+    path = url.split(":///", 1)[-1]
+    return path if path and path != ":memory:" and not path.startswith("file:") else None
+
+
+def create_private(path: str) -> None:
+    """Create the SQLite file, and its folder if missing, readable by the owner only (0600, 0700) before SQLite
+    would create it with the umask's modes (usually world-readable): it holds residents' addresses and phones.
+    SQLite gives its -wal and -shm files the database file's mode. Existing files and folders are left as they are."""
+    file = Path(path).expanduser()
+    if not file.parent.exists():
+        file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        file.parent.chmod(0o700)  # exactly, whatever the umask
+    try:
+        os.close(os.open(file, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))  # an empty file is a new database
+    except FileExistsError:
+        return
+    file.chmod(0o600)
+
+
 def make_engine(url: str) -> AsyncEngine:
+    # hide_parameters: a failed statement's error (and so the log line of it) does not carry the values bound to
+    # it, such as a resident's address and phone.
+    path = sqlite_file(url)
     if url.startswith("sqlite"):
-        path = url.split(":///", 1)[-1]
-        if path and path != ":memory:" and not path.startswith("file:"):
-            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, async_creator=lambda: sqlite_driver.connect(path, timeout=30))
+        if path is not None:
+            create_private(path)
+        target = path or url.split(":///", 1)[-1]
+        engine = create_async_engine(
+            url, async_creator=lambda: sqlite_driver.connect(target, timeout=30), hide_parameters=True
+        )
         _sqlite_immediate(engine)
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def _sqlite_immediate(engine: AsyncEngine) -> None:

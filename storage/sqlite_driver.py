@@ -10,6 +10,12 @@ profile of the bot under load put a third of its CPU there (4.5 of 8 ms an updat
   Only what can wait keeps the thread: `BEGIN IMMEDIATE` (it may wait for another process's write lock,
   which must not stop the loop) and the long reads of reports.
 
+The sqlite3 connection must never be used from both threads at once: a statement still running on aiosqlite's
+thread after its awaiting task was cancelled (a timeout, a shutdown) and a close or cursor close run on the loop's
+thread meanwhile finalise the statement under the running one and crash the process (a segmentation fault, seen in
+CI). So while anything queued on the thread has not finished, every call queues behind it on the thread, inline
+or not, and so do closing and creating cursors.
+
 aiosqlite has no public hook for either: Connection and Cursor are subclassed and use aiosqlite's internals
 (`_execute`, `_connection`, `_conn`, `_cursor`, `_thread`), within the version range pyproject.toml pins.
 """
@@ -17,12 +23,18 @@ aiosqlite has no public hook for either: Connection and Cursor are subclassed an
 from __future__ import annotations
 
 import contextvars
+import logging
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import aiosqlite
 from aiosqlite.context import contextmanager
+
+# aiosqlite logs each call it runs on its thread at DEBUG, with the statement's values (a resident's address and
+# phone): never, whatever level the bot's log is set to.
+logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 class Cursor(aiosqlite.Cursor):
@@ -56,7 +68,12 @@ class Cursor(aiosqlite.Cursor):
 
     async def close(self) -> None:
         self._rows = []
-        self._cursor.close()
+        conn = self._conn
+        assert isinstance(conn, Connection)
+        if conn.thread_busy:
+            await conn.on_thread(self._cursor.close)
+        else:
+            self._cursor.close()
 
 
 inline: contextvars.ContextVar[bool] = contextvars.ContextVar("sqlite_inline", default=False)
@@ -67,13 +84,46 @@ def _may_wait(fn: Any, args: tuple[Any, ...]) -> bool:
 
 
 class Connection(aiosqlite.Connection):
+    def __init__(self, connector: Callable[[], sqlite3.Connection], iter_chunk_size: int) -> None:
+        super().__init__(connector, iter_chunk_size)
+        self._queued = 0  # calls queued on aiosqlite's thread that have not finished (cancelled awaiters included)
+        self._queued_lock = threading.Lock()
+
+    @property
+    def thread_busy(self) -> bool:
+        return self._queued > 0
+
+    async def on_thread(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run fn on aiosqlite's thread, counted until it has finished there (whether or not anyone still waits)."""
+
+        def counted() -> Any:
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                with self._queued_lock:
+                    self._queued -= 1
+
+        if not self._running or not self._connection:
+            raise ValueError("Connection closed")  # as aiosqlite says it, before anything is queued
+        with self._queued_lock:
+            self._queued += 1
+        return await super()._execute(counted)  # type: ignore[no-untyped-call]  # unannotated there
+
+    def stop(self) -> Any:
+        # The thread closes the connection after what is queued; nothing runs on the loop's thread from now on.
+        with self._queued_lock:
+            self._queued += 1
+        return super().stop()
+
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        if inline.get() and self._connection is not None and not _may_wait(fn, args):
+        if inline.get() and self._connection is not None and not self.thread_busy and not _may_wait(fn, args):
             return fn(*args, **kwargs)
-        return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]  # unannotated there
+        return await self.on_thread(fn, *args, **kwargs)
 
     @contextmanager
     async def cursor(self) -> aiosqlite.Cursor:  # this module's Cursor
+        if self.thread_busy:
+            return Cursor(self, await self.on_thread(self._conn.cursor))
         return Cursor(self, self._conn.cursor())
 
 

@@ -214,7 +214,7 @@ class World:
         req, task = await self.claimed()
         set_now(self.clock, req.window_start + timedelta(hours=2))
         await self.st.tap(self.vol, task, "Service done", expect="How many hours")
-        await self.st.say(self.vol, "1.5", "asked the resident")
+        await self.st.report_hours(self.vol, "1.5")
         await self.fake.wait_message(self.res, contains="Please confirm")
         return await request_by_number(self.app, req.number)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -11,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.app import App
-from bot.core.clock import Clock
+from bot.core import clock as clock_module
 from bot.settings import Settings
 from tests import databases
 from tests.fakegram import FakeTelegram
@@ -23,32 +24,15 @@ STATION_TZ = ZoneInfo("Asia/Shanghai")
 
 
 def daytime_offset(now: datetime) -> timedelta:
-    """Tests read like a station's afternoon ("tomorrow 14:00" is a day and a few hours away): outside
-    12:00-22:00 station time the clock jumps forward to the next 15:00, so the suite does not depend on
-    the hour it runs at."""
-    local = now.astimezone(STATION_TZ)
-    if 12 <= local.hour < 22:
-        return timedelta()
-    day = local.date() if local.hour < 12 else local.date() + timedelta(days=1)
-    target = datetime(day.year, day.month, day.day, 15, 0, tzinfo=STATION_TZ)
-    return target - now
+    """Tests read like a station's afternoon (bot/core/clock.py)."""
+    return clock_module.daytime_offset(now, STATION_TZ)
 
 
-class MovableClock(Clock):
+class MovableClock(clock_module.MovableClock):
     """Real time plus an offset that tests move forward: no sleeping. Starts in the station's daytime."""
 
     def __init__(self) -> None:
-        self.offset = daytime_offset(datetime.now(timezone.utc))
-
-    def now(self) -> datetime:
-        return datetime.now(timezone.utc) + self.offset
-
-    def advance(self, **delta: float) -> None:
-        self.offset += timedelta(**delta)
-
-    def move_to(self, when: datetime) -> None:
-        """Now is `when` (and runs on from there): for tests whose dates must not depend on today's."""
-        self.offset = when - datetime.now(timezone.utc)
+        super().__init__(daytime_offset(datetime.now(timezone.utc)))
 
 
 @pytest.fixture
@@ -81,6 +65,13 @@ async def db_url(request, tmp_path, tmp_path_factory):
 _PG_SKIPPED = pytest.StashKey[int]()
 _TESTS = Path(__file__).resolve().parent
 _LAYERS = {"e2e": "e2e", "drills": "drill"}  # directory: marker; tests/unit/ is the rules' layer, unmarked
+
+
+def pytest_xdist_auto_num_workers(config):
+    """`-n auto`: two workers per core, plus one. An end-to-end test spends most of its time waiting for the bot (a
+    worker uses about a third of a core), and the crash drill's worker its ten minutes waiting on the bot process
+    it kills and restarts; more workers than cores keep every core busy meanwhile."""
+    return 2 * (os.cpu_count() or 1) + 1
 
 
 def pytest_itemcollected(item):
@@ -154,7 +145,7 @@ class Running:
     async def stop(self) -> None:
         await self.app.stop()
         if self.task:
-            await asyncio.wait_for(self.task, timeout=10)
+            await asyncio.wait_for(self.task, timeout=30)  # App.close waits up to 10 s twice
 
 
 @pytest.fixture

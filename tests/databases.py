@@ -119,11 +119,23 @@ async def _ensure_template() -> str:
     return _template
 
 
-async def create_pg_database() -> str:
+def new_pg_name() -> str:
+    """A name for a test database of this process (dropped by a later run if this one is killed)."""
+    return f"{_base()}_{_HOST}_{os.getpid()}_{next(_counter)}"
+
+
+async def create_pg_database(name: str | None = None) -> str:
     """A new database with the migrated schema and no rows; returns its name."""
     template = await _ensure_template()
-    name = f"{_base()}_{_HOST}_{os.getpid()}_{next(_counter)}"
+    name = name or new_pg_name()
     await _admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    return name
+
+
+async def create_empty_pg_database() -> str:
+    """A new database with no tables at all (to test upgrades from an older schema); returns its name."""
+    name = new_pg_name()
+    await _admin(f'CREATE DATABASE "{name}"')
     return name
 
 

@@ -28,6 +28,13 @@ class Station:
             await self.fake.wait_message(target, contains=expect, after=before)
         return answer
 
+    async def report_hours(self, user: FakeUser, hours: str, expect: str = "asked the resident"):
+        """The done report: the hours typed, then the photo step skipped (“Skip”); waits for `expect`."""
+        prompt = await self.say(user, hours, skip_label(user))
+        before = len(self.fake.bot_messages(user))
+        await self.tap(user, prompt, skip_label(user))
+        return await self.fake.wait_message(user, contains=expect, after=before)
+
     async def register(
         self,
         user: FakeUser,

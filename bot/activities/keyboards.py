@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot.ui.keyboards import inline
+from bot.ui.scope import PRIVATE, Scopes, group_of
 from storage.models import Activity
 
 
 class SignCb(CallbackData, prefix="ac1"):
     """Sign up / cancel sign-up on a group card."""
 
+    scope: ClassVar[Scopes] = group_of("activity", "aid")
     action: str  # in | out
     aid: int
 
@@ -20,16 +24,19 @@ class SignCb(CallbackData, prefix="ac1"):
 class PublishCb(CallbackData, prefix="ak1"):
     """Steps of the publishing conversation, and the organiser's cancel button."""
 
+    scope: ClassVar[Scopes] = PRIVATE
     action: str
     value: str = ""
 
 
 class CheckinCb(CallbackData, prefix="ci1"):
+    scope: ClassVar[Scopes] = {"post": PRIVATE, "in": group_of("activity", "aid"), "out": group_of("activity", "aid")}
     action: str  # post | in | out
     aid: int
 
 
 class HoursOkCb(CallbackData, prefix="ah1"):
+    scope: ClassVar[Scopes] = PRIVATE
     action: str  # close | ok | all | fix
     aid: int
     uid: int = 0

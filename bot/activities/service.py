@@ -20,7 +20,9 @@ from bot.core import validate
 from bot.core.errors import DomainError
 from bot.ledger import service as ledger
 from bot.ledger import stars
+from bot.org import service as org
 from bot.people.service import is_coordinator
+from bot.showcase import service as showcase
 from storage.models import Activity, ActivitySignup, Counter, Request, Team, TeamMember, User, Volunteer
 
 PUBLISHED, CANCELLED, FINISHED = "published", "cancelled", "finished"
@@ -119,14 +121,21 @@ async def led_team_ids(s: AsyncSession, user_id: int) -> list[int]:
 
 
 async def may_publish(s: AsyncSession, user: User, team_id: int | None) -> bool:
+    """A coordinator for a team of his subtree (or his whole node: team None); a leader for his team."""
     if is_coordinator(user):
-        return True
+        return team_id is None or await org.covers_team(s, user, team_id)
     return team_id is not None and team_id in await led_team_ids(s, user.id)
 
 
+async def activity_nodes(s: AsyncSession, act: Activity) -> list[int | None]:
+    return [act.node_id, await org.team_node(s, act.team_id)]
+
+
 async def may_manage(s: AsyncSession, user: User, act: Activity) -> bool:
-    """The creator, a coordinator, or a leader of the activity's team."""
-    if user.id == act.created_by or is_coordinator(user):
+    """The creator, a coordinator of its station (or above), or a leader of the activity's team."""
+    if user.id == act.created_by:
+        return True
+    if is_coordinator(user) and await org.covers_any_of(s, user, await activity_nodes(s, act)):
         return True
     return act.team_id is not None and act.team_id in await led_team_ids(s, user.id)
 
@@ -232,6 +241,7 @@ async def publish(
         ends_at=draft.ends_at,
         capacity=capacity(draft.capacity),
         team_id=draft.team_id,
+        node_id=await org.team_node(s, draft.team_id) if draft.team_id else await org.own_node(s, actor),
         signup_deadline=draft.signup_deadline,
         created_by=actor.id,
         status=PUBLISHED,
@@ -263,6 +273,9 @@ async def _check_volunteer(s: AsyncSession, act: Activity, user_id: int, chat_te
         member = await s.get(TeamMember, (act.team_id, user_id))
         if member is None or member.status != "active":
             raise DomainError("act_not_in_team")
+        team = await s.get(Team, act.team_id)
+        if team is None or team.archived:
+            raise DomainError("act_team_archived")
 
 
 async def clash(s: AsyncSession, act: Activity, user_id: int) -> str | None:
@@ -466,9 +479,38 @@ async def leave(s: AsyncSession, notices: Notices, *, activity_id: int, user_id:
     return act
 
 
+async def withdraw(
+    s: AsyncSession, notices: Notices, *, user_id: int, now: datetime, team_id: int | None = None
+) -> list[Activity]:
+    """A volunteer removed from a team (`team_id`: its activities only) or blocked (all): his sign-ups to
+    activities not yet begun are cancelled as if he had cancelled them (the waiting list moves up)."""
+    query = (
+        select(Activity.id)
+        .join(ActivitySignup, ActivitySignup.activity_id == Activity.id)
+        .where(
+            ActivitySignup.user_id == user_id,
+            ActivitySignup.status.in_((SIGNED, WAITING)),
+            Activity.status == PUBLISHED,
+            Activity.starts_at > now,
+        )
+    )
+    if team_id is not None:
+        query = query.where(Activity.team_id == team_id)
+    left = []
+    for activity_id in (await s.execute(query.order_by(Activity.id))).scalars().all():
+        try:
+            left.append(await leave(s, notices, activity_id=activity_id, user_id=user_id, now=now))
+        except DomainError:  # cancelled or begun meanwhile
+            continue
+    return left
+
+
 async def cancel(s: AsyncSession, notices: Notices, *, activity_id: int, actor: User, now: datetime) -> Activity:
     act = await get(s, activity_id, lock=True)
-    if not (actor.id == act.created_by or is_coordinator(actor)):
+    if not (
+        actor.id == act.created_by
+        or (is_coordinator(actor) and await org.covers_any_of(s, actor, await activity_nodes(s, act)))
+    ):
         raise DomainError("act_not_manager")
     if act.status != PUBLISHED:
         raise DomainError("act_cancelled" if act.status == CANCELLED else "act_finished")
@@ -601,6 +643,7 @@ async def close(
     await s.flush()
     await notices.card_changed(s, act)
     await notices.to_approve(s, act, approver_id or (actor.id if actor else act.created_by))
+    await showcase.activity_finished(s, act, now)  # 公示, when a public channel is set
     return act
 
 

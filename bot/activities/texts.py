@@ -21,6 +21,7 @@ ERRORS = {
         "Only registered volunteers can sign up. Open a private chat with me and send /volunteer to register."
     ),
     "act_not_in_team": __("This activity is for a team you have not joined."),
+    "act_team_archived": __("Sorry, this activity's team has been archived, so no one can sign up for it any more."),
     "act_cancelled": __("This activity has been cancelled."),
     "act_finished": __("This activity is over."),
     "act_signup_closed": __("Sign-up for this activity is closed."),

@@ -17,11 +17,12 @@ from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.errors import DomainError
+from bot.org import service as org
 from bot.people.service import require_coordinator
 from scheduling.holidays import CIVIC_KEYS
 from scheduling.holidays import EVENT_NAMES as EVENT_NAMES  # handlers list the festivals from here
 from scheduling.themes import FESTIVAL_ACTIVITIES, default_theme
-from storage.models import Activity, CustomText, StationSetting, User
+from storage.models import Activity, CustomText, StationSetting, Team, TeamChat, User
 
 TITLE_LIMIT, TEXT_LIMIT, ACTIVITY_LIMIT, MAX_ACTIVITIES = 40, 300, 80, 6
 FESTIVAL_LIMIT = 500
@@ -245,3 +246,34 @@ async def month_activities(s: AsyncSession, year: int, month: int, tz: ZoneInfo)
         .order_by(Activity.starts_at, Activity.id)
     )
     return list(rows.scalars())
+
+
+# a station's own notice to its groups -------------------------------------------------------------------
+
+NOTICE_LIMIT = 1000
+
+
+def check_notice(text: str | None) -> str:
+    """A coordinator's notice: plain text, at most NOTICE_LIMIT characters."""
+    cleaned = (text or "").strip()
+    if not cleaned:
+        raise DomainError("notice_empty")
+    if len(cleaned) > NOTICE_LIMIT:
+        raise DomainError("too_long", field="notice", limit=NOTICE_LIMIT, length=len(cleaned))
+    return cleaned
+
+
+async def notice_chats(s: AsyncSession, actor: User) -> list[int]:
+    """The groups a coordinator's notice goes to: those of the teams of his station (or of the stations under his
+    所; the 中心's: every team's)."""
+    require_coordinator(actor)
+    scope = await org.scope_of(s, actor)
+    query = (
+        select(TeamChat.chat_id)
+        .join(Team, Team.id == TeamChat.team_id)
+        .where(Team.archived.is_(False))
+        .order_by(TeamChat.chat_id)
+    )
+    if not scope.everything:
+        query = query.where(Team.node_id.in_(scope.nodes))
+    return list((await s.execute(query)).scalars())

@@ -106,7 +106,7 @@ def render(doc: Issued, *, station: str, issued_on: date) -> bytes:
                 "This is to certify that volunteer {name} took part in volunteer service organised by {station} "
                 "({range}). The hours confirmed by the station total {hours} h in {count} service(s):"
             ).format(
-                name=doc.volunteer.name,
+                name=doc.certificate.volunteer_name,
                 station=station,
                 range=_range(cert.date_from, cert.date_to, issued_on),
                 hours=texts.hours(cert.minutes),

@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.dates import parse_date
 from bot.core.errors import DomainError
+from bot.core.limits import Daily
+from bot.org import service as org
 from bot.people.service import require_coordinator
 from storage.models import Activity, Certificate, LedgerEntry, Request, Service, User, Volunteer
 
@@ -108,12 +110,29 @@ async def _new_number(s: AsyncSession, year: int) -> str:
 
 
 async def issue(
-    s: AsyncSession, user: User, *, date_from: date | None, date_to: date | None, now: datetime, tz: ZoneInfo
+    s: AsyncSession,
+    user: User,
+    *,
+    date_from: date | None,
+    date_to: date | None,
+    now: datetime,
+    tz: ZoneInfo,
+    daily: Daily | None = None,
 ) -> Issued:
-    """Only for the volunteer himself: there is no way to name anyone else."""
+    """Only for the volunteer himself: there is no way to name anyone else. `daily`: MAX_CERTIFICATES_PER_DAY."""
     volunteer = await s.get(Volunteer, user.id)
     if volunteer is None:
         raise DomainError("cert_not_volunteer")
+    if daily is not None:
+        issued_today = (
+            await s.execute(
+                select(func.count())
+                .select_from(Certificate)
+                .where(Certificate.volunteer_id == user.id, Certificate.issued_at >= daily.since(now))
+            )
+        ).scalar_one()
+        if issued_today >= daily.count:
+            raise DomainError("cert_limit", limit=daily.count)
     lines = await service_lines(s, user.id, date_from, date_to, tz, user.locale)
     minutes = sum(line.minutes for line in lines)
     if not lines or minutes <= 0:
@@ -126,6 +145,7 @@ async def issue(
         minutes=minutes,
         entries=len(lines),
         issued_at=now,
+        volunteer_name=volunteer.name,  # as it is today: a later change of name does not rewrite the certificate
     )
     s.add(certificate)
     await s.flush()
@@ -133,6 +153,7 @@ async def issue(
 
 
 async def verify(s: AsyncSession, actor: User, number: str) -> tuple[Certificate, Volunteer | None]:
+    """The certificate with that number; show its `volunteer_name` (the name it was issued to), not today's."""
     require_coordinator(actor)
     number = (number or "").strip().upper()
     found = None
@@ -140,4 +161,5 @@ async def verify(s: AsyncSession, actor: User, number: str) -> tuple[Certificate
         found = (await s.execute(select(Certificate).where(Certificate.number == number))).scalars().first()
     if found is None:
         raise DomainError("cert_not_found", number=number[:24])
+    await org.require_person(s, actor, found.volunteer_id)
     return found, await s.get(Volunteer, found.volunteer_id)

@@ -17,4 +17,8 @@ ERRORS = {
         "Please give the period as two dates, the first not after the second: /certificate 2026-01-01 2026-06-30"
     ),
     "cert_not_found": __("No certificate with the number “{number}” was issued by this station."),
+    "cert_limit": __(
+        "Sorry, you have already received {limit} certificates today, the most for one day. Please ask again "
+        "tomorrow; the certificates you received stay valid."
+    ),
 }

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 
 class Clock:
@@ -18,3 +19,30 @@ class StoppedClock(Clock):
 
     def now(self) -> datetime:
         return self.at
+
+
+def daytime_offset(now: datetime, tz: ZoneInfo) -> timedelta:
+    """How far to move `now` so it reads like a station's afternoon: outside 12:00-22:00 local time, to the next
+    15:00 ("tomorrow 14:00" is then a day and a few hours away, whatever the hour it runs at)."""
+    local = now.astimezone(tz)
+    if 12 <= local.hour < 22:
+        return timedelta()
+    day = local.date() if local.hour < 12 else local.date() + timedelta(days=1)
+    return datetime(day.year, day.month, day.day, 15, 0, tzinfo=tz) - now
+
+
+class MovableClock(Clock):
+    """Real time plus an offset moved forward by hand (the tests, the sandbox's "next day"): no sleeping."""
+
+    def __init__(self, offset: timedelta = timedelta()) -> None:
+        self.offset = offset
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc) + self.offset
+
+    def advance(self, **delta: float) -> None:
+        self.offset += timedelta(**delta)
+
+    def move_to(self, when: datetime) -> None:
+        """Now is `when` (and runs on from there)."""
+        self.offset = when - datetime.now(timezone.utc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from typing import Literal, overload
 
 from bot.core.errors import DomainError
@@ -24,7 +25,9 @@ LIMITS = {
     "reason": 300,
     "comment": 500,
     "service": 40,
+    "node": 60,
 }
+NAME_FIELDS = ("name", "team", "node")  # names other people see: cleaned by clean_name
 MAX_MINUTES = 12 * 60
 HOURS_CEILING = 10_000  # typed hours beyond this are clamped: every caller rejects them as out of range
 MAX_ID = 2**31 - 1  # row ids (Integer keys: int32 on PostgreSQL)
@@ -56,12 +59,28 @@ def _id_args(args: str | None, usage: str, *, value: bool) -> tuple[int, str]:
     return int(parts[0]), parts[1] if value else ""
 
 
+def clean_name(value: str | None) -> str:
+    """A name as others will see it: without bidi controls, zero-width and other format characters (Unicode
+    category Cf, e.g. U+202E, U+200B, U+2066), lone surrogates, control characters and line breaks; runs of
+    spaces become one. A name cannot reverse the text around it, hide in a blank, or break a line."""
+    value = value or ""
+    if value.isprintable() and value == value.strip() and "  " not in value:
+        return value  # the usual name, checked at every update: nothing to drop (Cc, Cf, Cs, Zl, Zp are not printable)
+    kept = []
+    for char in value:
+        category = unicodedata.category(char)
+        if category in ("Cf", "Cs"):
+            continue
+        kept.append(" " if category in ("Cc", "Zl", "Zp") else char)
+    return " ".join("".join(kept).split())
+
+
 @overload
 def text(value: str | None, field: str, *, required: Literal[True] = True) -> str: ...
 @overload
 def text(value: str | None, field: str, *, required: bool) -> str | None: ...
 def text(value: str | None, field: str, *, required: bool = True) -> str | None:
-    value = CONTROL.sub("", value or "").strip()
+    value = clean_name(value) if field in NAME_FIELDS else CONTROL.sub("", value or "").strip()
     if not value:
         if required:
             raise DomainError("empty", field=field)

@@ -13,6 +13,7 @@ from bot.core import validate
 from bot.core.errors import DomainError
 from bot.ledger import service as ledger
 from bot.ledger import stars
+from bot.org import service as org
 from bot.people.service import require_coordinator
 from storage.models import Dispute, LedgerEntry, User, Volunteer
 
@@ -66,6 +67,7 @@ async def get_open(s: AsyncSession, actor: User, dispute_id: int) -> Dispute:
     dispute = await s.get(Dispute, dispute_id) if validate.fits_id(dispute_id) else None
     if dispute is None:
         raise DomainError("dispute_missing")
+    await org.require_person(s, actor, dispute.volunteer_id)
     if dispute.volunteer_id == actor.id:
         raise DomainError("own_hours")
     if dispute.status != OPEN:

@@ -1,4 +1,5 @@
-"""最美志愿者: on the 1st of each month at the theme post hour, every coordinator gets last month's shortlist.
+"""最美志愿者: on the 1st of each month at the theme post hour, every coordinator gets last month's shortlist, and
+the 中心's coordinators the 先进站 shortlist (the month's best stations; a county of several stations only).
 
 Claimed once as `recognition:YYYY-MM` (the month it is sent in) in the transaction that queues the messages.
 Missed by more than the catch-up grace (the bot was down), it is not sent (nothing is recorded).
@@ -52,6 +53,9 @@ async def run_recognition(
             recognition.month_key(last),
             await ranking.shortlist(s, start, end),
             await recognition.teams_with_groups(s),
+        )
+        await notices.advanced_stations(
+            s, recognition.month_key(last), await recognition.advanced_stations(s, last, settings.tz)
         )
     log.info("最美志愿者 shortlist %s queued", key)
     return [key]

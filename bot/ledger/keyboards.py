@@ -2,32 +2,39 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot.ui.keyboards import inline
+from bot.ui.scope import PRIVATE, Scopes
 
 
 class DisputeCb(CallbackData, prefix="d1"):
     """Ledger and disputes. pick: id is an entry; fix | no: id is a dispute;
     page: id is whose ledger (checked again on every tap), page the page number."""
 
+    scope: ClassVar[Scopes] = PRIVATE
     action: str
     id: int
     page: int = 0
 
 
 class SettingsCb(CallbackData, prefix="st1"):
+    scope: ClassVar[Scopes] = PRIVATE
     key: str  # rank | stars
 
 
 class RankCb(CallbackData, prefix="rk1"):
+    scope: ClassVar[Scopes] = PRIVATE
     period: str  # month | year
     team: int = 0  # 0: the whole station
 
 
 class VoteCb(CallbackData, prefix="mv1"):
+    scope: ClassVar[Scopes] = PRIVATE
     month: str  # YYYY-MM of the shortlist
     team: int
 

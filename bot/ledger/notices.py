@@ -13,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.ledger import keyboards as ledger_keyboards
 from bot.ledger import service as ledger
 from bot.ledger import texts as ledger_texts
+from bot.org import service as org
 from bot.outbox import Outbox
+from bot.people.service import coordinators
 from bot.ui import texts
 from storage.models import Dispute, LedgerEntry, Request, Volunteer
 
@@ -120,6 +122,32 @@ class LedgerNotices:
             return "\n".join(lines), (ledger_keyboards.vote(month, teams) if teams else None)
 
         await self.outbox.to_coordinators(s, render)
+
+    async def advanced_stations(self, s: AsyncSession, month: str, lines: list) -> None:
+        """The month's 先进站 shortlist to the 中心's coordinators (and administrators); nothing when there is none."""
+        if not lines:
+            return
+        from bot.reports import texts as report_texts
+        from bot.reports.service import hours_per_volunteer
+
+        def render() -> str:
+            out = [_("🏅 先进站 {month}: the month's best stations, by hours per volunteer:").format(month=month)]
+            for i, line in enumerate(lines, 1):
+                out.append(
+                    f"{i}. "
+                    + report_texts.named(line.name, "")
+                    + _("{per} h per volunteer · done {done} · rating {rating}").format(
+                        per=f"{hours_per_volunteer(line):.1f}",
+                        done=line.figures.done,
+                        rating=report_texts.average(line.figures.rating_average),
+                    )
+                )
+            out.append(_("Send /rank stations for every station."))
+            return "\n".join(out)
+
+        for user in await coordinators(s):
+            if org.is_centre(user):
+                await self.outbox.to_user(s, user.id, render)
 
     async def vote_poll(self, s: AsyncSession, chat_id: int, month: str, names: list[str]) -> None:
         with self.outbox.in_station_locale():

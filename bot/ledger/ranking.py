@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import LedgerEntry, Request, TeamMember, Volunteer
+from storage.models import LedgerEntry, Request, Team, TeamMember, User, Volunteer
 
 TOP = 10
 SHORTLIST = 5
@@ -38,9 +38,16 @@ def _utc(d: date, tz: ZoneInfo) -> datetime:
 
 
 async def top(
-    s: AsyncSession, start: datetime, end: datetime, *, team_id: int | None = None, limit: int = TOP
+    s: AsyncSession,
+    start: datetime,
+    end: datetime,
+    *,
+    team_id: int | None = None,
+    node_ids: set[int] | None = None,
+    limit: int = TOP,
 ) -> list[Row]:
-    """Volunteers by hours approved in [start, end); a team's ranking counts its active members only."""
+    """Volunteers by hours approved in [start, end); a team's ranking counts its active members only; with
+    `node_ids` (a station or a 所 and its stations), those who belong there (their station or an active team)."""
     minutes = func.sum(LedgerEntry.minutes).label("minutes")
     query = (
         select(LedgerEntry.volunteer_id, minutes)
@@ -51,6 +58,14 @@ async def top(
     if team_id is not None:
         members = select(TeamMember.user_id).where(TeamMember.team_id == team_id, TeamMember.status == "active")
         query = query.where(LedgerEntry.volunteer_id.in_(members))
+    if node_ids is not None:
+        in_teams = (
+            select(TeamMember.user_id)
+            .join(Team, Team.id == TeamMember.team_id)
+            .where(Team.node_id.in_(node_ids), TeamMember.status == "active")
+        )
+        living = select(User.id).where(User.station_id.in_(node_ids))
+        query = query.where(LedgerEntry.volunteer_id.in_(in_teams) | LedgerEntry.volunteer_id.in_(living))
     sub = query.subquery()
     rows = await s.execute(
         select(sub.c.volunteer_id, sub.c.minutes, Volunteer.name, Volunteer.show_in_rank)

@@ -9,9 +9,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.errors import DomainError
 from bot.ledger import ranking
+from bot.org import service as org
 from bot.people.service import list_teams, require_coordinator, team_chats
 from scheduling.occurrences import QUEUED, claim_in
 from storage.models import User
+
+
+async def advanced_stations(s: AsyncSession, month_start: date, tz) -> list:
+    """The month's 先进站 shortlist for the 中心's coordinators (bot.reports.service.advanced_stations)."""
+    from bot.reports import service as reports
+
+    return await reports.advanced_stations(s, reports.month_of(month_start.year, month_start.month), tz)
 
 
 class VoteNotices(Protocol):
@@ -52,6 +60,7 @@ async def open_vote(
         start, end = ranking.month_bounds(year, mon, tz)
     except ValueError:
         raise DomainError("stale") from None
+    await org.require_team(s, actor, team_id)
     chats = await team_chats(s, team_id)
     if not chats:
         raise DomainError("vote_no_group")

@@ -1,8 +1,14 @@
 """The append-only hours and points ledger. Totals are always sums of entries.
 
-Kinds: service (approved hours), reversal (cancels an entry exactly: reverses_id), correction (the right
-figure after a reversal), redeem / refund (points only, written by the shop). Entries are never updated or
-deleted; a correction is a reversal plus a correction written in one transaction.
+Kinds (`Kind`, storage.models.LedgerKind, the one vocabulary): service (approved hours), reversal (cancels an
+entry exactly: reverses_id), correction (the right figure after a reversal), redeem / refund (points only,
+written for the shop). Every entry is written by `append`, through add_service, add_points and correct. Entries
+are never updated or deleted, and the database refuses it (triggers, migration 0005); a correction is a
+reversal plus a correction written in one transaction.
+
+A correction downwards after the points were spent is kept (hours are facts): the points balance may then be
+below zero. /me shows it as owed, and the 爱心超市 refuses to redeem until it is above zero again
+(`owed`, bot/shop/service.py `redeem_rules`).
 """
 
 from __future__ import annotations
@@ -15,11 +21,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import validate
 from bot.core.errors import DomainError
+from bot.org import service as org
 from bot.people.service import is_coordinator
 from storage.models import LedgerEntry, Team, TeamMember, User
+from storage.models import LedgerKind as Kind
 
-SERVICE, REVERSAL, CORRECTION, REDEEM, REFUND = "service", "reversal", "correction", "redeem", "refund"
+SERVICE, REVERSAL, CORRECTION, REDEEM, REFUND = Kind.SERVICE, Kind.REVERSAL, Kind.CORRECTION, Kind.REDEEM, Kind.REFUND
 HOUR_KINDS = (SERVICE, CORRECTION)  # entries a volunteer may dispute: they carry approved hours
+POINTS_KINDS = (REDEEM, REFUND)  # points only, no hours
+
 PAGE = 10
 
 
@@ -38,6 +48,42 @@ def points_for(minutes: int, points_per_hour: int) -> int:
     return (minutes * points_per_hour + 30) // 60
 
 
+def owed(points: int) -> int:
+    """The points a volunteer owes (a correction downwards after he spent them), 0 when the balance is not negative."""
+    return max(0, -points)
+
+
+def append(
+    s: AsyncSession,
+    *,
+    volunteer_id: int,
+    kind: Kind,
+    minutes: int,
+    points: int,
+    now: datetime,
+    approved_by: int | None,
+    reason: str | None = None,
+    request_id: int | None = None,
+    activity_id: int | None = None,
+    reverses_id: int | None = None,
+) -> LedgerEntry:
+    """The one way an entry is written (rows are only ever added: the database refuses updates and deletes)."""
+    entry = LedgerEntry(
+        volunteer_id=volunteer_id,
+        minutes=minutes,
+        points=points,
+        kind=Kind(kind).value,  # an unknown kind fails here, before the database refuses it
+        request_id=request_id,
+        activity_id=activity_id,
+        reverses_id=reverses_id,
+        approved_by=approved_by,
+        reason=reason[:300] if reason else reason,
+        created_at=now,
+    )
+    s.add(entry)
+    return entry
+
+
 def add_service(
     s: AsyncSession,
     *,
@@ -50,19 +96,18 @@ def add_service(
     reason: str | None = None,
     activity_id: int | None = None,
 ) -> LedgerEntry:
-    entry = LedgerEntry(
+    return append(
+        s,
         volunteer_id=volunteer_id,
+        kind=SERVICE,
         minutes=minutes,
         points=points_for(minutes, points_per_hour),
-        kind=SERVICE,
         request_id=request_id,
         activity_id=activity_id,
         approved_by=approved_by,
         reason=reason,
-        created_at=now,
+        now=now,
     )
-    s.add(entry)
-    return entry
 
 
 def add_points(
@@ -70,25 +115,26 @@ def add_points(
     *,
     volunteer_id: int,
     points: int,
-    kind: str,
+    kind: Kind,
     approved_by: int | None,
     now: datetime,
     reason: str | None = None,
 ) -> LedgerEntry:
     """A points-only entry (redeem: points < 0, refund: points > 0); hours are untouched."""
-    if kind not in (REDEEM, REFUND):
+    if kind not in POINTS_KINDS:
         raise ValueError(f"not a points kind: {kind}")
-    entry = LedgerEntry(
+    if (points < 0) != (kind == REDEEM):
+        raise ValueError(f"a {kind} entry of {points} points")
+    return append(
+        s,
         volunteer_id=volunteer_id,
+        kind=kind,
         minutes=0,
         points=points,
-        kind=kind,
         approved_by=approved_by,
         reason=reason,
-        created_at=now,
+        now=now,
     )
-    s.add(entry)
-    return entry
 
 
 async def is_reversed(s: AsyncSession, entry_id: int) -> bool:
@@ -112,7 +158,8 @@ async def correct(
     if not 0 <= minutes <= validate.MAX_MINUTES:
         raise DomainError("hours_out_of_range", max_hours=validate.MAX_MINUTES / 60)
     reason = validate.text(reason, "reason")
-    reversal = LedgerEntry(
+    reversal = append(
+        s,
         volunteer_id=old.volunteer_id,
         minutes=-old.minutes,
         points=-old.points,
@@ -122,9 +169,10 @@ async def correct(
         reverses_id=old.id,
         reason=reason,
         approved_by=actor_id,
-        created_at=now,
+        now=now,
     )
-    fixed = LedgerEntry(
+    fixed = append(
+        s,
         volunteer_id=old.volunteer_id,
         minutes=minutes,
         points=points_for(minutes, points_per_hour),
@@ -133,9 +181,8 @@ async def correct(
         activity_id=old.activity_id,
         reason=reason,
         approved_by=actor_id,
-        created_at=now,
+        now=now,
     )
-    s.add_all([reversal, fixed])
     await s.flush()
     return reversal, fixed
 
@@ -183,8 +230,10 @@ async def page(
 async def may_see(s: AsyncSession, viewer: User, volunteer_id: int) -> bool:
     """A volunteer sees his own ledger; a team leader his active members' (of a team not archived, as for
     reports and activities); a coordinator anyone's."""
-    if viewer.id == volunteer_id or is_coordinator(viewer):
+    if viewer.id == volunteer_id:
         return True
+    if is_coordinator(viewer):  # of his subtree: the volunteer's station or one of his teams
+        return await org.covers_any_of(s, viewer, await org.user_nodes(s, volunteer_id))
     led = (
         select(TeamMember.team_id)
         .join(Team, Team.id == TeamMember.team_id)

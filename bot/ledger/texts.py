@@ -6,9 +6,10 @@ from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import lazy_gettext as __
+from aiogram.utils.i18n.lazy_proxy import LazyProxy
 
 from bot.ui import texts
-from storage.models import LedgerEntry
+from storage.models import LedgerEntry, LedgerKind
 
 STAR_NAMES = {
     1: __("1-star volunteer"),
@@ -18,12 +19,12 @@ STAR_NAMES = {
     5: __("5-star volunteer"),
 }
 
-KIND_NAMES = {
-    "service": __("service hours"),
-    "reversal": __("reversal"),
-    "correction": __("correction"),
-    "redeem": __("points exchanged"),
-    "refund": __("points refunded"),
+KIND_NAMES: dict[str, LazyProxy] = {
+    LedgerKind.SERVICE: __("service hours"),
+    LedgerKind.REVERSAL: __("reversal"),
+    LedgerKind.CORRECTION: __("correction"),
+    LedgerKind.REDEEM: __("points exchanged"),
+    LedgerKind.REFUND: __("points refunded"),
 }
 
 ERRORS = {
@@ -36,7 +37,10 @@ ERRORS = {
     "dispute_already_open": __("There is already an open dispute about this entry; a coordinator will answer it."),
     "dispute_missing": __("This dispute does not exist."),
     "dispute_closed": __("This dispute has already been decided."),
-    "rank_bad_args": __("Usage: /rank, /rank year, /rank team NAME"),
+    "rank_bad_args": __(
+        "Usage: /rank, /rank year, /rank team NAME, /rank station (or 所, 中心); coordinators of a 所 or of the 中心: "
+        "/rank stations [year]"
+    ),
     "vote_too_few": __("Fewer than two volunteers can be named publicly; a vote needs at least two."),
     "vote_already_open": __("The vote for this month has already been opened in that group."),
     "vote_no_group": __("This team has no bound group."),
@@ -62,7 +66,7 @@ def entry_line(entry: LedgerEntry, tz: ZoneInfo, numbers: dict[int, str]) -> str
         f"{texts.local(entry.created_at, tz):%Y-%m-%d}",
         str(KIND_NAMES.get(entry.kind, entry.kind)),
     ]
-    if entry.minutes or entry.kind not in ("redeem", "refund"):
+    if entry.minutes or entry.kind not in (LedgerKind.REDEEM, LedgerKind.REFUND):
         parts.append(_("{hours} h").format(hours=signed_hours(entry.minutes)))
     parts.append(_("{points} points").format(points=signed(entry.points)))
     if entry.request_id:
@@ -73,6 +77,13 @@ def entry_line(entry: LedgerEntry, tz: ZoneInfo, numbers: dict[int, str]) -> str
         parts.append(_("reverses №{id}").format(id=entry.reverses_id))
     line = " · ".join(parts)
     return line + (f"\n    {entry.reason}" if entry.reason else "")
+
+
+def points_line(points: int) -> str:
+    """A balance for /me: below zero it is owed (a correction downwards after the points were spent)."""
+    if points < 0:
+        return _("you owe {owed} points").format(owed=-points)
+    return str(points)
 
 
 def display_name(name: str, public: bool) -> str:

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import validate
 from bot.core.errors import DomainError
+from bot.org import service as org
 from bot.people.service import find_team, require_coordinator
 from storage.models import Service, StationSetting, Team, User
 
@@ -47,6 +48,7 @@ async def review_enabled(s: AsyncSession) -> bool:
 
 async def set_review(s: AsyncSession, actor: User, on: bool) -> None:
     require_coordinator(actor)
+    org.require_centre_role(actor)
     await put_setting(s, "review", "on" if on else "off")
 
 
@@ -54,7 +56,8 @@ async def ensure_seed(s: AsyncSession, now: datetime) -> bool:
     """First start: one team serving the whole seeded menu. Runs once per database."""
     if await get_setting(s, "seeded", "") == "1":
         return False
-    team = Team(name=DEFAULT_TEAM, archived=False, created_at=now)
+    only = await org.default_station(s)
+    team = Team(name=DEFAULT_TEAM, archived=False, created_at=now, node_id=only.id if only else None)
     s.add(team)
     await s.flush()
     for position, (zh, en) in enumerate(SEED_SERVICES, start=1):
@@ -74,6 +77,7 @@ async def all_services(s: AsyncSession) -> list[Service]:
 
 async def add_service(s: AsyncSession, actor: User, name_zh: str, name_en: str | None, team_ref: str | None) -> Service:
     require_coordinator(actor)
+    org.require_centre_role(actor)
     name_zh = validate.text(name_zh, "service")
     name_en = validate.text(name_en, "service", required=False) or name_zh
     team = None
@@ -103,12 +107,14 @@ async def assign_team(s: AsyncSession, actor: User, service_id: int, team_ref: s
     team = await find_team(s, team_ref)
     if team is None:
         raise DomainError("no_team", ref=team_ref)
+    await org.require_team(s, actor, team.id)
     service.team_id = team.id
     return service, team
 
 
 async def rename_service(s: AsyncSession, actor: User, service_id: int, name_zh: str, name_en: str | None) -> Service:
     require_coordinator(actor)
+    org.require_centre_role(actor)
     service = await _service(s, service_id)
     service.name_zh = validate.text(name_zh, "service")
     service.name_en = validate.text(name_en, "service", required=False) or service.name_en
@@ -117,6 +123,12 @@ async def rename_service(s: AsyncSession, actor: User, service_id: int, name_zh:
 
 async def set_active(s: AsyncSession, actor: User, service_id: int, active: bool) -> Service:
     require_coordinator(actor)
+    org.require_centre_role(actor)
     service = await _service(s, service_id)
     service.active = active
     return service
+
+
+async def find_service(s: AsyncSession, service_id: int) -> Service:
+    """A service by its number, or the polite refusal."""
+    return await _service(s, service_id)

@@ -4,16 +4,20 @@ permanent failures (403: the user blocked the bot) without touching the state ch
 Messages to one chat go out in the order they were written (a card before its edits).
 Rows are leased (locked_until) so several senders, in several processes, never send one row twice:
 on PostgreSQL with `SELECT … FOR UPDATE SKIP LOCKED` of each chat's oldest pending row, elsewhere
-with a conditional update per row.
+with a conditional update per row. A lease is short (OUTBOX_LEASE_SECONDS, 3 s) and renewed every third of it
+while the row is in hand, so a process that dies holds its rows, and the chats queued behind them, for
+seconds only, and a slow send is never taken from a live process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import functools
 import json
 import logging
 from collections import deque
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -26,17 +30,19 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import InlineKeyboardMarkup
-from sqlalchemy import func, or_, select, update
+from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
+from sqlalchemy import case, func, or_, select, type_coerce, update
 from sqlalchemy.orm import aliased
 
 from bot.core.clock import Clock
+from bot.core.metrics import Metrics
+from bot.core.retry import Outage, unreachable
 from storage.db import Database
-from storage.models import ActivityCard, OutboxMessage, RequestCard, User
+from storage.models import ActivityCard, OutboxMessage, RequestCard, ShowcasePost, User, WishCard
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=30)
+LEASE = timedelta(seconds=5)
 MAX_BACKOFF = 60.0
 SCAN = 500
 RESCAN = 0.005
@@ -88,6 +94,12 @@ class Pace:
             self.groups.setdefault(chat_id, deque()).append(now)
 
 
+@dataclass(frozen=True)
+class Backlog:
+    owed: int  # messages not yet delivered
+    oldest_due_age: float  # seconds the oldest owed message that is due has waited (0: none)
+
+
 class OutboxSender:
     def __init__(
         self,
@@ -97,6 +109,7 @@ class OutboxSender:
         idle: float = 1.0,
         lease: timedelta = LEASE,
         pace: Pace | None = None,
+        metrics: Metrics | None = None,
     ):
         self.db = db
         self.bot = bot
@@ -108,7 +121,13 @@ class OutboxSender:
         self.batch = max(10, min(SCAN, int(lease.total_seconds() / 2 / (self.pace.interval or 0.001))))
         self.wake = asyncio.Event()
         self.stopping = False
+        self.stopped = False  # run() has returned (or died): nothing in this process sends
         self.busy: set[int] = set()  # rows being delivered by this sender: never leased again meanwhile
+        self.outage = Outage("outbox", log)  # a database that is down: one line when it begins, one when it ends
+        self.metrics = metrics or Metrics()
+        # monotonic time since which every call to Telegram failed to get an answer (5xx, network); None while it
+        # answers. /healthz calls an old backlog stuck only while Telegram answers.
+        self.unreachable_since: float | None = None
 
     def stop(self) -> None:
         """Finish the current round, then return: cancelling mid-transaction can leave SQLite locked."""
@@ -119,7 +138,38 @@ class OutboxSender:
         """Lease and send continuously, each row in its own task, so that a card waiting for its group's
         turn never holds up a private answer leased with it. At most `batch` rows are in flight: all of
         them go out well within their lease."""
+        try:
+            await self._run()
+        finally:
+            self.stopped = True
+
+    async def _run(self) -> None:
         inflight: set[asyncio.Task[None]] = set()
+        renewing = asyncio.create_task(self._renew_leases())
+        try:
+            await self._send_loop(inflight)
+        finally:
+            renewing.cancel()
+            await asyncio.gather(renewing, return_exceptions=True)
+
+    async def _renew_leases(self) -> None:
+        """While this process lives, the rows it is sending stay its own."""
+        while True:
+            await asyncio.sleep(self.lease.total_seconds() / 3)
+            if not self.busy:
+                continue
+            try:
+                async with self.db.tx() as s:
+                    await s.execute(
+                        update(OutboxMessage)
+                        .where(OutboxMessage.id.in_(list(self.busy)), OutboxMessage.status == "pending")
+                        .values(locked_until=self.clock.now() + self.lease)
+                        .execution_options(synchronize_session=False)
+                    )
+            except Exception:
+                log.exception("outbox lease renewal failed")
+
+    async def _send_loop(self, inflight: set[asyncio.Task[None]]) -> None:
         while not self.stopping:
             self.wake.clear()  # anything that sets it from here on makes the next round look again
             rows: list[OutboxMessage] = []
@@ -127,8 +177,13 @@ class OutboxSender:
             if room > 0:
                 try:
                     rows = await self._lease(room)
-                except Exception:  # a database hiccup must not kill the sender
-                    log.exception("outbox scan failed")
+                except Exception as exc:  # a database hiccup must not kill the sender
+                    if unreachable(exc):
+                        self.outage.failed(exc)
+                    else:
+                        log.exception("outbox scan failed")
+                else:
+                    self.outage.ok()
             for row in rows:
                 task = asyncio.create_task(self._deliver(row))
                 inflight.add(task)
@@ -161,6 +216,23 @@ class OutboxSender:
         async with self.db.read() as s:
             rows = await s.execute(select(OutboxMessage.id).where(OutboxMessage.status == "pending"))
             return len(rows.all())
+
+    async def backlog(self) -> Backlog:
+        """Messages owed (pending), and how long the oldest of those already due has waited since it was written."""
+        now = self.clock.now()
+        async with self.db.read() as s:
+            count, oldest = (
+                await s.execute(
+                    select(
+                        func.count(),
+                        type_coerce(
+                            func.min(case((OutboxMessage.next_attempt_at <= now, OutboxMessage.created_at))),
+                            OutboxMessage.created_at.type,
+                        ),
+                    ).where(OutboxMessage.status == "pending")
+                )
+            ).one()
+        return Backlog(int(count), max(0.0, (now - oldest).total_seconds()) if oldest is not None else 0.0)
 
     async def _lease(self, limit: int) -> list[OutboxMessage]:
         if not self.db.is_sqlite:
@@ -248,7 +320,7 @@ class OutboxSender:
                 await s.execute(
                     update(OutboxMessage)
                     .where(OutboxMessage.id.in_([r.id for r in rows]))
-                    .values(locked_until=now + LEASE)
+                    .values(locked_until=now + self.lease)
                     .execution_options(synchronize_session=False)
                 )
             return list(rows)
@@ -271,6 +343,31 @@ class OutboxSender:
                 poll = json.loads(row.text)
                 message = await self.bot.send_poll(row.chat_id, poll["question"], poll["options"])
                 await self.record_sent(row, message.message_id)
+            elif row.method in ("voice", "photo"):
+                # A resident's voice message or photo, sent on by its Telegram file id: never downloaded.
+                media = json.loads(row.text)
+                send = self.bot.send_voice if row.method == "voice" else self.bot.send_photo
+                message = await send(row.chat_id, media["file_id"], caption=media.get("caption") or None)
+                await self.record_sent(row, message.message_id)
+            elif row.method == "upload":
+                # A file the bot made (a 月小结's chart): uploaded from the bytes the row carries.
+                item = json.loads(row.text)
+                upload = BufferedInputFile(base64.b64decode(item["data"]), filename=item["filename"])
+                caption = item.get("caption") or None
+                message = await (
+                    self.bot.send_photo(row.chat_id, upload, caption=caption)
+                    if item["kind"] == "photo"
+                    else self.bot.send_document(row.chat_id, upload, caption=caption)
+                )
+                await self.record_sent(row, message.message_id)
+            elif row.method == "delete":
+                # A 公示 post taken down: the channel message its post row was delivered as.
+                message_id = await self.post_message_id(row)
+                if message_id is None:
+                    await self._failed(row, "no message to delete (the post was never delivered)")
+                    return
+                await self.bot.delete_message(row.chat_id, message_id)
+                await self.record_sent(row, message_id)
             else:
                 message_id = await self.card_message_id(row)
                 if message_id is None:
@@ -281,20 +378,30 @@ class OutboxSender:
                 )
                 await self.record_sent(row, message_id)
         except TelegramRetryAfter as exc:
+            self.unreachable_since = None
+            self.metrics.rate_limited.inc()
+            self.metrics.retried.labels("rate_limited").inc()
             await self._retry(row, float(exc.retry_after), str(exc.message), count=False)
         except TelegramForbiddenError as exc:
+            self.unreachable_since = None
             await self._failed(row, exc.message, blocked=row.chat_id > 0)
         except TelegramBadRequest as exc:
+            self.unreachable_since = None
             if "not modified" in exc.message:
                 await self.record_sent(row, row.message_id)
             else:
                 await self._failed(row, exc.message)
         except TelegramNotFound as exc:
+            self.unreachable_since = None
             await self._failed(row, exc.message)
         except (TelegramServerError, TelegramNetworkError, TimeoutError, OSError) as exc:
+            if self.unreachable_since is None:
+                self.unreachable_since = asyncio.get_running_loop().time()
+            self.metrics.retried.labels("unreachable").inc()
             await self._retry(row, min(MAX_BACKOFF, 2.0**row.attempts), str(exc))
         except Exception as exc:  # unknown: keep the message, try later, say so in the log
             log.exception("outbox row %s failed unexpectedly", row.id)
+            self.metrics.retried.labels("unknown").inc()
             await self._retry(row, min(MAX_BACKOFF, 2.0**row.attempts), repr(exc))
 
     async def card_message_id(self, row: OutboxMessage) -> int | None:
@@ -305,12 +412,29 @@ class OutboxSender:
         kind, ref_id = row.ref.split(":", 1)
         key = (int(ref_id), row.chat_id)
         async with self.db.read() as s:
+            if kind == "wish":
+                wish_card = await s.get(WishCard, key)
+                return wish_card.message_id if wish_card else None
             card = await s.get(ActivityCard, key) if kind == "act" else await s.get(RequestCard, key)
             return card.message_id if card else None
+
+    async def post_message_id(self, row: OutboxMessage) -> int | None:
+        """The channel message of a 公示 post (ref show:<post id>), None while it was never delivered."""
+        kind, _sep, ref_id = (row.ref or "").partition(":")
+        if kind != "show" or not ref_id.isdecimal():
+            return None
+        async with self.db.read() as s:
+            post = await s.get(ShowcasePost, int(ref_id))
+            return post.message_id if post else None
 
     async def record_sent(self, row: OutboxMessage, message_id: int | None) -> None:
         """Record a row as delivered as Telegram message `message_id`; a card's send also records that
         message as the one its later edits go to."""
+        self.unreachable_since = None
+        await self._record_sent(row, message_id)
+        self.metrics.sent.labels(row.method).inc()  # counted once recorded: /metrics's backlog agrees
+
+    async def _record_sent(self, row: OutboxMessage, message_id: int | None) -> None:
         now = self.clock.now()
         async with self.db.tx() as s:
             await s.execute(
@@ -324,6 +448,17 @@ class OutboxSender:
                     attempts=OutboxMessage.attempts + 1,
                 )
             )
+            if row.method in ("send", "photo") and row.ref and row.ref.startswith("show:") and message_id is not None:
+                # a 公示 post keeps its channel message: a coordinator may take it down later
+                await s.execute(
+                    update(ShowcasePost)
+                    .where(ShowcasePost.id == int(row.ref.split(":", 1)[1]))
+                    .values(
+                        message_id=message_id,
+                        status=case((ShowcasePost.status == "queued", "sent"), else_=ShowcasePost.status),
+                    )
+                )
+                return
             if row.method != "send" or not row.ref or message_id is None:  # a sent message has an id
                 return
             if row.ref.startswith("card:"):
@@ -340,6 +475,13 @@ class OutboxSender:
                     s.add(ActivityCard(activity_id=activity_id, chat_id=row.chat_id, message_id=message_id))
                 else:
                     act_card.message_id = message_id
+            if row.ref.startswith("wish:"):
+                wish_id = int(row.ref.split(":", 1)[1])
+                wish_card = await s.get(WishCard, (wish_id, row.chat_id))
+                if wish_card is None:
+                    s.add(WishCard(wish_id=wish_id, chat_id=row.chat_id, message_id=message_id))
+                else:
+                    wish_card.message_id = message_id
 
     async def _retry(
         self, row: OutboxMessage, delay: float, error: str, count: bool = True, quiet: bool = False
@@ -370,3 +512,4 @@ class OutboxSender:
             )
             if blocked:
                 await s.execute(update(User).where(User.id == row.chat_id).values(blocked_bot=True))
+        self.metrics.failed.inc()

@@ -77,3 +77,14 @@ class PeopleNotices:
                 else _("You are no longer a leader of team “{team}”.")
             ).format(team=team.name),
         )
+
+    async def member_removed(self, s: AsyncSession, user_id: int, team: Team, reason: str) -> None:
+        await self.outbox.to_user(
+            s,
+            user_id,
+            lambda: _(
+                "You are no longer a member of team “{team}”.\nReason: {reason}\n"
+                "The requests of the team you had taken and your sign-ups to its activities were handed back; "
+                "your hours stay in your record."
+            ).format(team=team.name, reason=reason),
+        )

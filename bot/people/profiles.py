@@ -15,9 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import validate
 from bot.core.errors import DomainError
+from bot.core.limits import Daily
+from bot.org import service as org
 from bot.people import service as people
 from bot.people.service import ACTIVE, PENDING
-from storage.models import Service, Skill, StationSetting, Team, TeamChat, TeamMember, User, Volunteer
+from storage.models import PeopleEvent, Service, Skill, StationSetting, Team, TeamChat, TeamMember, User, Volunteer
+
+JOIN_ASKED = "join_asked"  # PeopleEvent.kind: a join request sent (counted against MAX_JOIN_REQUESTS_PER_DAY)
 
 validate.LIMITS.setdefault("skill", 20)
 validate.LIMITS.setdefault("skill_en", 40)
@@ -68,6 +72,7 @@ def skill_name(skill: Skill, locale: str) -> str:
 
 async def add_skill(s: AsyncSession, actor: User, name_zh: str, name_en: str | None) -> Skill:
     people.require_coordinator(actor)
+    await org.require_centre(s, actor)
     name_zh = validate.text(name_zh, "skill")
     name_en = validate.text(name_en, "skill_en", required=False) or name_zh
     if any(k.name_zh == name_zh for k in await active_skills(s)):
@@ -82,6 +87,7 @@ async def add_skill(s: AsyncSession, actor: User, name_zh: str, name_en: str | N
 async def remove_skill(s: AsyncSession, actor: User, ref: str) -> Skill:
     """Off the list for new choices; volunteers who ticked it keep it in their record."""
     people.require_coordinator(actor)
+    await org.require_centre(s, actor)
     ref = (ref or "").strip()
     skill = None
     if ref.isdecimal() and validate.fits_id(int(ref)):
@@ -150,6 +156,7 @@ async def sign_up(
     skills: list[int],
     team_ids: list[int],
     now: datetime,
+    daily: Daily | None = None,
 ) -> SignUp:
     """A volunteer registers himself (or changes his registration): teams newly chosen become join
     requests; teams left unticked are left."""
@@ -170,7 +177,7 @@ async def sign_up(
     await s.execute(delete(TeamMember).where(TeamMember.user_id == user.id, TeamMember.team_id.not_in(chosen)))
     out = SignUp(volunteer, [], [])
     for team in teams:
-        status = await _join(s, notices, user, volunteer, team, now)
+        status = await _join(s, notices, user, volunteer, team, now, daily)
         if status == PENDING:
             out.pending.append(team)
         elif status == "joined":
@@ -178,7 +185,9 @@ async def sign_up(
     return out
 
 
-async def request_join(s: AsyncSession, notices: Notices, user: User, team_id: int, now: datetime) -> str:
+async def request_join(
+    s: AsyncSession, notices: Notices, user: User, team_id: int, now: datetime, daily: Daily | None = None
+) -> str:
     volunteer = await s.get(Volunteer, user.id)
     if volunteer is None:
         raise DomainError("not_registered")
@@ -186,10 +195,37 @@ async def request_join(s: AsyncSession, notices: Notices, user: User, team_id: i
     member = await s.get(TeamMember, (team.id, user.id))
     if member is not None:
         raise DomainError("join_pending" if member.status == PENDING else "already_member", team=team.name)
-    return await _join(s, notices, user, volunteer, team, now)
+    return await _join(s, notices, user, volunteer, team, now, daily)
 
 
-async def _join(s: AsyncSession, notices: Notices, user: User, volunteer: Volunteer, team: Team, now: datetime) -> str:
+async def check_join_limit(s: AsyncSession, user: User, now: datetime, daily: Daily | None) -> None:
+    """MAX_JOIN_REQUESTS_PER_DAY: join requests sent today (each one asks the team's leaders and coordinators)."""
+    if daily is None:
+        return
+    sent = (
+        await s.execute(
+            select(func.count())
+            .select_from(PeopleEvent)
+            .where(
+                PeopleEvent.user_id == user.id,
+                PeopleEvent.kind == JOIN_ASKED,
+                PeopleEvent.created_at >= daily.since(now),
+            )
+        )
+    ).scalar_one()
+    if sent >= daily.count:
+        raise DomainError("join_limit", limit=daily.count)
+
+
+async def _join(
+    s: AsyncSession,
+    notices: Notices,
+    user: User,
+    volunteer: Volunteer,
+    team: Team,
+    now: datetime,
+    daily: Daily | None = None,
+) -> str:
     """'member' (already), 'pending' (asked), 'joined' (a coordinator needs nobody's approval)."""
     member = await s.get(TeamMember, (team.id, user.id))
     if member is not None:
@@ -201,6 +237,8 @@ async def _join(s: AsyncSession, notices: Notices, user: User, volunteer: Volunt
             )
         )
         return "joined"
+    await check_join_limit(s, user, now, daily)
+    s.add(PeopleEvent(user_id=user.id, kind=JOIN_ASKED, team_id=team.id, created_at=now))
     member = TeamMember(team_id=team.id, user_id=user.id, is_leader=False, joined_at=now, status=PENDING)
     s.add(member)
     await s.flush()
@@ -260,8 +298,13 @@ async def pending_joins(s: AsyncSession, actor: User) -> list[tuple[TeamMember, 
         .join(Volunteer, Volunteer.user_id == TeamMember.user_id)
         .where(TeamMember.status == PENDING, Team.archived.is_(False))
     )
-    if not people.is_coordinator(actor):
+    scope = await org.scope_of(s, actor)
+    if not scope.any:
         query = query.where(TeamMember.team_id.in_(await people.led_team_ids(s, actor.id)))
+    elif not scope.everything:  # his subtree's teams, and any team he leads
+        query = query.where(
+            Team.node_id.in_(scope.nodes) | TeamMember.team_id.in_(await people.led_team_ids(s, actor.id))
+        )
     rows = await s.execute(query.order_by(TeamMember.joined_at))
     return [(member, team, volunteer) for member, team, volunteer in rows.all()]
 
@@ -317,6 +360,7 @@ async def team_ref(s: AsyncSession, ref: str) -> Team:
 async def rename_team(s: AsyncSession, actor: User, ref: str, new_name: str) -> tuple[str, Team]:
     people.require_coordinator(actor)
     team = await team_ref(s, ref)
+    await org.require_team(s, actor, team.id)
     new_name = validate.text(new_name, "team")
     other = await people.team_by_name(s, new_name)
     if other is not None and other.id != team.id:
@@ -331,6 +375,7 @@ async def archive_team(s: AsyncSession, actor: User, team_id: int) -> Team:
     people.require_coordinator(actor)
     if not validate.fits_id(team_id):
         raise DomainError("no_team", ref=team_id)
+    await org.require_team(s, actor, team_id)
     result = await s.execute(
         update(Team)
         .where(Team.id == team_id, Team.archived.is_(False))
@@ -351,6 +396,7 @@ async def set_leader(
     s: AsyncSession, notices: Notices, actor: User, target: User, team: Team, on: bool, now: datetime
 ) -> None:
     people.require_coordinator(actor)
+    await org.require_team(s, actor, team.id)
     if await s.get(Volunteer, target.id) is None:
         raise DomainError("leader_not_volunteer")
     member = await s.get(TeamMember, (team.id, target.id))
@@ -435,9 +481,12 @@ async def team_info(s: AsyncSession, team: Team) -> TeamInfo:
 async def visible_teams(s: AsyncSession, actor: User) -> list[Team]:
     """A coordinator sees every team; a leader his own; anyone else none."""
     teams = await people.list_teams(s)
-    if people.is_coordinator(actor):
+    scope = await org.scope_of(s, actor)
+    if scope.everything:
         return teams
     led = set(await people.led_team_ids(s, actor.id))
+    if scope.any:  # his subtree's teams (and one he leads elsewhere)
+        return [t for t in teams if scope.covers(t.node_id) or t.id in led]
     if not led:
         raise DomainError("not_coordinator")
     return [t for t in teams if t.id in led]

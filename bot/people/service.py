@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import validate
 from bot.core.errors import DomainError
-from storage.models import Team, TeamChat, TeamMember, User, Volunteer
+from bot.org import service as org
+from storage.models import Activity, Request, Team, TeamChat, TeamMember, User, Volunteer
 
 ACTIVE, PENDING = "active", "pending"  # TeamMember.status: only active members are members
 
@@ -28,15 +29,21 @@ def require_admin(user: User | None) -> None:
         raise DomainError("not_admin")
 
 
+def telegram_names(full_name: str | None, username: str | None) -> tuple[str, str | None]:
+    """A Telegram user's name and @username as they are stored and shown to others (validate.clean_name)."""
+    return validate.clean_name(full_name)[:128], validate.clean_name(username)[:64] or None
+
+
 async def touch_user(
     s: AsyncSession, *, user_id: int, full_name: str, username: str | None, locale: str, is_admin: bool, now: datetime
 ) -> User:
     """Create or refresh the user; writes only when something changed."""
+    full_name, username = telegram_names(full_name, username)
     user = await s.get(User, user_id)
     if user is None:
         user = User(
             id=user_id,
-            full_name=full_name[:128],
+            full_name=full_name,
             username=username,
             locale=locale,
             is_admin=is_admin,
@@ -46,9 +53,8 @@ async def touch_user(
         )
         s.add(user)
         return user
-    fresh: dict[str, str | bool | None] = dict(full_name=full_name[:128], username=username, locale=locale)
-    if is_admin:
-        fresh["is_admin"] = True
+    # is_admin follows ADMIN_IDS both ways: an id taken off the list is no longer an administrator
+    fresh: dict[str, str | bool | None] = dict(full_name=full_name, username=username, locale=locale, is_admin=is_admin)
     for key, value in fresh.items():
         if getattr(user, key) != value:
             setattr(user, key, value)
@@ -58,13 +64,23 @@ async def touch_user(
 def needs_touch(user: User | None, *, full_name: str, username: str | None, locale: str, is_admin: bool) -> bool:
     if user is None:
         return True
+    full_name, username = telegram_names(full_name, username)
     return (
-        user.full_name != full_name[:128]
+        user.full_name != full_name
         or user.username != username
         or user.locale != locale
-        or (is_admin and not user.is_admin)
+        or is_admin != user.is_admin
         or user.blocked_bot
     )
+
+
+async def sync_admins(s: AsyncSession, admin_ids: set[int] | list[int]) -> None:
+    """At start: the administrators are exactly the known users listed in ADMIN_IDS (an id taken off the list is
+    no longer one, an id added is one before he writes again)."""
+    ids = sorted(set(admin_ids))
+    await s.execute(update(User).where(User.is_admin.is_(True), User.id.not_in(ids)).values(is_admin=False))
+    if ids:
+        await s.execute(update(User).where(User.is_admin.is_(False), User.id.in_(ids)).values(is_admin=True))
 
 
 async def find_user(s: AsyncSession, ref: str) -> User | None:
@@ -88,12 +104,21 @@ async def coordinators(s: AsyncSession) -> list[User]:
 # Teams -------------------------------------------------------------------------------------
 
 
-async def create_team(s: AsyncSession, actor: User, name: str, now: datetime) -> Team:
+async def create_team(s: AsyncSession, actor: User, name: str, now: datetime, node_id: int | None = None) -> Team:
+    """A team of `node_id` (a coordinator's own node by default; a 中心 coordinator's: the only station, else the
+    中心's 总队)."""
     require_coordinator(actor)
     name = validate.text(name, "team")
     if await team_by_name(s, name):
         raise DomainError("team_exists", name=name)
-    team = Team(name=name, archived=False, created_at=now)
+    if node_id is None:
+        scope = await org.scope_of(s, actor)
+        only = await org.default_station(s)
+        centre = await org.root(s)
+        node_id = scope.at if not scope.everything else (only.id if only else centre.id if centre else None)
+    else:
+        await org.require_covers(s, actor, node_id)
+    team = Team(name=name, archived=False, created_at=now, node_id=node_id)
     s.add(team)
     await s.flush()
     return team
@@ -128,16 +153,42 @@ async def team_chats(s: AsyncSession, team_id: int | None) -> list[int]:
     return list(rows.scalars())
 
 
+async def group_fits(
+    s: AsyncSession, chat_id: int, *, request_id: int | None = None, activity_id: int | None = None
+) -> bool:
+    """Whether a button may be tapped in this group: the group is bound to a team and, for a button acting on a
+    request or an activity, to that object's team (an activity of the whole station: any bound group). One
+    statement. A request or activity that does not exist fits: its handler answers that it is not found."""
+    bound = select(TeamChat.team_id).where(TeamChat.chat_id == chat_id).scalar_subquery()
+    query = select(exists().where(TeamChat.chat_id == chat_id))
+    if request_id is not None and validate.fits_id(request_id):
+        query = query.add_columns(
+            exists().where(Request.id == request_id),
+            exists().where(Request.id == request_id, Request.team_id == bound),
+        )
+    elif activity_id is not None and validate.fits_id(activity_id):
+        query = query.add_columns(
+            exists().where(Activity.id == activity_id),
+            exists().where(Activity.id == activity_id, or_(Activity.team_id.is_(None), Activity.team_id == bound)),
+        )
+    row: tuple[bool, ...] = tuple((await s.execute(query)).one())
+    if not row[0]:
+        return False
+    return len(row) == 1 or not row[1] or bool(row[2])  # no object, an unknown one, or one of this team
+
+
 async def bind_chat(s: AsyncSession, actor: User, *, chat_id: int, title: str, team_ref: str, now: datetime) -> Team:
     require_coordinator(actor)
     team = await find_team(s, team_ref)
     if team is None:
         raise DomainError("no_team", ref=team_ref)
+    await org.require_team(s, actor, team.id)
+    title = validate.clean_name(title)[:128]
     existing = await s.get(TeamChat, chat_id)
     if existing:
-        existing.team_id, existing.title, existing.bound_by, existing.bound_at = team.id, title[:128], actor.id, now
+        existing.team_id, existing.title, existing.bound_by, existing.bound_at = team.id, title, actor.id, now
     else:
-        s.add(TeamChat(chat_id=chat_id, team_id=team.id, title=title[:128], bound_by=actor.id, bound_at=now))
+        s.add(TeamChat(chat_id=chat_id, team_id=team.id, title=title, bound_by=actor.id, bound_at=now))
     return team
 
 
@@ -146,6 +197,7 @@ async def unbind_chat(s: AsyncSession, actor: User, chat_id: int) -> None:
     bound = await s.get(TeamChat, chat_id)
     if bound is None:
         raise DomainError("chat_not_bound")
+    await org.require_team(s, actor, bound.team_id)
     await s.delete(bound)
 
 
@@ -215,13 +267,15 @@ async def led_team_ids(s: AsyncSession, user_id: int) -> list[int]:
 
 
 async def can_manage_team(s: AsyncSession, user: User | None, team_id: int) -> bool:
-    """Coordinators manage every team; a team leader manages his own team only."""
-    return is_coordinator(user) or (user is not None and await is_leader(s, user.id, team_id))
+    """Coordinators manage the teams of their subtree; a team leader manages his own team only."""
+    if user is not None and await is_leader(s, user.id, team_id):
+        return True
+    return is_coordinator(user) and await org.covers_team(s, user, team_id)
 
 
 async def require_team_manager(s: AsyncSession, user: User | None, team_id: int) -> None:
     if not await can_manage_team(s, user, team_id):
-        raise DomainError("not_team_leader")
+        raise DomainError("not_your_station" if is_coordinator(user) else "not_team_leader")
 
 
 async def require_leader_or_coordinator(s: AsyncSession, user: User | None) -> None:

@@ -10,29 +10,44 @@ this month lowers this month's hours even if it undoes an older entry: the ledge
 from __future__ import annotations
 
 import datetime as dt
+import re
 import statistics
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Label, SQLColumnExpression, and_, case, func, select, true
+from sqlalchemy import ColumnElement, Label, SQLColumnExpression, and_, case, func, select, true, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.core.errors import DomainError
+from bot.org import service as org
 from bot.requests.service import APPROVED, CANCELLED, CONFIRMED, DONE, OPEN, REJECTED, REVIEW
-from storage.models import Activity, LedgerEntry, Request, RequestEvent, Service, Team, TeamMember, User, Volunteer
+from storage.models import (
+    Activity,
+    LedgerEntry,
+    LedgerKind,
+    Request,
+    RequestEvent,
+    Service,
+    Team,
+    TeamMember,
+    User,
+    Volunteer,
+)
 
 UTC = dt.timezone.utc
-HOUR_KINDS = ("service", "correction", "reversal")  # redeem/refund are the shop's points, not service hours
+# redeem/refund are the shop's points, not service hours
+HOUR_KINDS = (LedgerKind.SERVICE, LedgerKind.CORRECTION, LedgerKind.REVERSAL)
 SERVED = (DONE, CONFIRMED, APPROVED)
-WEEK, MONTH = "week", "month"
+WEEK, MONTH, YEAR = "week", "month", "year"
 EARLIEST = 2000  # no station kept records before; also keeps dates far from datetime's limits
 
 
 @dataclass(frozen=True)
 class Period:
-    kind: str  # week | month
+    kind: str  # week | month | year (a span of days, e.g. a chart's part of a month: any other word)
     first: dt.date
     last: dt.date  # inclusive
 
@@ -41,6 +56,8 @@ class Period:
         if self.kind == WEEK:
             year, week, _ = self.first.isocalendar()
             return f"{year}-W{week:02d}"
+        if self.kind == YEAR:
+            return str(self.first.year)
         return f"{self.first.year}-{self.first.month:02d}"
 
     @property
@@ -55,16 +72,30 @@ class Period:
         return start, end
 
     def previous(self) -> Period:
-        return (
-            week_of(self.first - dt.timedelta(days=7))
-            if self.kind == WEEK
-            else month_of((self.first - dt.timedelta(days=1)).year, (self.first - dt.timedelta(days=1)).month)
-        )
+        before = self.first - dt.timedelta(days=1)
+        if self.kind == WEEK:
+            return week_of(self.first - dt.timedelta(days=7))
+        if self.kind == YEAR:
+            return year_of(before.year)
+        return month_of(before.year, before.month)
+
+    def weeks(self) -> list[Period]:
+        """The period cut at Mondays (a month's weeks for its chart: the first and last may be short)."""
+        out, day = [], self.first
+        while day <= self.last:
+            end = min(self.last, day + dt.timedelta(days=6 - day.weekday()))
+            out.append(Period("part", day, end))
+            day = end + dt.timedelta(days=1)
+        return out
 
 
 def week_of(day: dt.date) -> Period:
     monday = day - dt.timedelta(days=day.weekday())
     return Period(WEEK, monday, monday + dt.timedelta(days=6))
+
+
+def year_of(year: int) -> Period:
+    return Period(YEAR, dt.date(year, 1, 1), dt.date(year, 12, 31))
 
 
 def month_of(year: int, month: int) -> Period:
@@ -112,10 +143,29 @@ def parse_period(args: str | None, today: dt.date) -> Period:
     return period
 
 
-async def scopes(s: AsyncSession, user: User) -> list[int | None]:
-    """Whose figures `user` may see: the station's (None) for a coordinator, else the teams they lead."""
+@dataclass(frozen=True)
+class Teams:
+    """A station's (or a 所's) report: the requests, hours and activities of its teams."""
+
+    name: str
+    ids: tuple[int, ...]
+    node_id: int | None = None  # the station or 所 itself: its report has a line per station below it
+
+
+async def scopes(s: AsyncSession, user: User) -> list[int | Teams | None]:
+    """Whose figures `user` may see: everything (None) for a coordinator of the 中心, the teams of his station (or
+    of the stations under his 所) for another coordinator, else the teams they lead."""
     if user.is_coordinator or user.is_admin:
-        return [None]
+        scope = await org.scope_of(s, user)
+        if scope.everything:
+            return [None]
+        mine = await s.execute(
+            select(Team.id).where(Team.node_id.in_(scope.nodes), Team.archived.is_(False)).order_by(Team.id)
+        )
+        found = tuple(mine.scalars())
+        at = await org.node(s, scope.at)
+        if found and at is not None:
+            return [Teams(at.name, found, at.id)]
     rows = await s.execute(
         select(TeamMember.team_id)
         .join(Team, Team.id == TeamMember.team_id)
@@ -127,7 +177,7 @@ async def scopes(s: AsyncSession, user: User) -> list[int | None]:
         )
         .order_by(TeamMember.team_id)
     )
-    teams: list[int | None] = list(rows.scalars())
+    teams: list[int | Teams | None] = list(rows.scalars())
     if not teams:
         raise DomainError("report_not_allowed")
     return teams
@@ -167,6 +217,8 @@ class Report:
     end: dt.datetime
     team_id: int | None = None  # a team leader's report: only that team's requests, hours and activities
     team_name: str | None = None
+    team_ids: tuple[int, ...] | None = None  # a station's or 所's report: its teams'
+    place_name: str | None = None  # that station or 所
     placed: int = 0
     claimed: int = 0
     done: int = 0
@@ -186,6 +238,18 @@ class Report:
     volunteers: int = 0  # volunteers with any hours entry in the period (a reversal included)
     ratings: dict[int, int] = field(default_factory=lambda: {n: 0 for n in range(1, 6)})
     activities: list[ActivityHeld] = field(default_factory=list)
+    # issue 14: the coordinator's level (`coordinator_report`) --------------------------------------------
+    node_id: int | None = None  # the station, 所 or 中心 the report is of (None: a team's, or no tree)
+    level: str = ""  # that node's kind: station | institute | centre
+    node_name: str = ""
+    node_code: str = ""
+    tasks_accepted: int = 0  # task orders (任务单) of its stations accepted / finished in the period
+    tasks_finished: int = 0
+    wishes: WishCounts = field(default_factory=lambda: WishCounts())
+    previous: Report | None = None  # the period before, for the change against it
+    lines: list[LevelLine] = field(default_factory=list)  # a 所's stations; the 中心's 所 and its own stations
+    stations: list[LevelLine] = field(default_factory=list)  # every station of the subtree (the 中心's workbook)
+    weeks: list[tuple[Period, Figures]] = field(default_factory=list)  # a 月小结's chart: the month week by week
 
     @property
     def empty(self) -> bool:
@@ -216,6 +280,8 @@ def _within(column: SQLColumnExpression[Any], start: dt.datetime, end: dt.dateti
 
 def _of_team(r: Report) -> ColumnElement[bool]:
     """The requests a report covers: all, or one team's."""
+    if r.team_ids is not None:
+        return Request.team_id.in_(r.team_ids)
     return Request.team_id == r.team_id if r.team_id is not None else true()
 
 
@@ -231,11 +297,14 @@ def _hour_entries() -> tuple[type[LedgerEntry], Label[int], Label[int]]:
     return original, request_id, activity_id
 
 
-async def build_report(s: AsyncSession, period: Period, tz: ZoneInfo, team_id: int | None = None) -> Report:
-    """The period's figures for the whole station, or for one team (`team_id`)."""
+async def build_report(s: AsyncSession, period: Period, tz: ZoneInfo, team_id: int | Teams | None = None) -> Report:
+    """The period's figures for the whole county, for one team (`team_id`), or for a station's teams (`Teams`)."""
     start, end = period.bounds(tz)
-    team = await s.get(Team, team_id) if team_id is not None else None
-    report = Report(period=period, start=start, end=end, team_id=team_id, team_name=team.name if team else None)
+    if isinstance(team_id, Teams):
+        report = Report(period=period, start=start, end=end, team_ids=team_id.ids, place_name=team_id.name)
+    else:
+        team = await s.get(Team, team_id) if team_id is not None else None
+        report = Report(period=period, start=start, end=end, team_id=team_id, team_name=team.name if team else None)
     await _request_counts(s, report)
     await _claim_median(s, report)
     await _served(s, report)
@@ -333,7 +402,11 @@ async def _hours(s: AsyncSession, r: Report) -> None:
             .where(
                 _within(LedgerEntry.created_at, r.start, r.end),
                 LedgerEntry.kind.in_(HOUR_KINDS),
-                team_id == r.team_id if r.team_id is not None else true(),
+                team_id.in_(r.team_ids)
+                if r.team_ids is not None
+                else team_id == r.team_id
+                if r.team_id is not None
+                else true(),
             )
             .group_by(LedgerEntry.volunteer_id, team_id, Request.service_id, activity_id)
         )
@@ -423,6 +496,91 @@ class _Sum:
         return Hours(kind, ref, name_zh, name_en, self.minutes, self.points, len(self.volunteers), self.entries)
 
 
+# The county: a period's figures per station, added up the tree (issue 13) --------------------
+
+
+@dataclass
+class NodeFigures:
+    """A node's figures of a period: its requests (by the resident's station) and its hours."""
+
+    placed: int = 0
+    claimed: int = 0
+    done: int = 0
+    services_delivered: int = 0  # reported done in the period and not undone
+    residents_served: int = 0  # distinct per station; a resident belongs to one station, so sums hold
+    minutes: int = 0
+    points: int = 0
+
+    def add(self, other: NodeFigures) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+async def station_figures(
+    s: AsyncSession, period: Period, tz: ZoneInfo, stations: Collection[int] | None = None, *, hours: bool = True
+) -> dict[int | None, NodeFigures]:
+    """The period's figures grouped by node, one grouped query each (requests, people served, hours):
+    a request's by its station (`Request.station_id`), an activity's hours by its node (None: neither).
+    `stations`: only those nodes' figures (a station coordinator's report); `hours=False`: without the hours."""
+    start, end = period.bounds(tz)
+    out: dict[int | None, NodeFigures] = {}
+
+    def at(node_id: int | None) -> NodeFigures:
+        return out.setdefault(node_id, NodeFigures())
+
+    only = Request.station_id.in_(stations) if stations is not None else true()
+    served = and_(Request.status.in_(SERVED), _within(Request.reported_at, start, end))
+    rows = await s.execute(
+        select(
+            Request.station_id,
+            _count(_within(Request.created_at, start, end)),
+            _count(_within(Request.claimed_at, start, end)),
+            _count(_within(Request.reported_at, start, end)),
+            _count(served),
+        )
+        .where(only)
+        .group_by(Request.station_id)
+    )
+    for node_id, placed, claimed, done, delivered in rows.all():
+        f = at(node_id)
+        f.placed, f.claimed, f.done, f.services_delivered = int(placed), int(claimed), int(done), int(delivered)
+    people = select(Request.station_id, Request.resident_id, Request.proxy_for).where(served, only).distinct()
+    sub = people.subquery()
+    for node_id, n in (await s.execute(select(sub.c.station_id, func.count()).group_by(sub.c.station_id))).all():
+        at(node_id).residents_served = int(n)
+    if not hours:  # the caller reads the hours its own way (node_figures)
+        return out
+    original, request_id, activity_id = _hour_entries()
+    node = func.coalesce(Request.station_id, Activity.node_id)
+    by_node = await s.execute(
+        select(node, func.sum(LedgerEntry.minutes), func.sum(LedgerEntry.points))
+        .select_from(LedgerEntry)
+        .outerjoin(original, original.id == LedgerEntry.reverses_id)
+        .outerjoin(Request, Request.id == request_id)
+        .outerjoin(Activity, Activity.id == activity_id)
+        .where(
+            _within(LedgerEntry.created_at, start, end),
+            LedgerEntry.kind.in_(HOUR_KINDS),
+            node.in_(stations) if stations is not None else true(),
+        )
+        .group_by(node)
+    )
+    for node_id, minutes, points in by_node.all():
+        f = at(node_id)
+        f.minutes, f.points = int(minutes or 0), int(points or 0)
+    return out
+
+
+def roll_up(tree: org.Tree, figures: dict[int | None, NodeFigures]) -> dict[int | None, NodeFigures]:
+    """Each node's figures with its subtree's (a 所's line holds its stations'); None: rows of no node."""
+    out: dict[int | None, NodeFigures] = {}
+    for node_id, f in figures.items():
+        chain: list[int | None] = [n.id for n in tree.ancestors(node_id)] or [None]
+        for nid in chain:
+            out.setdefault(nid, NodeFigures()).add(f)
+    return out
+
+
 # The ledger lines of a period, for the workbook -------------------------------------------------
 
 
@@ -441,7 +599,7 @@ class Line:
     request: str  # the request's number, or the activity's
 
 
-async def ledger_lines(s: AsyncSession, period: Period, tz: ZoneInfo, team_id: int | None = None) -> list[Line]:
+async def ledger_lines(s: AsyncSession, period: Period, tz: ZoneInfo, team_id: int | Teams | None = None) -> list[Line]:
     """Every service-hours ledger entry of the period (of one team's, if `team_id`), oldest first. No phones."""
     start, end = period.bounds(tz)
     original, request_id, activity_id = _hour_entries()
@@ -491,7 +649,13 @@ async def ledger_lines(s: AsyncSession, period: Period, tz: ZoneInfo, team_id: i
         .outerjoin(Service, Service.id == Request.service_id)
         .outerjoin(approver, approver.user_id == base.c.approved_by)
         .outerjoin(approver_user, approver_user.id == base.c.approved_by)
-        .where(Team.id == team_id if team_id is not None else true())
+        .where(
+            Team.id.in_(team_id.ids)
+            if isinstance(team_id, Teams)
+            else Team.id == team_id
+            if team_id is not None
+            else true()
+        )
         .order_by(base.c.created_at, base.c.id)
     )
     out = []
@@ -529,3 +693,394 @@ async def ledger_lines(s: AsyncSession, period: Period, tz: ZoneInfo, team_id: i
             )
         )
     return out
+
+
+# Issue 14: reports by level (a station's, a 所's with a line per station, the 中心's with a line per 所) -------
+
+
+async def _task_counts(
+    s: AsyncSession, station_ids: Collection[int], start: dt.datetime, end: dt.datetime
+) -> tuple[int, int]:
+    """(accepted, finished) task orders (任务单) of these stations in [start, end)."""
+    from bot.tasks import service as tasks  # imported here: the task orders' service builds on this package's
+
+    return await tasks.period_counts(s, station_ids, start, end)
+
+
+@dataclass(frozen=True)
+class WishCounts:
+    """微心愿 (issue 15) of a period: collected, approved, claimed, fulfilled; median days from approval to
+    fulfilment."""
+
+    collected: int = 0
+    approved: int = 0
+    claimed: int = 0
+    fulfilled: int = 0
+    median_days: float | None = None
+
+    @property
+    def any(self) -> bool:
+        return bool(self.collected or self.approved or self.claimed or self.fulfilled)
+
+
+async def wish_counts(
+    s: AsyncSession, station_ids: Collection[int], start: dt.datetime, end: dt.datetime
+) -> WishCounts:
+    """The 微心愿 figures of these stations in [start, end)."""
+    from bot.wishes import service as wishes  # imported here, as the task orders' service
+
+    c = await wishes.period_counts(s, list(station_ids), start, end)
+    return WishCounts(c.collected, c.approved, c.claimed, c.fulfilled, c.median_days)
+
+
+@dataclass
+class Figures:
+    """A node's figures of a period, by the resident's station (requests) or the activity's node (hours); they
+    merge up the tree: medians from the waits themselves, active volunteers as a set (one counted once)."""
+
+    placed: int = 0
+    claimed: int = 0
+    done: int = 0
+    services_delivered: int = 0  # 受众人次
+    residents_served: int = 0
+    minutes: int = 0
+    points: int = 0
+    rating_sum: int = 0
+    rating_count: int = 0
+    tasks_accepted: int = 0
+    tasks_finished: int = 0
+    wishes_fulfilled: int = 0  # 微心愿 fulfilled (the 月小结's chart, week by week)
+    waits: list[float] = field(default_factory=list)  # minutes from being sent to the volunteers to the claim
+    volunteers: set[int] = field(default_factory=set)  # with net approved hours here in the period
+    activities: set[int] = field(default_factory=set)  # activities with hours in the period
+
+    def merge(self, other: Figures) -> None:
+        for name in (
+            "placed",
+            "claimed",
+            "done",
+            "services_delivered",
+            "residents_served",
+            "minutes",
+            "points",
+            "rating_sum",
+            "rating_count",
+            "tasks_accepted",
+            "wishes_fulfilled",
+            "tasks_finished",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.waits += other.waits
+        self.volunteers |= other.volunteers
+        self.activities |= other.activities
+
+    @property
+    def median_claim_minutes(self) -> float | None:
+        return statistics.median(self.waits) if self.waits else None
+
+    @property
+    def rating_average(self) -> float | None:
+        return self.rating_sum / self.rating_count if self.rating_count else None
+
+    @property
+    def empty(self) -> bool:
+        return not (self.placed or self.claimed or self.done or self.minutes or self.rating_count)
+
+
+@dataclass(frozen=True)
+class LevelLine:
+    """One line of a level's report: a station or a 所 (its subtree's figures)."""
+
+    node_id: int
+    code: str
+    name: str
+    kind: str
+    figures: Figures
+    volunteers_registered: int = 0  # only for /rank stations
+
+
+async def node_figures(
+    s: AsyncSession, period: Period, tz: ZoneInfo, stations: Collection[int] | None = None
+) -> dict[int | None, Figures]:
+    """`station_figures` and what a level's lines add to it, each one grouped query for every node at once:
+    the waits to a claim, the ratings, and the hours by node, volunteer and activity."""
+    start, end = period.bounds(tz)
+    out: dict[int | None, Figures] = {}
+
+    def at(node_id: int | None) -> Figures:
+        return out.setdefault(node_id, Figures())
+
+    for node_id, base in (await station_figures(s, period, tz, stations, hours=False)).items():
+        g = at(node_id)
+        g.placed, g.claimed, g.done = base.placed, base.claimed, base.done
+        g.services_delivered, g.residents_served = base.services_delivered, base.residents_served
+    only = Request.station_id.in_(stations) if stations is not None else true()
+    sent = func.coalesce(func.max(RequestEvent.created_at), Request.created_at)
+    waits = await s.execute(
+        select(Request.station_id, Request.claimed_at, sent)
+        .select_from(Request)
+        .outerjoin(
+            RequestEvent,
+            and_(
+                RequestEvent.request_id == Request.id,
+                RequestEvent.kind.in_(("dispatched", "released")),
+                RequestEvent.created_at <= Request.claimed_at,
+            ),
+        )
+        .where(_within(Request.claimed_at, start, end), only)
+        .group_by(Request.id, Request.station_id, Request.claimed_at, Request.created_at)
+    )
+    for node_id, claimed, since in waits.all():
+        if claimed is not None:
+            at(node_id).waits.append((_aware(claimed) - _aware(since)).total_seconds() / 60)
+    ratings = await s.execute(
+        select(Request.station_id, func.sum(Request.rating), func.count())
+        .where(_within(Request.confirmed_at, start, end), Request.rating.is_not(None), only)
+        .group_by(Request.station_id)
+    )
+    for node_id, total, count in ratings.all():
+        rated = at(node_id)
+        rated.rating_sum, rated.rating_count = int(total or 0), int(count)
+    original, request_id, activity_id = _hour_entries()
+    node = func.coalesce(Request.station_id, Activity.node_id)
+    hours = await s.execute(
+        select(node, LedgerEntry.volunteer_id, activity_id, func.sum(LedgerEntry.minutes), func.sum(LedgerEntry.points))
+        .select_from(LedgerEntry)
+        .outerjoin(original, original.id == LedgerEntry.reverses_id)
+        .outerjoin(Request, Request.id == request_id)
+        .outerjoin(Activity, Activity.id == activity_id)
+        .where(
+            _within(LedgerEntry.created_at, start, end),
+            LedgerEntry.kind.in_(HOUR_KINDS),
+            node.in_(stations) if stations is not None else true(),
+        )
+        .group_by(node, LedgerEntry.volunteer_id, activity_id)
+    )
+    net: dict[tuple[int | None, int], int] = {}
+    for node_id, volunteer, activity, minutes, points in hours.all():
+        worked = at(node_id)
+        worked.minutes += int(minutes or 0)
+        worked.points += int(points or 0)
+        net[(node_id, volunteer)] = net.get((node_id, volunteer), 0) + int(minutes or 0)
+        if activity is not None:
+            worked.activities.add(activity)
+    for (node_id, volunteer), minutes in net.items():
+        if minutes > 0:
+            at(node_id).volunteers.add(volunteer)
+    return out
+
+
+def subtree_figures(tree: org.Tree, figures: dict[int | None, Figures], node_id: int) -> Figures:
+    """A node's figures with its whole subtree's (archived stations included: their past still counts)."""
+    total = Figures()
+    for nid in tree.subtree(node_id):
+        if nid in figures:
+            total.merge(figures[nid])
+    return total
+
+
+def line_nodes(tree: org.Tree, node_id: int | None) -> list[OrgNodeLike]:
+    """The lines of a node's report: a 所's stations; the 中心's 所 and the stations right under it; a
+    station's, none. A county of one station has no lines (its report is the station's)."""
+    at = tree.nodes.get(node_id) if node_id is not None else None
+    if at is None or at.kind == org.STATION or len(tree.stations()) < 2:
+        return []
+    if at.kind == org.INSTITUTE:
+        return list(tree.stations(at.id))
+    return [n for n in tree.kids(at.id) if n.kind in (org.INSTITUTE, org.STATION)]
+
+
+OrgNodeLike = Any  # storage.models.OrgNode (kept loose: the tree hands its rows)
+
+
+async def level_lines(
+    s: AsyncSession,
+    tree: org.Tree,
+    nodes: list[OrgNodeLike],
+    figures: dict[int | None, Figures],
+    start: dt.datetime,
+    end: dt.datetime,
+) -> list[LevelLine]:
+    out = []
+    for n in nodes:
+        f = subtree_figures(tree, figures, n.id)
+        f.tasks_accepted, f.tasks_finished = await _task_counts(s, _station_ids(tree, n.id), start, end)
+        out.append(LevelLine(n.id, n.code, n.name, n.kind, f))
+    return out
+
+
+def _station_ids(tree: org.Tree, node_id: int | None) -> list[int]:
+    return [n.id for n in tree.stations(node_id)]
+
+
+async def _extras(s: AsyncSession, r: Report, station_ids: list[int]) -> None:
+    """The figures other features keep: task orders and 微心愿, through the one function each."""
+    r.tasks_accepted, r.tasks_finished = await _task_counts(s, station_ids, r.start, r.end)
+    r.wishes = await wish_counts(s, station_ids, r.start, r.end)
+
+
+async def coordinator_report(
+    s: AsyncSession,
+    period: Period,
+    tz: ZoneInfo,
+    scope: int | Teams | None,
+    *,
+    tree: org.Tree | None = None,
+    figures: dict[int | None, Figures] | None = None,
+    sheets: bool = False,
+) -> Report:
+    """The report a coordinator (or a team leader) reads: `build_report` of his scope, the previous period's for
+    the change against it, task orders and 微心愿, and for a 所 or the 中心 a line per station or per 所 (from
+    `node_figures`, computed once for the county and passed in `figures` when several reports are built).
+    `sheets`: also every station of the subtree (the 中心's workbook has a sheet per station). A 月小结 also
+    carries the month week by week, for its chart."""
+    tree = tree or await org.load_tree(s)
+    report = await build_report(s, period, tz, scope)
+    report.previous = await build_report(s, period.previous(), tz, scope)
+    if isinstance(scope, int):  # a team leader's: his team's figures only
+        return report
+    node_id = scope.node_id if isinstance(scope, Teams) else tree.root.id if tree.root else None
+    if node_id is None or node_id not in tree.nodes:
+        return report
+    at = tree.nodes[node_id]
+    report.node_id, report.level, report.node_name, report.node_code = node_id, at.kind, at.name, at.code
+    station_ids = _station_ids(tree, node_id)
+    await _extras(s, report, station_ids)
+    await _extras(s, report.previous, station_ids)
+    lines = line_nodes(tree, node_id)
+    if lines:
+        if figures is None:
+            figures = await node_figures(s, period, tz, _subtree_or_all(tree, node_id))
+        report.lines = await level_lines(s, tree, lines, figures, report.start, report.end)
+        if (sheets and report.level == org.CENTRE) or period.kind == MONTH:  # the 中心's sheets; the chart's bars
+            report.stations = await level_lines(s, tree, tree.stations(node_id), figures, report.start, report.end)
+    if period.kind == MONTH:
+        report.weeks = await weekly(s, period, tz, tree, node_id)
+    return report
+
+
+def _subtree_or_all(tree: org.Tree, node_id: int) -> set[int] | None:
+    """The nodes whose rows a node's figures read; None for the 中心: every row (those of no station too)."""
+    return None if tree.root is not None and node_id == tree.root.id else tree.subtree(node_id)
+
+
+async def weekly(
+    s: AsyncSession, period: Period, tz: ZoneInfo, tree: org.Tree, node_id: int
+) -> list[tuple[Period, Figures]]:
+    """The period week by week (hours, requests done and 微心愿 fulfilled of the node's subtree), for the 月小结's
+    chart: one grouped query per week, and the wishes'."""
+    nodes = _subtree_or_all(tree, node_id)
+    station_ids = _station_ids(tree, node_id)
+    out = []
+    for part in period.weeks():
+        f = Figures()
+        for g in (await station_figures(s, part, tz, nodes)).values():
+            f.done += g.done
+            f.minutes += g.minutes
+        f.wishes_fulfilled = (await wish_counts(s, station_ids, *part.bounds(tz))).fulfilled
+        out.append((part, f))
+    return out
+
+
+async def node_scope(s: AsyncSession, tree: org.Tree, node_id: int | None) -> Teams | None:
+    """The scope of a node's report: the 中心's (or no node's): everything (None); another node's: the teams of its
+    subtree, named after it."""
+    at = tree.nodes.get(node_id) if node_id is not None else None
+    if at is None or at.kind == org.CENTRE:
+        return None
+    rows = await s.execute(
+        select(Team.id).where(Team.node_id.in_(tree.subtree(at.id)), Team.archived.is_(False)).order_by(Team.id)
+    )
+    return Teams(at.name, tuple(rows.scalars()), at.id)
+
+
+async def scope_of_code(s: AsyncSession, user: User, code: str) -> Teams | None:
+    """`/report week|month … CODE`: the scope of a node within the coordinator's scope (else a polite refusal)."""
+    tree = await org.load_tree(s)
+    found = tree.by_code(code)
+    if found is None:
+        raise DomainError("no_node", ref=code[: org.CODE_MAX + 5])
+    await org.require_covers(s, user, found.id)
+    return await node_scope(s, tree, found.id)
+
+
+def split_code(args: str | None) -> tuple[str | None, str | None]:
+    """(the period's words, a node's code): `week 2026-11-16 Z01`, `month Z01`; a date starts with its year."""
+    words = (args or "").split()
+    if len(words) == 3 or (len(words) == 2 and not re.match(r"\d{4}-", words[1])):
+        return " ".join(words[:-1]), words[-1]
+    return args, None
+
+
+def nothing_happened(r: Report) -> bool:
+    """No request moved, no hours, no rating, in the report's scope nor in any of its lines."""
+    return r.empty and all(line.figures.empty for line in r.lines)
+
+
+# Stations compared (评优): /rank stations, and the 中心's 先进站 shortlist -----------------------------------------
+
+
+async def registered_volunteers(s: AsyncSession, stations: Collection[int]) -> dict[int, int]:
+    """Per station: its registered volunteers (members of its teams, or volunteers living there), each counted once
+    a station; one grouped query."""
+    in_teams = (
+        select(Team.node_id.label("node"), TeamMember.user_id.label("uid"))
+        .join(TeamMember, TeamMember.team_id == Team.id)
+        .join(Volunteer, Volunteer.user_id == TeamMember.user_id)
+        .where(Team.node_id.in_(stations), TeamMember.status == "active")
+    )
+    living = (
+        select(User.station_id.label("node"), User.id.label("uid"))
+        .join(Volunteer, Volunteer.user_id == User.id)
+        .where(User.station_id.in_(stations))
+    )
+    both = union(in_teams, living).subquery()
+    rows = await s.execute(select(both.c.node, func.count()).group_by(both.c.node))
+    return {int(node): int(n) for node, n in rows.all()}
+
+
+def hours_per_volunteer(line: LevelLine) -> float:
+    return line.figures.minutes / 60 / line.volunteers_registered if line.volunteers_registered else 0.0
+
+
+async def compare_stations(
+    s: AsyncSession, period: Period, tz: ZoneInfo, tree: org.Tree, under: int | None
+) -> list[LevelLine]:
+    """The stations under a node (None: the county) best first: hours per registered volunteer, then requests
+    done, then the average rating, then the shorter median time to take a request."""
+    stations = tree.stations(under)
+    ids = [n.id for n in stations]
+    figures = await node_figures(s, period, tz, ids)
+    start, end = period.bounds(tz)
+    registered = await registered_volunteers(s, ids)
+    lines = []
+    for n in stations:
+        f = figures.get(n.id, Figures())
+        f.tasks_accepted, f.tasks_finished = await _task_counts(s, [n.id], start, end)
+        lines.append(LevelLine(n.id, n.code, n.name, n.kind, f, registered.get(n.id, 0)))
+    return sorted(
+        lines,
+        key=lambda line: (
+            -hours_per_volunteer(line),
+            -line.figures.done,
+            -(line.figures.rating_average or 0),
+            line.figures.median_claim_minutes if line.figures.median_claim_minutes is not None else float("inf"),
+            line.code,
+        ),
+    )
+
+
+async def advanced_stations(s: AsyncSession, period: Period, tz: ZoneInfo, limit: int = 3) -> list[LevelLine]:
+    """The month's 先进站 shortlist for the 中心: the best stations that served anyone (none in a county of one
+    station)."""
+    tree = await org.load_tree(s)
+    if len(tree.stations()) < 2:
+        return []
+    ranked = await compare_stations(s, period, tz, tree, None)
+    return [line for line in ranked if line.figures.minutes > 0 or line.figures.done][:limit]
+
+
+def with_ledger(r: Report) -> bool:
+    """Does the report's workbook carry every ledger line? Not the 中心's of a county of several stations: a sheet per
+    station instead (a county's week is tens of thousands of lines; a station's or 所's come with `/report … CODE`)."""
+    return not (r.level == org.CENTRE and r.stations)

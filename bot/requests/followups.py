@@ -1,9 +1,11 @@
 """Timed follow-ups of requests, checked by Scheduler.run_due every minute.
 
 - An `open` request nobody has taken UNCLAIMED_AFTER_HOURS after it was sent to the volunteers (placed,
-  dispatched after review, or released by its volunteer) is posted again to its team's groups and the
-  coordinators are told (`followup:unclaimed:<id>:1`); as many hours after that, the coordinators hear it is
-  still not taken (`followup:unclaimed:<id>:2`). Neither is sent between 22:00 and 07:00 station time: it waits
+  dispatched after review, handed on, or released by its volunteer) is offered one level up when a level above
+  its team serves its service (the 所's team, then the 中心's: requests.escalate), else posted again to its team's
+  groups, and the coordinators are told (`followup:unclaimed:<id>:1`); as many hours after that, it goes up
+  again, or the coordinators hear it is still not taken (`followup:unclaimed:<id>:2`). Neither is sent between
+  22:00 and 07:00 station time: it waits
   until 07:00.
 - A `done` request the resident has not confirmed within 72 h of the report goes to the coordinators with the
   approve buttons (`followup:unrated:<id>:1`); requests.approve then accepts it without a rating.
@@ -27,7 +29,7 @@ from bot.ledger.notices import LedgerNotices
 from bot.outbox import Outbox
 from bot.people.service import team_chats
 from bot.requests.notices import RequestNotices
-from bot.requests.service import DONE, OPEN, UNRATED_AFTER, unrated_overdue
+from bot.requests.service import DONE, OPEN, TRANSFERRED, UNRATED_AFTER, escalate, unrated_overdue
 from bot.settings import Settings
 from scheduling.occurrences import QUEUED, claim_in
 from storage.db import Database
@@ -36,7 +38,7 @@ from storage.models import Occurrence, Request, RequestEvent
 log = logging.getLogger(__name__)
 
 NIGHT_START, DAY_START = 22, 7  # station-local hours: no follow-up from 22:00 until 07:00
-SENT_EVENTS = ("dispatched", "released")  # events after which a request waits for a volunteer again
+SENT_EVENTS = ("dispatched", "released", TRANSFERRED)  # events after which a request waits for a volunteer again
 
 
 def unclaimed_key(request_id: int, step: int) -> str:
@@ -70,7 +72,10 @@ async def _due(db: Database, period: dt.timedelta, tz: ZoneInfo, now: dt.datetim
         open_rows = (
             await s.execute(
                 select(Request.id, Request.created_at).where(
-                    Request.status == OPEN, Request.created_at <= now - period, Request.window_end > now
+                    Request.status == OPEN,
+                    Request.created_at <= now - period,
+                    Request.window_end > now,
+                    Request.offered_to.is_(None),  # a regular need's occurrence offered to its last volunteer
                 )
             )
         ).all()
@@ -135,6 +140,8 @@ async def run_followups(
             minutes = int((now - item.since).total_seconds() // 60)
             if item.key.startswith("followup:unrated:"):
                 await notices.unrated(s, req)
+            elif await escalate(s, notices, req, now):  # a level above serves it: offered there
+                pass
             elif item.key.endswith(":1"):
                 await notices.reposted(s, req, await team_chats(s, req.team_id) if req.team_id else [], minutes)
             else:

@@ -12,10 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.ledger import service as ledger
 from bot.ledger.stars import StarNotices
+from bot.org import service as org
 from bot.outbox import Outbox
 from bot.requests import keyboards as request_keyboards
+from bot.requests import media
 from bot.ui import texts
-from storage.models import Request, RequestEvent, Service, Team, Volunteer
+from storage.models import Request, RequestEvent, Service, Team, User, Volunteer
 
 
 class RequestNotices:
@@ -28,6 +30,11 @@ class RequestNotices:
         self.outbox = outbox
         self.stars = stars
         self.points_per_hour = points_per_hour
+
+    async def _to_coordinators(self, s: AsyncSession, req: Request, render, *, skip: int | None = None) -> None:
+        """The coordinators whose scope holds the request: its station's, its 所's, the 中心's (and the serving
+        team's level when the request went up)."""
+        await self.outbox.to_coordinators(s, render, skip=skip, nodes=await org.request_nodes(s, req))
 
     async def _edit_cards(self, s: AsyncSession, req: Request, status_line: str, markup=None) -> None:
         for chat_id in await self.outbox.sent_chats(s, f"card:{req.id}"):
@@ -42,12 +49,17 @@ class RequestNotices:
         return await s.get(Service, req.service_id)
 
     async def _card_text(self, s: AsyncSession, req: Request, status_line: str) -> str:
+        return "\n".join(
+            [_("🆕 Request {number}").format(number=texts.number(req)), await self._details(s, req), status_line]
+        )
+
+    async def _details(self, s: AsyncSession, req: Request) -> str:
+        """What the request is, when and where (the area): the lines a card and a private text share."""
         service = texts.service_name(await self._service(s, req), self.outbox.current_locale)
         return "\n".join(
             [
-                _("🆕 Request {number}").format(number=texts.number(req)),
                 _("Service: {service}").format(service=service),
-                _("Need: {description}").format(description=req.description),
+                _("Need: {description}").format(description=media.described(req.description, media.loads(req.media))),
                 _("When: {window}").format(window=texts.fmt_window(req.window_start, req.window_end, self.outbox.tz)),
                 _("Area: {area}").format(area=req.area),
                 *(
@@ -59,7 +71,6 @@ class RequestNotices:
                     if req.proxy_for
                     else []
                 ),
-                status_line,
             ]
         )
 
@@ -68,8 +79,29 @@ class RequestNotices:
         lines = [await self._card_text(s, req, _("Status: {status}").format(status=texts.status_name(req.status)))]
         if private:
             lines.append(_("Address: {address}").format(address=req.address or _("(not given)")))
+            told = media.label(media.of_step(media.loads(req.media), media.ADDRESS))
+            if told:
+                lines.append(_("At the address step: {media}").format(media=told))
             lines.append(_("Phone: {phone}").format(phone=req.phone or _("(not given)")))
         return "\n".join(lines)
+
+    def _address_media(self, req: Request) -> list[str]:
+        """What the resident said or showed at the address step (private like the address), as a line."""
+        told = media.label(media.of_step(media.loads(req.media), media.ADDRESS))
+        return [_("At the address step: {media}").format(media=told)] if told else []
+
+    async def media_to(self, s: AsyncSession, user_id: int, req: Request) -> None:
+        """The request's voice messages and photos, sent on privately by their file ids (never to a group)."""
+        items = media.loads(req.media)
+        if not items:
+            return
+        with self.outbox.in_locale(await self.outbox.locale_of(s, user_id)):
+            captions = {
+                media.NEED: _("Request {number}: the need").format(number=texts.number(req)),
+                media.ADDRESS: _("Request {number}: the address (private)").format(number=texts.number(req)),
+            }
+        for item in items:
+            self.outbox.media(s, user_id, item["kind"], item["id"], captions.get(item["step"], ""))
 
     async def _volunteer_name(self, s: AsyncSession, user_id: int | None) -> str:
         volunteer = await s.get(Volunteer, user_id) if user_id else None
@@ -88,7 +120,38 @@ class RequestNotices:
                     _("Your address and phone are only given to the volunteer who takes it. /my shows your requests."),
                 ]
             )
-        self.outbox.to_chat(s, req.resident_id, text)
+            kb = None
+            if req.regular_id is not None:  # placed by a regular need: one tap skips this time
+                day = req.window_start.astimezone(self.outbox.tz).date()
+                text = "\n".join(
+                    [
+                        _("📅 Your regular need: I have placed it for {window}.").format(
+                            window=texts.fmt_window(req.window_start, req.window_end, self.outbox.tz)
+                        ),
+                        text,
+                        _("Not needed this time? Tap the button below."),
+                    ]
+                )
+                kb = request_keyboards.skip_occurrence(req.regular_id, day.isoformat())
+        self.outbox.to_chat(s, req.resident_id, text, kb)
+
+    async def offered(self, s: AsyncSession, req: Request) -> None:
+        """A regular need's occurrence, offered first to the volunteer who took the previous one."""
+        assert req.offered_to is not None and req.offered_until is not None
+        local_until = req.offered_until.astimezone(self.outbox.tz)
+
+        async def render():
+            return "\n".join(
+                [
+                    _(
+                        "🔁 You helped this resident last time. Would you take the next visit too? Otherwise it goes "
+                        "to the team's group at {time}."
+                    ).format(time=f"{texts.fmt_day(local_until.date())} {local_until:%H:%M}"),
+                    await self._card_text(s, req, ""),
+                ]
+            ).strip(), request_keyboards.offer(req.id)
+
+        await self.outbox.to_user(s, req.offered_to, render)
 
     async def review_needed(self, s: AsyncSession, req: Request) -> None:
         async def render():
@@ -96,7 +159,10 @@ class RequestNotices:
                 [_("📥 New request to review:"), await self.summary(s, req, private=True)]
             ), request_keyboards.review(req.id)
 
-        await self.outbox.to_coordinators(s, render)
+        await self._to_coordinators(s, req, render)
+        # they hear the voice message (and see the photos) in review: the same coordinators, of the request's scope
+        for coordinator in await org.coordinators_of(s, await org.request_nodes(s, req)):
+            await self.media_to(s, coordinator.id, req)
 
     async def dispatched(self, s: AsyncSession, req: Request, chats: list[int]) -> None:
         for chat_id in chats:
@@ -106,8 +172,9 @@ class RequestNotices:
             self.outbox.to_chat(s, chat_id, text, kb, ref=f"card:{req.id}")
         if not chats:
             team = await s.get(Team, req.team_id) if req.team_id else None
-            await self.outbox.to_coordinators(
+            await self._to_coordinators(
                 s,
+                req,
                 lambda: _(
                     "⚠️ Request {number} is for team “{team}”, which has no bound group. "
                     "Bind one with /bind in the group."
@@ -141,14 +208,22 @@ class RequestNotices:
             text = "\n".join(
                 [
                     _("You have taken request {number}. Thank you!").format(number=texts.number(req)),
-                    await self.summary(s, req, private=True),
+                    await self._details(s, req),
+                    _("Address: {address}").format(address=req.address or _("(not given)")),
+                    *self._address_media(req),
+                    _("Phone: {phone}").format(phone=req.phone or _("(not given)")),
                     _("Please keep the address and phone to yourself. When the service is done, tap “Service done”."),
                 ]
             )
             kb = request_keyboards.task(req.id)
         self.outbox.to_chat(s, volunteer.user_id, text, kb)
+        await self.media_to(s, volunteer.user_id, req)
 
-    async def released(self, s: AsyncSession, req: Request, volunteer: Volunteer) -> None:
+    async def released(
+        self, s: AsyncSession, req: Request, volunteer: Volunteer, by: User | None = None, count: int = 0
+    ) -> None:
+        """The request is open again: released by its volunteer (his `count`th release in 24 h), or for him by
+        the coordinator `by`."""
         with self.outbox.in_station_locale():
             line = _("Status: waiting for a volunteer (released by {name})").format(name=volunteer.name)
         await self._edit_cards(s, req, line, markup=lambda: request_keyboards.card(req.id))
@@ -158,6 +233,56 @@ class RequestNotices:
             lambda: _(
                 "ℹ️ The volunteer can no longer come for request {number}. It is open again for other volunteers."
             ).format(number=texts.number(req)),
+        )
+        if by is not None:
+            await self.outbox.to_user(
+                s,
+                volunteer.user_id,
+                lambda: _(
+                    "↩️ A coordinator has released request {number} for you; it is open to other volunteers."
+                ).format(number=texts.number(req)),
+            )
+        elif req.address or req.phone:  # he had received the contact: the coordinators keep an eye on it
+            await self._to_coordinators(
+                s,
+                req,
+                lambda: _(
+                    "ℹ️ Volunteer {name} released request {number} after receiving its address and phone "
+                    "(his release number {count} in 24 hours). /history {plain} shows who received them."
+                ).format(name=volunteer.name, number=texts.number(req), count=count, plain=req.number),
+                skip=volunteer.user_id,
+            )
+
+    async def release_asked(self, s: AsyncSession, req: Request, volunteer: Volunteer, count: int) -> None:
+        """The volunteer wants to give the request back past RELEASES_PER_DAY: the coordinators decide."""
+        await self._to_coordinators(
+            s,
+            req,
+            lambda: (
+                _(
+                    "🙋 Volunteer {name} asks to give back request {number} ({window}). He has already released "
+                    "{count} requests in the last 24 hours, each time after receiving the resident's address and "
+                    "phone. /history {plain} shows them. Release it for him, or ask him to keep it?"
+                ).format(
+                    name=volunteer.name,
+                    number=texts.number(req),
+                    window=texts.fmt_window(req.window_start, req.window_end, self.outbox.tz),
+                    count=count,
+                    plain=req.number,
+                ),
+                request_keyboards.release_decision(req.id, volunteer.user_id),
+            ),
+            skip=volunteer.user_id,
+        )
+
+    async def release_kept(self, s: AsyncSession, req: Request, volunteer: Volunteer, by: User) -> None:
+        await self.outbox.to_user(
+            s,
+            volunteer.user_id,
+            lambda: _(
+                "A coordinator asks you to keep request {number}. If you really cannot come, please contact "
+                "coordinator {name}."
+            ).format(number=texts.number(req), name=by.full_name or by.id),
         )
 
     async def reported(self, s: AsyncSession, req: Request) -> None:
@@ -197,8 +322,9 @@ class RequestNotices:
             ),
         )
 
-        await self.outbox.to_coordinators(
+        await self._to_coordinators(
             s,
+            req,
             lambda: (
                 _("🕒 Hours to approve: request {number}, volunteer {name}, {hours} h, rated {stars} of 5.").format(
                     number=texts.number(req), name=name, hours=texts.hours(req.reported_minutes), stars=req.rating
@@ -207,6 +333,26 @@ class RequestNotices:
             ),
             skip=req.claimer_id,
         )
+        await self.done_photos_to_coordinators(s, req)
+
+    async def done_photos_to_coordinators(self, s: AsyncSession, req: Request) -> None:
+        """The volunteer's photos of the service (his done report's), privately to the coordinators who approve the
+        hours (not to himself, if he is one): sent on by their file ids."""
+        photos = media.of_step(media.loads(req.media), media.DONE)
+        if not photos:
+            return
+        for coordinator in await org.coordinators_of(s, await org.request_nodes(s, req)):
+            if coordinator.id == req.claimer_id:
+                continue
+            with self.outbox.in_locale(await self.outbox.locale_of(s, coordinator.id)):
+                captions = [
+                    _("Request {number}: photo {n} of {count} of the service").format(
+                        number=texts.number(req), n=n, count=len(photos)
+                    )
+                    for n in range(1, len(photos) + 1)
+                ]
+            for item, caption in zip(photos, captions, strict=True):
+                self.outbox.media(s, coordinator.id, "photo", item["id"], caption)
 
     async def approved(self, s: AsyncSession, req: Request, corrected: bool) -> None:
         assert req.claimer_id is not None and req.approved_minutes is not None  # approved: his hours are set
@@ -274,8 +420,9 @@ class RequestNotices:
                 text = await self._card_text(s, req, _("Status: still waiting for a volunteer (posted again)"))
                 kb = request_keyboards.card(req.id)
             self.outbox.to_chat(s, chat_id, text, kb, ref=f"card:{req.id}")
-        await self.outbox.to_coordinators(
+        await self._to_coordinators(
             s,
+            req,
             lambda: (
                 _("⏰ Request {number} has not been taken for {hours} h. I have posted it again to the team's groups.")
                 if chats
@@ -284,6 +431,46 @@ class RequestNotices:
                     "Bind one with /bind in the group."
                 )
             ).format(number=texts.number(req), hours=texts.hours(minutes)),
+        )
+
+    async def moved(
+        self, s: AsyncSession, req: Request, chats: list[int], *, to: str, reason: str | None, by_hand: bool
+    ) -> None:
+        """The request went to another team (up a level when nobody took it, or 转派 by hand): the cards it had
+        say where it went and lose their button; the new team's groups get a card; the coordinators of both
+        levels hear it (the request's station's and the new team's)."""
+        with self.outbox.in_station_locale():
+            line = _("Status: handed on to {to}") if by_hand else _("Status: offered to {to}")
+        await self._edit_cards(s, req, line.format(to=to))
+        for chat_id in chats:
+            with self.outbox.in_station_locale():
+                status = (
+                    _("Status: handed on to your team, waiting for a volunteer")
+                    if by_hand
+                    else _("Status: not taken at its station, offered to your team")
+                )
+                text = await self._card_text(s, req, status)
+                kb = request_keyboards.card(req.id)
+            self.outbox.to_chat(s, chat_id, text, kb, ref=f"card:{req.id}")
+        await self._to_coordinators(
+            s,
+            req,
+            lambda: (
+                (
+                    _("↪️ Request {number} was handed on to {to}. Reason: {reason}").format(
+                        number=texts.number(req), to=to, reason=reason
+                    )
+                    if by_hand
+                    else _("⏫ Nobody at its station took request {number} in time: it is now offered to {to}.").format(
+                        number=texts.number(req), to=to
+                    )
+                )
+                + (
+                    ""
+                    if chats or req.status != "open"
+                    else "\n" + _("Its new team has no bound group: bind one with /bind.")
+                )
+            ),
         )
 
     async def still_unclaimed(self, s: AsyncSession, req: Request, minutes: int) -> None:
@@ -298,13 +485,14 @@ class RequestNotices:
                 ]
             )
 
-        await self.outbox.to_coordinators(s, render)
+        await self._to_coordinators(s, req, render)
 
     async def unrated(self, s: AsyncSession, req: Request) -> None:
         """A done request the resident has not rated for 72 h: the coordinators may approve it as it is."""
         name = await self._volunteer_name(s, req.claimer_id)
-        await self.outbox.to_coordinators(
+        await self._to_coordinators(
             s,
+            req,
             lambda: (
                 _(
                     "🕒 Hours to approve: request {number}, volunteer {name}, {hours} h. "
@@ -314,6 +502,7 @@ class RequestNotices:
             ),
             skip=req.claimer_id,
         )
+        await self.done_photos_to_coordinators(s, req)
 
     # reminders and overdue questions (bot.requests.reminders) -------------------------------------
 
@@ -375,7 +564,7 @@ class RequestNotices:
                 ]
             )
 
-        await self.outbox.to_coordinators(s, render, skip=req.claimer_id)
+        await self._to_coordinators(s, req, render, skip=req.claimer_id)
 
     async def coming(self, s: AsyncSession, req: Request, volunteer_id: int) -> None:
         """The volunteer confirms coming: the resident hears it."""
@@ -393,8 +582,9 @@ class RequestNotices:
     async def not_held(self, s: AsyncSession, req: Request, volunteer_id: int) -> None:
         """The volunteer says the service did not take place: the coordinators hear it."""
         name = await self._volunteer_name(s, volunteer_id)
-        await self.outbox.to_coordinators(
+        await self._to_coordinators(
             s,
+            req,
             lambda: _(
                 "❗ Volunteer {name} says request {number} did not take place. /history {plain} shows it; "
                 "/cancelreq {plain} cancels it."
@@ -406,3 +596,12 @@ class RequestNotices:
 
     async def star_reached(self, s: AsyncSession, volunteer: Volunteer, level: int, chats: list[int]) -> None:
         await self.stars.star_reached(s, volunteer, level, chats)
+
+    # defences (bot.people.moderation) ------------------------------------------------------------
+
+    async def returned_to_review(self, s: AsyncSession, req: Request) -> None:
+        """Its team was archived while it waited: the card no longer takes taps, the coordinators review it."""
+        with self.outbox.in_station_locale():
+            line = _("Status: back with the coordinators (the team was archived)")
+        await self._edit_cards(s, req, line)
+        await self.review_needed(s, req)

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot.shop import service as shop
 from bot.ui.keyboards import inline
+from bot.ui.scope import PRIVATE, Scopes
 from storage.models import ShopItem
 
 
 class ShopCb(CallbackData, prefix="s1"):
+    scope: ClassVar[Scopes] = PRIVATE
     action: str  # ask | yes | no
     item: int
     price: int = 0
 
 
 class RedemptionCb(CallbackData, prefix="rd1"):
+    scope: ClassVar[Scopes] = PRIVATE
     action: str  # ask | yes | no | hand
     rid: int
 

@@ -3,7 +3,11 @@
 The balance is always the sum of the volunteer's ledger points. A redemption is one transaction:
 the volunteer's row is locked (SELECT ... FOR UPDATE on PostgreSQL; SQLite serialises every
 transaction with BEGIN IMMEDIATE), the balance and monthly limit are checked, the stock is taken
-with a conditional UPDATE (stock > 0), and the points leave as a 'redeem' ledger entry.
+with a conditional UPDATE (stock > 0), and the points leave as a 'redeem' ledger entry, written by the ledger
+(bot/ledger/service.py `add_points`), as the 'refund' of a cancel is.
+
+A balance below zero (a correction downwards after the points were spent: the hours are facts and the correction
+is kept) is owed: nothing can be redeemed until it is above zero again.
 """
 
 from __future__ import annotations
@@ -19,9 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core import validate
 from bot.core.errors import DomainError
+from bot.core.limits import Daily
 from bot.ledger import service as ledger
+from bot.org import service as org
 from bot.people.service import require_coordinator
-from storage.models import LedgerEntry, Redemption, ShopItem, User, Volunteer
+from storage.models import Redemption, ShopItem, User, Volunteer
 
 RESERVED, HANDED, CANCELLED = "reserved", "handed", "cancelled"
 NAME_LIMIT = 40  # ShopItem.name
@@ -82,7 +88,16 @@ async def add_item(
     s: AsyncSession, actor: User, *, name: str, price: int, stock: int, limit: int | None, now: datetime
 ) -> ShopItem:
     require_coordinator(actor)
-    item = ShopItem(name=check_name(name), price=price, stock=stock, monthly_limit=limit, active=True, created_at=now)
+    node_id = await org.own_node(s, actor)  # a 所 often runs the pick-up point: its items are offered under it
+    item = ShopItem(
+        name=check_name(name),
+        price=price,
+        stock=stock,
+        monthly_limit=limit,
+        active=True,
+        created_at=now,
+        node_id=node_id,
+    )
     s.add(item)
     await s.flush()
     return item
@@ -92,17 +107,27 @@ async def change_item(s: AsyncSession, actor: User, item_id: int, **values: Any)
     """price / stock / monthly_limit / active; the values are checked by the caller's parsing."""
     require_coordinator(actor)
     item = await get_item(s, item_id)
+    await org.require_covers(s, actor, item.node_id)
     for key, value in values.items():
         setattr(item, key, value)
     await s.flush()
     return item
 
 
-async def items(s: AsyncSession, *, only_active: bool) -> list[ShopItem]:
+async def items(s: AsyncSession, *, only_active: bool, viewer: User | None = None) -> list[ShopItem]:
+    """The catalogue; with `viewer`, what concerns him: a volunteer's items offered under his station and teams,
+    a coordinator's of his subtree."""
     query = select(ShopItem).order_by(ShopItem.id)
     if only_active:
         query = query.where(ShopItem.active.is_(True))
-    return list((await s.execute(query)).scalars())
+    found = list((await s.execute(query)).scalars())
+    if viewer is None:
+        return found
+    scope = await org.scope_of(s, viewer)
+    if scope.everything:
+        return found
+    offered = await org.nodes_above(s, await org.user_nodes(s, viewer.id))
+    return [i for i in found if i.node_id is None or i.node_id in offered or scope.covers(i.node_id)]
 
 
 async def balance(s: AsyncSession, volunteer_id: int) -> int:
@@ -171,6 +196,7 @@ async def redeem_rules(
     tz: ZoneInfo,
     price: int | None = None,
     lock: bool = False,
+    cancels: Daily | None = None,
 ) -> Offer:
     """Every rule of a redemption, in the order its refusals take precedence. The handler asks it in a read
     when an item is tapped (a refusal comes before the confirmation); redeem() asks it again in its transaction,
@@ -182,22 +208,54 @@ async def redeem_rules(
     if volunteer is None:
         raise DomainError("shop_not_volunteer")
     item = await get_item(s, item_id)
+    if item.node_id is not None and item.node_id not in await org.nodes_above(s, await org.user_nodes(s, user_id)):
+        raise DomainError("shop_no_item", ref=item_id)  # another node's pick-up point: not offered to him
     refused = refusal(item, price=price)
     if refused is not None:
         raise refused
     points = await balance(s, user_id)
+    if points < 0:
+        raise DomainError("shop_owed", owed=ledger.owed(points))
     if points < item.price:
         raise DomainError("shop_not_enough", price=item.price, balance=points)
     if item.monthly_limit is not None and await used_this_month(s, user_id, item.id, now, tz) >= item.monthly_limit:
         raise DomainError("shop_limit_reached", name=item.name, limit=item.monthly_limit)
+    if cancels is not None and await cancelled_today(s, user_id, now, cancels) >= cancels.count:
+        raise DomainError("shop_cancel_limit", limit=cancels.count)
     return Offer(volunteer, item, points)
 
 
+async def cancelled_today(s: AsyncSession, volunteer_id: int, now: datetime, daily: Daily) -> int:
+    """Redemptions the volunteer cancelled today: past MAX_SHOP_CANCELS_PER_DAY he redeems again tomorrow, so
+    redeeming and cancelling over and over (each a message to the coordinators) stops."""
+    return (
+        await s.execute(
+            select(func.count())
+            .select_from(Redemption)
+            .where(
+                Redemption.volunteer_id == volunteer_id,
+                Redemption.status == CANCELLED,
+                Redemption.cancelled_at >= daily.since(now),
+            )
+        )
+    ).scalar_one()
+
+
 async def redeem(
-    s: AsyncSession, notices: ShopNotices, *, user: User, item_id: int, price: int, now: datetime, tz: ZoneInfo
+    s: AsyncSession,
+    notices: ShopNotices,
+    *,
+    user: User,
+    item_id: int,
+    price: int,
+    now: datetime,
+    tz: ZoneInfo,
+    cancels: Daily | None = None,
 ) -> Redemption:
     """Exchange points for one item. `price` is the price the volunteer confirmed."""
-    offer = await redeem_rules(s, user_id=user.id, item_id=item_id, now=now, tz=tz, price=price, lock=True)
+    offer = await redeem_rules(
+        s, user_id=user.id, item_id=item_id, now=now, tz=tz, price=price, lock=True, cancels=cancels
+    )
     volunteer, item = offer.volunteer, offer.item
     # The rules saw stock left; the conditional UPDATE takes it, so of two redeeming the last one at once
     # (two volunteers: their locks do not serialise them) only one does.
@@ -211,10 +269,9 @@ async def redeem(
     if taken.scalar() is None:
         raise DomainError("shop_sold_out", name=item.name)
     await s.refresh(item)
-    entry = LedgerEntry(
-        volunteer_id=user.id, minutes=0, points=-item.price, kind="redeem", reason=item.name[:300], created_at=now
+    entry = ledger.add_points(
+        s, volunteer_id=user.id, points=-item.price, kind=ledger.REDEEM, approved_by=None, reason=item.name, now=now
     )
-    s.add(entry)
     await s.flush()
     redemption = Redemption(
         item_id=item.id,
@@ -272,7 +329,9 @@ async def cancel(s: AsyncSession, notices: ShopNotices, *, user: User, redemptio
         .values(stock=ShopItem.stock + 1)
         .execution_options(synchronize_session=False)
     )
-    s.add(LedgerEntry(volunteer_id=user.id, minutes=0, points=r.price, kind="refund", reason=r.code, created_at=now))
+    ledger.add_points(
+        s, volunteer_id=user.id, points=r.price, kind=ledger.REFUND, approved_by=None, reason=r.code, now=now
+    )
     item = await s.get(ShopItem, r.item_id)
     assert item is not None  # a redemption's item stays
     await s.refresh(item)
@@ -286,9 +345,10 @@ async def hand_over(
     s: AsyncSession, notices: ShopNotices, *, actor: User, redemption: Redemption, now: datetime
 ) -> Redemption:
     require_coordinator(actor)
-    await _move(s, redemption, now, status=HANDED, handed_at=now, handed_by=actor.id)
     item = await s.get(ShopItem, redemption.item_id)
     assert item is not None  # a redemption's item stays
+    await org.require_covers(s, actor, item.node_id, *await org.user_nodes(s, redemption.volunteer_id))
+    await _move(s, redemption, now, status=HANDED, handed_at=now, handed_by=actor.id)
     await notices.handed(s, redemption, item)
     return redemption
 
@@ -306,12 +366,14 @@ async def of_volunteer(s: AsyncSession, user_id: int, limit: int = 20) -> list[t
 
 async def pending(s: AsyncSession, actor: User, limit: int = 50) -> list[tuple[Redemption, ShopItem, Volunteer]]:
     require_coordinator(actor)
-    rows = await s.execute(
+    scope = await org.scope_of(s, actor)
+    query = (
         select(Redemption, ShopItem, Volunteer)
         .join(ShopItem, ShopItem.id == Redemption.item_id)
         .join(Volunteer, Volunteer.user_id == Redemption.volunteer_id)
         .where(Redemption.status == RESERVED)
-        .order_by(Redemption.id)
-        .limit(limit)
     )
+    if not scope.everything:
+        query = query.where(ShopItem.node_id.in_(scope.nodes))
+    rows = await s.execute(query.order_by(Redemption.id).limit(limit))
     return [(r, item, volunteer) for r, item, volunteer in rows.all()]

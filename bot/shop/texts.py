@@ -16,6 +16,10 @@ ERRORS = {
         "The price of “{name}” has just changed to {price} points. Please open /shop again and confirm the new price."
     ),
     "shop_not_enough": __("Not enough points: {price} are needed, you have {balance}."),
+    "shop_owed": __(
+        "Sorry, you owe {owed} points: a correction of your hours took back points you had already exchanged. "
+        "You can redeem again once your points are above zero. /ledger shows every entry."
+    ),
     "shop_limit_reached": __(
         "You have already redeemed “{name}” {limit} time(s) this month, the monthly limit. Please come back next month."
     ),
@@ -26,6 +30,10 @@ ERRORS = {
     "shop_not_yours": __("This is not your redemption."),
     "shop_already_handed": __("This item has already been handed over."),
     "shop_already_cancelled": __("This redemption has already been cancelled."),
+    "shop_cancel_limit": __(
+        "Sorry, you have cancelled {limit} redemptions today, so you can redeem again tomorrow. "
+        "Redemptions you have not cancelled stay valid."
+    ),
 }
 
 STATUS = {"reserved": __("waiting to be picked up"), "handed": __("handed over"), "cancelled": __("cancelled")}

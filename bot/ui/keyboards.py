@@ -40,12 +40,9 @@ def main_menu() -> ReplyKeyboardMarkup:
     )
 
 
-def share_phone() -> ReplyKeyboardMarkup:
-    return ReplyKeyboardMarkup(
-        resize_keyboard=True,
-        one_time_keyboard=True,
-        keyboard=[
-            [KeyboardButton(text=_("📱 Share my phone number"), request_contact=True)],
-            [KeyboardButton(text=_("Skip"))],
-        ],
-    )
+def share_phone(*, skippable: bool = True) -> ReplyKeyboardMarkup:
+    """The share-my-number button, and “Skip” where the number may be left out (a request; not a volunteer's)."""
+    keyboard = [[KeyboardButton(text=_("📱 Share my phone number"), request_contact=True)]]
+    if skippable:
+        keyboard.append([KeyboardButton(text=_("Skip"))])
+    return ReplyKeyboardMarkup(resize_keyboard=True, one_time_keyboard=True, keyboard=keyboard)

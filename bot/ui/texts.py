@@ -5,6 +5,7 @@ All strings go through gettext; call these inside the right locale context.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -60,6 +61,7 @@ ERRORS = {
     "claim_clash": __("Sorry, you cannot take this request: its time overlaps with {other}, which you signed up for."),
     "already_claimed": __("Sorry, this request has already been taken."),
     "already_done": __("This service has already been reported done."),
+    "already_rated": __("You have already rated this service. Thank you!"),
     "already_approved": __("This service has already been closed."),
     "request_cancelled": __("This request has been cancelled."),
     "request_rejected": __("This request was not accepted."),
@@ -69,6 +71,10 @@ ERRORS = {
     "not_your_claim": __("Only the volunteer who took this request can do this."),
     "not_your_request": __("This is not your request."),
     "too_late_to_release": __("The service has already begun; please contact a coordinator instead."),
+    "release_already_asked": __(
+        "You have already asked the coordinators to release this request; please wait for their answer."
+    ),
+    "release_answered": __("This has already been answered, or the request is no longer his."),
     "not_started": __("The service has not started yet; please report it once it is done."),
     "bad_rating": __("Please choose 1 to 5 stars."),
     "own_hours": __("You cannot approve your own hours; another coordinator must do it."),
@@ -79,6 +85,19 @@ ERRORS = {
     "group_only": __("Please use this command in the volunteer group."),
     "private_only": __("Please use this command in a private chat with me."),
     "usage": __("Usage: {usage}"),
+    "user_blocked": __("Sorry, your use of this bot has been suspended by the station. Please contact a coordinator."),
+    "too_many_open": __(
+        "Sorry, you already have {limit} requests waiting or under way, the most one person may have. "
+        "You can place a new one once one of them is done, or cancel one in /my."
+    ),
+    "team_archived": __(
+        "Sorry, team “{team}” has been archived; its requests wait for a coordinator to choose another team."
+    ),
+    "not_your_data": __("Sorry, these buttons are for someone else: only he can erase his own data."),
+    "button_private": __("Sorry, this button works only in your private chat with me. Nothing was changed."),
+    "button_group": __(
+        "Sorry, this button works only on its card in the group of the team concerned. Nothing was changed."
+    ),
 }
 
 
@@ -90,9 +109,21 @@ def fmt_day(d: date) -> str:
     return _("{month}/{day} ({weekday})").format(month=d.month, day=d.day, weekday=str(WEEKDAYS[d.weekday()]))
 
 
+def fmt_date(d: date) -> str:
+    """A date with its year and weekday, as people read it: 2027年6月19日（周六）."""
+    return _("{year}-{month}-{day} ({weekday})").format(
+        year=d.year, month=d.month, day=d.day, weekday=str(WEEKDAYS[d.weekday()])
+    )
+
+
+def enumerate_items(items: Iterable[str]) -> str:
+    """An enumeration: “7, 1” in English, “7、1” in Chinese."""
+    return str(_(", ")).join(items)
+
+
 def fmt_window(start: datetime, end: datetime, tz: ZoneInfo) -> str:
     a, b = local(start, tz), local(end, tz)
-    return f"{fmt_day(a.date())} {a:%H:%M}–{b:%H:%M}"
+    return _("{day} {a}–{b}").format(day=fmt_day(a.date()), a=f"{a:%H:%M}", b=f"{b:%H:%M}")
 
 
 def fmt_time(dt: datetime, tz: ZoneInfo) -> str:

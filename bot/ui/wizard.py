@@ -72,12 +72,21 @@ async def _result(value: Any) -> Any:
 
 
 @dataclass(frozen=True)
+class Hold:
+    """What a step's reader returns to stay on the step: this text (and markup) is sent, or put in place of the tapped
+    message, and nothing is stored (e.g. a typed day read back for a one-tap confirmation)."""
+
+    text: str
+    markup: InlineKeyboardMarkup | None = None
+
+
+@dataclass(frozen=True)
 class Button:
     """A step's buttons with one callback action. read(turn, value) checks the button's value and returns what to
     store, or (what to store, the text its question is replaced with); it is called sync or async.
     tidy: once answered, the question loses its buttons."""
 
-    read: Callable[[Turn, str], Data | tuple[Data, str] | Awaitable[Data | tuple[Data, str]]]
+    read: Callable[[Turn, str], Data | tuple[Data, str] | Hold | Awaitable[Data | tuple[Data, str] | Hold]]
     tidy: bool = False
 
 
@@ -90,7 +99,7 @@ class Step:
 
     name: str
     ask: Callable[[Turn], Question | Awaitable[Question]]
-    typed: Callable[[Turn, Message], Data | Awaitable[Data]] | None = None
+    typed: Callable[[Turn, Message], Data | Hold | Awaitable[Data | Hold]] | None = None
     typed_filter: MagicFilter | None = None
     buttons: Mapping[str, Button] = field(default_factory=dict)
     label: Any = None
@@ -207,7 +216,11 @@ class Wizard:
 
         async def typed(message: Message, state: FSMContext, **deps: Any) -> None:
             turn = Turn(message, state, deps)
-            data = await state.update_data(await _result(read(turn, message)))
+            read_ = await _result(read(turn, message))
+            if isinstance(read_, Hold):
+                await message.answer(read_.text, reply_markup=read_.markup)
+                return
+            data = await state.update_data(read_)
             await self._answered(step, turn, data)
 
         return typed
@@ -216,6 +229,10 @@ class Wizard:
         async def tapped(query: CallbackQuery, callback_data: Any, state: FSMContext, **deps: Any) -> None:
             turn = Turn(origin(query), state, deps)
             read = await _result(button.read(turn, callback_data.value))
+            if isinstance(read, Hold):
+                await query.answer()
+                await editable(query).edit_text(read.text, reply_markup=read.markup)
+                return
             updates, shown = read if isinstance(read, tuple) else (read, None)
             data = await state.update_data(updates)
             await query.answer()

@@ -15,9 +15,11 @@ from aiogram.utils.i18n import lazy_gettext as __
 
 from bot.activities import service as activities
 from bot.activities.keyboards import PublishCb
-from bot.core import dates as when
+from bot.core import dates, when
 from bot.core.errors import DomainError
+from bot.org import service as org
 from bot.people import service as people
+from bot.tasks import service as tasks
 from bot.ui import texts
 from bot.ui.keyboards import inline
 from bot.ui.pickers import day_step, times, window_step
@@ -43,10 +45,9 @@ def _theme_title(turn: Turn) -> str:
 async def _teams_for(db: Database, user: User) -> list[Team]:
     async with db.read() as s:
         teams = await people.list_teams(s)
-        if people.is_coordinator(user):
-            return teams
+        scope = await org.scope_of(s, user)
         led = set(await activities.led_team_ids(s, user.id))
-    return [t for t in teams if t.id in led]
+    return [t for t in teams if t.id in led or scope.covers(t.node_id)]
 
 
 async def _ask_team(turn: Turn):
@@ -88,14 +89,21 @@ def _deadline_tapped(turn: Turn, value: str):
 
 
 def _deadline_typed(turn: Turn, message: Message):
+    """“2026-12-04 18:00” as before, or as people say it: “周五晚上八点”, “明天18:00”, “tomorrow 6pm” (the time
+    said is the deadline; a day alone is refused: the deadline needs an hour)."""
     parts = (message.text or "").split()
-    if len(parts) != 2:
-        raise DomainError("bad_date")
-    day = when.parse_date(parts[0], turn.today())
-    m = re.fullmatch(r"(\d{1,2})[:：](\d{2})", parts[1])
-    if not m or int(m[1]) > 23 or int(m[2]) > 59:
-        raise DomainError("bad_time")
-    return _deadline_chosen(turn, when.to_utc(day, time(int(m[1]), int(m[2])), turn.settings.tz).isoformat())
+    m = re.fullmatch(r"(\d{1,2})[:：](\d{2})", parts[1]) if len(parts) == 2 else None
+    if m:
+        day = dates.parse_date(parts[0], turn.today())
+        if int(m[1]) > 23 or int(m[2]) > 59:
+            raise DomainError("bad_time")
+        at = time(int(m[1]), int(m[2]))
+    else:
+        reading = when.read(message.text, turn.now(), turn.settings.tz, want="day")
+        if reading.day is None or reading.start is None:
+            raise DomainError("bad_time")
+        day, at = reading.day, reading.start
+    return _deadline_chosen(turn, dates.to_utc(day, at, turn.settings.tz).isoformat())
 
 
 STEPS = [
@@ -235,6 +243,8 @@ async def _publish(turn: Turn, data: dict) -> str:
             now=now,
             year=now.astimezone(turn.settings.tz).year,
         )
+        if data.get("task_node"):  # published for an accepted task order (handlers/tasks.py): linked to it
+            await tasks.link_activity(s, actor=turn.user, tn_id=int(data["task_node"]), act=act, now=now)
     return _("Activity {number} published.").format(number=act.number)
 
 

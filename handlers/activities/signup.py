@@ -15,6 +15,7 @@ from bot.core import validate
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
 from bot.notices import Notices
+from bot.org import service as org
 from bot.people.service import is_coordinator
 from bot.settings import Settings
 from bot.ui import texts
@@ -86,8 +87,12 @@ async def leave(
 # cancelling the activity ----------------------------------------------------------------------------------
 
 
-async def _ask_cancel(target: MaybeInaccessibleMessageUnion, act, user: User) -> None:
-    if not (user.id == act.created_by or is_coordinator(user)):
+async def _ask_cancel(target: MaybeInaccessibleMessageUnion, act, user: User, db: Database) -> None:
+    async with db.read() as s:
+        allowed = user.id == act.created_by or (
+            is_coordinator(user) and await org.covers_any_of(s, user, await activities.activity_nodes(s, act))
+        )
+    if not allowed:
         raise DomainError("act_not_manager")
     await target.answer(
         _("Cancel the activity {number} “{title}”? Everyone signed up will be told.").format(
@@ -114,7 +119,7 @@ def _aid(value: str) -> int:
 async def cancel_ask(query: CallbackQuery, callback_data: PublishCb, db: Database, user: User) -> None:
     async with db.read() as s:
         act = await activities.get(s, _aid(callback_data.value))
-    await _ask_cancel(origin(query), act, user)
+    await _ask_cancel(origin(query), act, user, db)
     await query.answer()
 
 
@@ -123,7 +128,7 @@ async def cancel_command(message: Message, command: CommandObject, db: Database,
     _private(message)
     async with db.read() as s:
         act = await activities.by_number(s, _arg(command, "/activity_cancel A2026-001"))
-    await _ask_cancel(message, act, user)
+    await _ask_cancel(message, act, user, db)
 
 
 @router.callback_query(PublishCb.filter(F.action == "cancel_yes"))

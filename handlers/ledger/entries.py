@@ -22,6 +22,7 @@ from bot.notices import Notices
 from bot.people import service as people
 from bot.settings import Settings
 from bot.ui import texts
+from bot.ui.private import PRIVATE_VIEW
 from bot.ui.tapped import editable, origin
 from handlers.routing import Blueprint
 from storage.db import Database
@@ -76,7 +77,7 @@ async def _ledger_view(db: Database, settings: Settings, viewer: User, volunteer
     return "\n".join(lines)[: texts.TELEGRAM_LIMIT], ledger_keyboards.ledger_pages(volunteer_id, page, older)
 
 
-@router.message(Command("ledger"))
+@router.message(Command("ledger"), flags=PRIVATE_VIEW)
 async def show_ledger(message: Message, command: CommandObject, db: Database, settings: Settings, user: User) -> None:
     target = user.id
     if command.args:
@@ -86,10 +87,10 @@ async def show_ledger(message: Message, command: CommandObject, db: Database, se
             raise DomainError("no_user")
         target = found.id
     text, kb = await _ledger_view(db, settings, user, target, 0)
-    await message.answer(text, reply_markup=kb)
+    await message.answer(text, reply_markup=kb if message.chat.type == "private" else None)  # its pages: private
 
 
-@router.callback_query(DisputeCb.filter(F.action == "page"))
+@router.callback_query(DisputeCb.filter(F.action == "page"), flags=PRIVATE_VIEW)
 async def ledger_page(
     query: CallbackQuery, callback_data: DisputeCb, db: Database, settings: Settings, user: User
 ) -> None:

@@ -15,7 +15,10 @@ from bot.ledger import service as ledger
 from bot.ledger import texts as ledger_texts
 from bot.ledger.keyboards import RankCb, SettingsCb, VoteCb
 from bot.notices import Notices
+from bot.org import service as org
 from bot.people import service as people
+from bot.reports import service as reports
+from bot.reports import texts as report_texts
 from bot.settings import Settings
 from bot.ui import texts
 from bot.ui.tapped import editable
@@ -41,7 +44,7 @@ async def me(message: Message, db: Database, clock: Clock, settings: Settings, u
     lines = [
         f"👤 {volunteer.name}",
         _("Approved service: {hours} h; points: {points}.").format(
-            hours=texts.hours(minutes), points=summary.totals.points
+            hours=texts.hours(minutes), points=ledger_texts.points_line(summary.totals.points)
         ),
         _("Star level: {level}.").format(level=ledger_texts.star_name(level)),
         _("{hours} h more to become a {level}.").format(
@@ -90,19 +93,62 @@ async def settings_toggle(query: CallbackQuery, callback_data: SettingsCb, db: D
 # /rank ------------------------------------------------------------------------------------------------------
 
 
-def _parse_rank(args: str | None) -> tuple[str, str | None]:
+LEVELS = {
+    "station": "station",
+    "站": "station",
+    "本站": "station",
+    "institute": "institute",
+    "所": "institute",
+    "本所": "institute",
+    "centre": "centre",
+    "center": "centre",
+    "中心": "centre",
+}
+
+
+def _parse_rank(args: str | None) -> tuple[str, str | None, str | None]:
+    """(period, team name, level): `/rank [year] [team NAME | station | 所 | 中心]`."""
     words = (args or "").split()
     period = "month"
     if words and words[0].lower() in ("year", "年", "本年", "今年"):
         period, words = "year", words[1:]
     if not words:
-        return period, None
+        return period, None, None
     if words[0].lower() in ("team", "队") and len(words) > 1:
-        return period, " ".join(words[1:])
+        return period, " ".join(words[1:]), None
+    if len(words) == 1 and words[0].lower() in LEVELS:
+        return period, None, LEVELS[words[0].lower()]
     raise DomainError("rank_bad_args")
 
 
-async def _rank_view(db: Database, settings: Settings, clock: Clock, period: str, team_id: int):
+async def _level_nodes(db: Database, user: User, level: str) -> tuple[set[int] | None, str]:
+    """The nodes of the viewer's station, of its 所, or (None) the whole county; and their name."""
+    async with db.read() as s:
+        tree = await org.load_tree(s)
+        home = await org.home_station(s, user)
+        if home is None:  # a volunteer with no station of his own: the station of his first team
+            for nid in await org.user_nodes(s, user.id):
+                if nid is not None and tree.nodes[nid].kind == org.STATION:
+                    home = nid
+                    break
+    if level == "centre" or home is None:
+        return None, tree.root.name if tree.root else _("the whole station")
+    if level == "institute":
+        institute = tree.institute_of(home)
+        if institute is not None:
+            return tree.subtree(institute.id), institute.name
+    return {home}, tree.nodes[home].name
+
+
+async def _rank_view(
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+    period: str,
+    team_id: int,
+    nodes: set[int] | None = None,
+    place: str | None = None,
+):
     today = clock.now().astimezone(settings.tz).date()
     start, end = (
         ranking.month_bounds(today.year, today.month, settings.tz)
@@ -113,10 +159,10 @@ async def _rank_view(db: Database, settings: Settings, clock: Clock, period: str
         team = await s.get(Team, team_id) if team_id else None
         if team_id and (team is None or team.archived):
             raise DomainError("no_team", ref=str(team_id))
-        rows = await ranking.top(s, start, end, team_id=team_id or None)
+        rows = await ranking.top(s, start, end, team_id=team_id or None, node_ids=nodes)
         teams = [(t.id, t.name) for t in await people.list_teams(s)]
     when = f"{today.year}-{today.month:02d}" if period == "month" else str(today.year)
-    scope = team.name if team else _("the whole station")
+    scope = team.name if team else place or _("the whole station")
     lines = [_("🏆 Volunteers by approved hours, {when}, {scope}:").format(when=when, scope=scope)]
     lines += [
         f"{i}. {ledger_texts.display_name(r.name, r.public)} · " + _("{hours} h").format(hours=texts.hours(r.minutes))
@@ -135,12 +181,55 @@ async def _require_member(db: Database, user: User) -> None:
             raise DomainError("not_volunteer")
 
 
+STATIONS_WORDS = ("stations", "各站", "站点")
+PERIOD_WORDS = {
+    "month": "month",
+    "月": "month",
+    "本月": "month",
+    "year": "year",
+    "年": "year",
+    "本年": "year",
+    "今年": "year",
+}
+
+
+async def _rank_stations(
+    message: Message, words: list[str], db: Database, settings: Settings, clock: Clock, user: User
+) -> None:
+    """`/rank stations [month|year]`: a 所's or the 中心's stations compared (评优), for their coordinators."""
+    rest = [w.lower() for w in words if w.lower() not in STATIONS_WORDS]
+    if len(rest) > 1 or any(w not in PERIOD_WORDS for w in rest):
+        raise DomainError("rank_bad_args")
+    today = clock.now().astimezone(settings.tz).date()
+    period = (
+        reports.year_of(today.year)
+        if rest and PERIOD_WORDS[rest[0]] == "year"
+        else reports.month_of(today.year, today.month)
+    )
+    async with db.read(long=True) as s:
+        tree = await org.load_tree(s)
+        scope = org.scope_in(tree, user)
+        at = tree.nodes.get(scope.at) if scope.at is not None else None
+        if not (scope.everything or (at is not None and at.kind == org.INSTITUTE)):
+            raise DomainError("rank_stations_not_allowed")
+        under = None if scope.everything else scope.at
+        lines = await reports.compare_stations(s, period, settings.tz, tree, under)
+    place = at.name if at is not None and not scope.everything else tree.root.name if tree.root else ""
+    for piece in texts.chunks(report_texts.station_rank(lines, period, place)):
+        await message.answer(piece)
+
+
 @router.message(Command("rank"))
 async def rank(
     message: Message, command: CommandObject, db: Database, settings: Settings, clock: Clock, user: User
 ) -> None:
+    words = (command.args or "").split()
+    if any(w.lower() in STATIONS_WORDS for w in words):
+        await _rank_stations(message, words, db, settings, clock, user)
+        return
     await _require_member(db, user)
-    period, team_name = _parse_rank(command.args)
+    period, team_name, level = _parse_rank(command.args)
+    nodes, place = await _level_nodes(db, user, level) if level else (None, None)
     team_id = 0
     if team_name:
         async with db.read() as s:
@@ -148,8 +237,8 @@ async def rank(
         if team is None:
             raise DomainError("no_team", ref=team_name)
         team_id = team.id
-    text, kb = await _rank_view(db, settings, clock, period, team_id)
-    await message.answer(text, reply_markup=kb)
+    text, kb = await _rank_view(db, settings, clock, period, team_id, nodes, place)
+    await message.answer(text, reply_markup=kb if message.chat.type == "private" else None)  # its views: private
 
 
 @router.callback_query(RankCb.filter())

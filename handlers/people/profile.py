@@ -12,13 +12,16 @@ from aiogram.utils.i18n import gettext as _
 from bot.core import validate
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
+from bot.core.limits import Daily
 from bot.notices import Notices
 from bot.people import keyboards as profile_keyboards
 from bot.people import profiles
 from bot.people import service as people
 from bot.people.keyboards import JoinCb, ProfileCb, SkillCb
+from bot.settings import Settings
 from bot.ui import keyboards
 from bot.ui.keyboards import inline
+from bot.ui.private import PRIVATE_VIEW
 from bot.ui.tapped import editable, origin
 from handlers.people.volunteer import skill_keyboard, toggle_skill
 from handlers.routing import Blueprint
@@ -97,7 +100,7 @@ async def ask_phone(query: CallbackQuery, state: FSMContext, db: Database, user:
     await state.set_state(ProfileEdit.phone)
     await query.answer()
     await origin(query).answer(
-        _("Your new phone number? (/cancel keeps the old one)"), reply_markup=keyboards.share_phone()
+        _("Your new phone number? (/cancel keeps the old one)"), reply_markup=keyboards.share_phone(skippable=False)
     )
 
 
@@ -105,6 +108,8 @@ async def ask_phone(query: CallbackQuery, state: FSMContext, db: Database, user:
 async def got_phone(message: Message, state: FSMContext, db: Database, user: User) -> None:
     if message.contact and message.contact.user_id not in (None, user.id):
         raise DomainError("bad_phone")
+    if message.text == _("Skip"):  # typed, or tapped on an old keyboard: a volunteer's phone is needed
+        raise DomainError("phone_needed")
     phone = validate.phone(message.contact.phone_number if message.contact else message.text)
     async with db.tx() as s:
         await profiles.set_phone(s, user, phone)
@@ -160,10 +165,23 @@ async def choose_join(query: CallbackQuery, db: Database, user: User) -> None:
 
 @router.callback_query(ProfileCb.filter(F.action == "jointo"))
 async def join(
-    query: CallbackQuery, callback_data: ProfileCb, db: Database, user: User, clock: Clock, notices: Notices
+    query: CallbackQuery,
+    callback_data: ProfileCb,
+    db: Database,
+    user: User,
+    clock: Clock,
+    notices: Notices,
+    settings: Settings,
 ) -> None:
     async with db.tx() as s:
-        status = await profiles.request_join(s, notices.people, user, callback_data.team, clock.now())
+        status = await profiles.request_join(
+            s,
+            notices.people,
+            user,
+            callback_data.team,
+            clock.now(),
+            daily=Daily(settings.max_join_requests_per_day, settings.tz),
+        )
         team = await s.get(Team, callback_data.team)
     assert team is not None  # request_join found it
     await query.answer()
@@ -234,7 +252,7 @@ async def stay(query: CallbackQuery) -> None:
 # join requests ------------------------------------------------------------------------------------
 
 
-@router.callback_query(JoinCb.filter(F.action.in_({"ok", "no"})))
+@router.callback_query(JoinCb.filter(F.action.in_({"ok", "no"})), flags=PRIVATE_VIEW)
 async def decide(
     query: CallbackQuery, callback_data: JoinCb, db: Database, user: User, clock: Clock, notices: Notices
 ) -> None:
@@ -259,7 +277,7 @@ async def decide(
     await editable(query).edit_text(text)
 
 
-@router.message(Command("joins"))
+@router.message(Command("joins"), flags=PRIVATE_VIEW)
 async def joins(message: Message, db: Database, user: User) -> None:
     async with db.read() as s:
         if not people.is_coordinator(user) and not await people.led_team_ids(s, user.id):
@@ -271,5 +289,7 @@ async def joins(message: Message, db: Database, user: User) -> None:
     for member, team, volunteer in rows:
         await message.answer(
             _("🙋 {name} asks to join team “{team}”.").format(name=volunteer.name, team=team.name),
-            reply_markup=profile_keyboards.join_decision(team.id, member.user_id),
+            reply_markup=profile_keyboards.join_decision(team.id, member.user_id)
+            if message.chat.type == "private"  # the decision buttons work in private only
+            else None,
         )

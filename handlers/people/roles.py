@@ -10,9 +10,13 @@ from aiogram.utils.i18n import gettext as _
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
 from bot.notices import Notices
+from bot.org import service as org
+from bot.org import texts as org_texts
+from bot.people import keyboards as profile_keyboards
 from bot.people import profiles
 from bot.people import service as people
 from bot.ui import texts
+from bot.ui.private import PRIVATE_VIEW
 from handlers.routing import Blueprint
 from storage.db import Database
 from storage.models import User
@@ -26,13 +30,23 @@ async def coordinator(message: Message, command: CommandObject, db: Database, us
     people.require_admin(user)
     if not command.args:
         raise DomainError("usage", usage=f"/{command.command} USER_ID|@username")
+    words = command.args.split()
+    ref, node_code = (words[0], words[1]) if on and len(words) == 2 else (command.args, None)
     async with db.tx() as s:
-        target = await people.find_user(s, command.args)
+        target = await people.find_user(s, ref)
         if target is None:
             raise DomainError("no_user")
+        # where he acts: the node of the code (default: the 中心); a refusal before anything changes
+        at = await org.appoint(s, target, node_code)
         await profiles.set_coordinator(s, notices.people, user, target, on)
-    text = _("{name} is now a coordinator.") if on else _("{name} is no longer a coordinator.")
-    await message.answer(text.format(name=target.full_name or target.id))
+    name = target.full_name or target.id
+    if on and at is not None and at.kind != org.CENTRE:
+        text = _("{name} is now a coordinator of {kind} {node}.").format(
+            name=name, kind=org_texts.kind_name(at.kind), node=org_texts.node_line(at)
+        )
+    else:
+        text = (_("{name} is now a coordinator.") if on else _("{name} is no longer a coordinator.")).format(name=name)
+    await message.answer(text)
 
 
 @router.message(Command("newteam"))
@@ -40,8 +54,11 @@ async def new_team(message: Message, command: CommandObject, db: Database, user:
     people.require_coordinator(user)
     if not command.args:
         raise DomainError("usage", usage=_("/newteam NAME"))
+    words = command.args.split()
     async with db.tx() as s:
-        team = await people.create_team(s, user, command.args, clock.now())
+        at = (await org.load_tree(s)).by_code(words[-1]) if len(words) > 1 else None
+        name = " ".join(words[:-1]) if at is not None else command.args
+        team = await people.create_team(s, user, name, clock.now(), node_id=at.id if at is not None else None)
     await message.answer(
         _("Team “{name}” created (number {id}). Add me to its volunteer group and send /bind {id} there.").format(
             name=team.name, id=team.id
@@ -49,12 +66,13 @@ async def new_team(message: Message, command: CommandObject, db: Database, user:
     )
 
 
-@router.message(Command("teams"))
+@router.message(Command("teams"), flags=PRIVATE_VIEW)
 async def teams(message: Message, db: Database, user: User) -> None:
     """Coordinators see every team; a team leader sees his own."""
     async with db.read() as s:
         lines = []
-        for team in await profiles.visible_teams(s, user):
+        shown = await profiles.visible_teams(s, user)
+        for team in shown:
             info = await profiles.team_info(s, team)
             lines.append(
                 _("{id}. {name} – {groups} group(s)").format(id=team.id, name=team.name, groups=len(info.chats))
@@ -73,7 +91,14 @@ async def teams(message: Message, db: Database, user: User) -> None:
                         services="、".join(texts.service_name(sv, user.locale) for sv in info.services)
                     )
                 )
-    await message.answer("\n".join([_("Teams:")] + lines) if lines else _("There are no teams yet."))
+    buttons = (  # taking a member out asks for a reason in this chat: private only
+        profile_keyboards.remove_buttons([(t.id, t.name) for t in shown])
+        if shown and message.chat.type == "private"
+        else None
+    )
+    await message.answer(
+        "\n".join([_("Teams:")] + lines) if lines else _("There are no teams yet."), reply_markup=buttons
+    )
 
 
 @router.message(Command("bind"), F.chat.type.in_({"group", "supergroup"}))

@@ -10,8 +10,9 @@ from aiogram.utils.i18n import gettext as _
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
 from bot.notices import Notices
+from bot.org import service as org
 from bot.people import keyboards as profile_keyboards
-from bot.people import profiles
+from bot.people import moderation, profiles
 from bot.people import service as people
 from bot.people.keyboards import TeamAdminCb
 from bot.ui.tapped import editable
@@ -45,6 +46,7 @@ async def archive_ask(message: Message, command: CommandObject, db: Database, us
         raise DomainError("usage", usage=_("/team_archive TEAM"))
     async with db.read() as s:
         team = await profiles.team_ref(s, command.args)
+        await org.require_team(s, user, team.id)
     await message.answer(
         _(
             "Archive team “{team}”? Its groups get no more cards and its services wait for "
@@ -55,9 +57,11 @@ async def archive_ask(message: Message, command: CommandObject, db: Database, us
 
 
 @router.callback_query(TeamAdminCb.filter(F.action == "archive"))
-async def archive(query: CallbackQuery, callback_data: TeamAdminCb, db: Database, user: User) -> None:
-    async with db.tx() as s:
-        team = await profiles.archive_team(s, user, callback_data.team)
+async def archive(
+    query: CallbackQuery, callback_data: TeamAdminCb, db: Database, user: User, notices: Notices, clock: Clock
+) -> None:
+    async with db.tx() as s:  # and its open requests go to review
+        team = await moderation.archive_team(s, notices, user, callback_data.team, clock.now())
     await query.answer()
     await editable(query).edit_text(
         _("Team “{team}” is archived. Give its services to another team with /service_team.").format(team=team.name)
@@ -65,7 +69,8 @@ async def archive(query: CallbackQuery, callback_data: TeamAdminCb, db: Database
 
 
 @router.callback_query(TeamAdminCb.filter(F.action == "keep"))
-async def keep(query: CallbackQuery) -> None:
+async def keep(query: CallbackQuery, user: User) -> None:
+    people.require_coordinator(user)  # the button works in groups too: nobody else removes it
     await query.answer(_("Nothing was changed."))
     await editable(query).edit_reply_markup(reply_markup=None)
 

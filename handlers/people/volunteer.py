@@ -13,11 +13,13 @@ from aiogram.utils.i18n import lazy_gettext as __
 from bot.core import validate
 from bot.core.clock import Clock
 from bot.core.errors import DomainError
+from bot.core.limits import Daily
 from bot.notices import Notices
 from bot.people import keyboards as profile_keyboards
 from bot.people import profiles
 from bot.people import service as people
 from bot.people.keyboards import SkillCb, TeamPickCb
+from bot.settings import Settings
 from bot.ui import keyboards
 from bot.ui.keyboards import inline
 from bot.ui.tapped import editable, origin
@@ -56,7 +58,7 @@ async def got_name(message: Message, state: FSMContext) -> None:
     await state.set_state(Signup.phone)
     await message.answer(
         _("Your phone number? Coordinators use it to reach you; it is never shown in groups."),
-        reply_markup=keyboards.share_phone(),
+        reply_markup=keyboards.share_phone(skippable=False),
     )
 
 
@@ -64,6 +66,8 @@ async def got_name(message: Message, state: FSMContext) -> None:
 async def got_phone(message: Message, state: FSMContext, db: Database, user: User) -> None:
     if message.contact and message.contact.user_id not in (None, user.id):
         raise DomainError("bad_phone")
+    if message.text == _("Skip"):  # typed, or tapped on an old keyboard: a volunteer's phone is needed
+        raise DomainError("phone_needed")
     phone = validate.phone(message.contact.phone_number if message.contact else message.text)
     async with db.read() as s:
         chosen = [m.team_id for m, _t in await profiles.memberships(s, user.id)]
@@ -130,7 +134,13 @@ async def toggle_team(query: CallbackQuery, callback_data: TeamPickCb, state: FS
 
 @router.callback_query(Signup.teams, TeamPickCb.filter(F.team == DONE))
 async def finish(
-    query: CallbackQuery, state: FSMContext, db: Database, user: User, clock: Clock, notices: Notices
+    query: CallbackQuery,
+    state: FSMContext,
+    db: Database,
+    user: User,
+    clock: Clock,
+    notices: Notices,
+    settings: Settings,
 ) -> None:
     data = await state.get_data()
     async with db.tx() as s:
@@ -143,6 +153,7 @@ async def finish(
             skills=data.get("skills", []),
             team_ids=data.get("teams", []),
             now=clock.now(),
+            daily=Daily(settings.max_join_requests_per_day, settings.tz),
         )
         active = set(await people.volunteer_team_ids(s, user.id))
         teams = [t.name for t in await people.list_teams(s) if t.id in active]
@@ -150,7 +161,9 @@ async def finish(
     await editable(query).edit_reply_markup(reply_markup=None)
     await query.answer()
     lines = [
-        _("🎉 You are registered, {name}. Teams: {teams}.").format(name=data["name"], teams="、".join(teams) or "—")
+        _("🎉 You are registered, {name}. Teams: {teams}.").format(name=data["name"], teams="、".join(teams))
+        if teams
+        else _("🎉 You are registered, {name}.").format(name=data["name"])  # not “teams: —” while joins wait
     ]
     if done.pending:
         lines.append(

@@ -1,4 +1,4 @@
-"""接单 in the group, and releasing a claim from private chat."""
+"""接单 in the group, releasing a claim from private chat, and a coordinator's answer to a release past the limit."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from bot.core.errors import DomainError
 from bot.core.locks import KeyedLocks
 from bot.notices import Notices
 from bot.requests import service as requests
-from bot.requests.keyboards import CardCb, TaskCb
+from bot.requests.keyboards import CardCb, ReleaseCb, TaskCb
+from bot.settings import Settings
 from bot.ui import texts
+from bot.ui.private import PRIVATE_VIEW
 from bot.ui.tapped import editable
 from handlers.routing import Blueprint
 from storage.db import Database
@@ -53,11 +55,55 @@ async def claim(
 
 @router.callback_query(TaskCb.filter(F.action == "release"))
 async def release(
-    query: CallbackQuery, callback_data: TaskCb, db: Database, notices: Notices, clock: Clock, user: User
+    query: CallbackQuery,
+    callback_data: TaskCb,
+    db: Database,
+    notices: Notices,
+    clock: Clock,
+    settings: Settings,
+    user: User,
 ) -> None:
     async with db.tx() as s:
-        req = await requests.release(s, notices.requests, request_id=callback_data.rid, user=user, now=clock.now())
+        req = await requests.release(
+            s,
+            notices.requests,
+            request_id=callback_data.rid,
+            user=user,
+            now=clock.now(),
+            per_day=settings.releases_per_day,
+        )
+    if req.status == requests.CLAIMED:  # past RELEASES_PER_DAY: the coordinators were asked
+        text = _(
+            "You have already released {limit} requests in the last 24 hours. I have asked the coordinators to "
+            "release request {number} for you; until they answer, it is still yours."
+        ).format(limit=settings.releases_per_day, number=texts.number(req))
+        await query.answer(text, show_alert=True)
+        return
     await query.answer()
     await editable(query).edit_text(
         _("You released request {number}; it is open again for other volunteers.").format(number=texts.number(req))
     )
+
+
+@router.callback_query(ReleaseCb.filter(F.action.in_({"ok", "keep"})), flags=PRIVATE_VIEW)
+async def release_decision(
+    query: CallbackQuery, callback_data: ReleaseCb, db: Database, notices: Notices, clock: Clock, user: User
+) -> None:
+    """A coordinator answers a volunteer who asked to give a request back past his limit."""
+    decide = requests.release_for if callback_data.action == "ok" else requests.keep_claim
+    async with db.tx() as s:
+        req = await decide(
+            s,
+            notices.requests,
+            request_id=callback_data.rid,
+            volunteer_id=callback_data.uid,
+            actor=user,
+            now=clock.now(),
+        )
+    text = (
+        _("↩️ Request {number} released; it is open again for other volunteers.")
+        if callback_data.action == "ok"
+        else _("🤝 The volunteer is asked to keep request {number}.")
+    ).format(number=texts.number(req))
+    await query.answer(text)
+    await editable(query).edit_text(text)

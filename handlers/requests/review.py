@@ -1,14 +1,16 @@
-"""审单: a coordinator dispatches a request, sends it to another team, or rejects it."""
+"""审单: a coordinator dispatches a request, sends it to another team, or rejects it; 转派 hands one on."""
 
 from __future__ import annotations
 
 from aiogram import F
+from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.core.clock import Clock
+from bot.core.errors import DomainError
 from bot.notices import Notices
 from bot.people import service as people
 from bot.requests import service as requests
@@ -86,3 +88,31 @@ async def got_reason(
         )
     await state.clear()
     await message.answer(_("Request {number} rejected; the resident has been told.").format(number=texts.number(req)))
+
+
+@router.message(Command("transfer"))
+async def transfer(
+    message: Message, command: CommandObject, db: Database, notices: Notices, clock: Clock, user: User
+) -> None:
+    """/transfer NUMBER CODE REASON: hand a request nobody took yet to another station or level (转派)."""
+    parts = (command.args or "").split(maxsplit=2)
+    if len(parts) < 3:
+        raise DomainError(
+            "usage", usage=_("/transfer NUMBER CODE REASON, for example /transfer 2026-0001 Z02 离得更近")
+        )
+    number, code, reason = parts
+    async with db.tx() as s:
+        req = await requests.transfer(
+            s,
+            notices.requests,
+            request_id=(await requests.by_number(s, number)).id,
+            actor=user,
+            code=code,
+            reason=reason,
+            now=clock.now(),
+        )
+    await message.answer(
+        _("Request {number} has been handed on to {code}. Its coordinators have been told.").format(
+            number=texts.number(req), code=code.upper()
+        )
+    )

@@ -9,6 +9,7 @@ from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from storage.db import create_private, sqlite_file
 from storage.models import Base
 
 config = context.config
@@ -44,7 +45,11 @@ def _run(connection: Connection) -> None:
 
 
 async def run_migrations_online() -> None:
-    engine = create_async_engine(config.attributes.get("url") or _url())
+    url = config.attributes.get("url") or _url()
+    path = sqlite_file(url)
+    if path is not None:  # a new SQLite file is created readable by its owner only
+        create_private(path)
+    engine = create_async_engine(url, hide_parameters=True)  # no bound values in a failed migration's error
     async with engine.connect() as connection:
         await connection.run_sync(_run)
     await engine.dispose()

@@ -64,7 +64,8 @@ async def drop_pg_database(name: str) -> None:
 
 
 async def seed_people(app, *, admin, group, volunteers, team_id: int = 1) -> None:
-    """Admin, a bound group and registered volunteers, written in one transaction."""
+    """A coordinator (`admin`: not in the app's ADMIN_IDS, so a coordinator rather than an administrator, which the
+    bot would undo at his first message), a bound group and registered volunteers, written in one transaction."""
     now = app.clock.now()
     async with app.db.tx() as s:
         for f in [admin, *volunteers]:
@@ -75,8 +76,8 @@ async def seed_people(app, *, admin, group, volunteers, team_id: int = 1) -> Non
                         full_name=f.first_name,
                         username=None,
                         locale="en",
-                        is_admin=f is admin,
-                        is_coordinator=False,
+                        is_admin=False,
+                        is_coordinator=f is admin,
                         blocked_bot=False,
                         created_at=now,
                     )
@@ -109,7 +110,9 @@ async def ensure_user(s, fake_user, now) -> User:
     return user
 
 
-async def place_direct(app, resident, need: str, area: str = "Xingfu compound") -> Request:
+async def place_direct(
+    app, resident, need: str, area: str = "Xingfu compound", address: str | None = None, phone: str | None = None
+) -> Request:
     """点单 through the service (one transaction, outbox included): the card goes to the team's groups."""
     now = app.clock.now()
     async with app.db.tx() as s:
@@ -121,6 +124,8 @@ async def place_direct(app, resident, need: str, area: str = "Xingfu compound") 
             window_start=start,
             window_end=start + timedelta(hours=2),
             area=area,
+            address=address,
+            phone=phone,
         )
         return await requests.place(s, app.notices.requests, resident=user, draft=draft, now=now, year=now.year)
 

@@ -99,7 +99,10 @@ async def lifecycle(fake: FakeTelegram, clock: MovableClock, url: str, mode: str
             await st.tap(vol, detail, "Service done", expect="hours")
             hours = fake.bot_messages(vol)[-1]
             before = len(fake.bot_messages(res))
+            asked = len(fake.bot_messages(vol))
             await st.tap(vol, hours, "2 h")
+            photos = await fake.wait_message(vol, contains="Skip", after=asked)
+            await st.tap(vol, photos, "Skip")  # no photos of the service
             rate = await fake.wait_message(res, contains=number, after=before)
             await st.tap(res, rate, stars, expect="comment")
             await st.say(res, "/skip", "")

@@ -396,7 +396,7 @@ async def test_checkin_window_hours_approval_and_no_shows(fake, start_app, clock
     assert rows[vols[1].id].proposed_minutes == 90 and rows[vols[0].id].proposed_minutes == 90
 
     # a volunteer cannot approve; the organiser adjusts one and approves the rest at once
-    forged = await fake.answer(await vols[0].tap_data(approval, f"ah1:all:{act.id}:0"))
+    forged = await fake.answer(await vols[0].tap_data(fake.bot_messages(vols[0])[-1], f"ah1:all:{act.id}:0"))
     assert "只有" in forged.text
     await st.tap(admin, approval, f"调整 {vols[1].first_name}")
     await st.say(admin, "2", vols[1].first_name)
@@ -423,14 +423,19 @@ async def test_forged_and_foreign_callbacks(fake, start_app):
     group.add(outsider)
     await st.say(outsider, "/start", "/")
     assert "Only registered volunteers" in (await st.tap(outsider, card, "🙋")).text
-    for data in ("ac1:in:999999", "ac1:in:99999999999999999999999", "ac1:out:abc", "ci1:post:1:2", "ah1:ok:999:1"):
+    own = fake.bot_messages(vols[0])[-1]  # a message in the volunteer's private chat
+    for data in ("ac1:in:999999", "ac1:in:99999999999999999999999", "ac1:out:abc", "ci1:post:1:2"):
         answer = await fake.answer(await vols[0].tap_data(card, data))
         assert answer.text and ("does not exist" in answer.text or "out of date" in answer.text), (data, answer.text)
+    assert "does not exist" in (await fake.answer(await vols[0].tap_data(own, "ah1:ok:999:1"))).text
     for data in (f"ci1:post:{act.id}", f"ah1:close:{act.id}:0", f"ak1:cancel_yes:{act.id}"):
-        answer = await fake.answer(await vols[0].tap_data(card, data))
+        answer = await fake.answer(await vols[0].tap_data(card, data))  # the organiser's buttons: private only
+        assert "only in your private chat" in answer.text, (data, answer.text)
+        answer = await fake.answer(await vols[0].tap_data(own, data))
         assert "Only the activity's organiser" in answer.text, (data, answer.text)
     assert "not signed up" in (await fake.answer(await vols[0].tap_data(card, f"ac1:out:{act.id}"))).text
-    assert "has not started" in (await fake.answer(await admin.tap_data(card, f"ah1:close:{act.id}:0"))).text
+    mine = fake.bot_messages(admin)[-1]
+    assert "has not started" in (await fake.answer(await admin.tap_data(mine, f"ah1:close:{act.id}:0"))).text
     # a team activity cannot be joined from another team's group, nor by a volunteer of another team
     await st.say(admin, "/newteam Repairs", "created")
     fixer = fake.user("Fixer", language_code="en")
@@ -439,7 +444,7 @@ async def test_forged_and_foreign_callbacks(fake, start_app):
     await seed_volunteers(app, [fixer], 2, "en")
     await st.say(fixer, "/start", "/")
     answer = await fake.answer(await vols[1].tap_data(bound, f"ac1:in:{act.id}"))
-    assert "another team's group" in answer.text
+    assert "group of the team concerned" in answer.text
     assert "team you have not joined" in (await st.tap(fixer, card, "🙋")).text
     assert "You are signed up" in (await st.tap(vols[1], card, "🙋")).text
     rows = await signups(app, act.id)

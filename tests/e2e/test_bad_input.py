@@ -211,7 +211,7 @@ async def test_reported_hours_must_be_sane(world):
     req = await request_by_number(w.app, req.number)
     assert req.status == "claimed" and req.reported_minutes is None
     assert (await fsm(w.app, w.fake, vol))[0] == "Report:hours"
-    await w.st.say(vol, "12", "asked the resident")  # the conversation was intact all along
+    await w.st.report_hours(vol, "12")  # the conversation was intact all along
 
 
 async def test_infinite_hours_get_a_polite_reply(world):
@@ -297,7 +297,7 @@ async def test_claim_in_another_teams_group(world):
     async with Unchanged(w.app, w.fake, w.vol):
         answer = await forge(w.fake, w.vol, bound, f"c1:{req.id}")
         assert answer.show_alert
-        assert_error(w.app, answer.text, "foreign_card", w.vol)
+        assert_error(w.app, answer.text, "button_group", w.vol)
     req = await request_by_number(w.app, req.number)
     assert req.status == "open" and req.claimer_id is None
 

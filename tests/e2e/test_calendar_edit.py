@@ -100,6 +100,7 @@ async def test_theme_view_edit_reset_and_the_monthly_post(fake, start_app, clock
     listing = await st.say(zh, "/theme", "每月活动主题")
     assert "3. 学雷锋志愿服务月" in listing.text and "12. 冬日暖心·志愿同行" in listing.text
     march = await st.say(zh, "/theme 3", "学雷锋志愿服务月")
+    assert march.text.startswith("📅 3月主题：学雷锋志愿服务月")  # not “本月主题” in February
     assert default_theme(3).activities_zh[0] in march.text and "默认内容" in march.text
 
     # Edit in Chinese: a preview first, nothing stored until saved.
@@ -204,7 +205,7 @@ async def test_theme_step_by_step(fake, start_app, clock):
     await st.say(en, "/theme 6 edit", "Send the new title")
     await st.say(en, "Children First", "Send the new text")
     await st.say(en, "/cancel", "Cancelled")
-    assert "Children First" not in (await st.say(en, "/theme 6", "Theme of the month")).text
+    assert "Children First" not in (await st.say(en, "/theme 6", "Theme of month 6")).text
     assert await custom_texts(app) == 1
 
 
@@ -222,7 +223,8 @@ async def test_festival_text_edited_used_by_the_configured_reminders(fake, start
     st, zh, en = d.st, d.zh, d.en
 
     shown = await st.say(en, "/festival Dragon Boat Festival", "zongzi")
-    assert duanwu.isoformat() in shown.text and "The default text." in shown.text
+    assert f"{duanwu.year}-{duanwu.month}-{duanwu.day}" in shown.text and "The default text." in shown.text
+    assert duanwu.isoformat() not in shown.text  # never an ISO date in a message
     assert "Reminders go out 3 day(s) before and on the day." in shown.text
     assert "五彩绳" in (await st.say(zh, "/festival 端午节", "端午")).text
     saved = await st.say(zh, "/festival 端午 为独居老人包粽子，下午两点在活动室集合。", "已保存")
@@ -258,6 +260,8 @@ async def test_festival_roles_and_bad_input(fake, start_app, clock):
     st, zh, en, resident, app = d.st, d.zh, d.en, d.resident, d.app
     listing = await st.say(en, "/festival", "Festivals and civic days")
     assert "• Dragon Boat Festival" in listing.text and "• Learn from Lei Feng Day" in listing.text
+    shown = await st.say(zh, "/festival 端午", "端午")  # the default FESTIVAL_REMIND_DAYS, 7,1
+    assert "提前 7、1 天及当天发布提醒。" in shown.text and "2027年6月9日（周三）" in shown.text
     async with Unchanged(app, fake, zh, en, resident):
         assert_error(app, await reply(fake, resident, "/festival 端午"), "not_coordinator", resident)
         assert_error(app, await reply(fake, resident, "/festival 端午 mine"), "not_coordinator", resident)

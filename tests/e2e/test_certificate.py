@@ -10,7 +10,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from bot.people import service as people
-from storage.models import Certificate, LedgerEntry, Request, User
+from storage.models import Certificate, LedgerEntry, Request, User, Volunteer
 from tests.helpers import Station
 
 EN, ZH = "en", "zh-hans"
@@ -226,3 +226,28 @@ async def test_certificate_only_in_private(fake, start_app, clock):
     assert all(m.document is None for m in fake.bot_messages(group))
     async with w.app.db.read() as s:
         assert (await s.execute(select(func.count()).select_from(Certificate))).scalar() == 0
+
+
+async def test_a_certificate_keeps_the_name_it_was_issued_to(fake, start_app, clock):
+    """The PDF and /verify say the name of the day of issue; a later change of name (typed with bidi and
+    zero-width characters, which are dropped) shows on the next certificate only."""
+    w = await make_world(fake, start_app, clock, ZH)
+    await w.service(w.vol, utc(2026, 3, 5, 1), 120)
+    first_doc = await w.certificate(w.vol)
+    assert "李明" in pdf_text(first_doc)[0]
+
+    profile = await w.st.say(w.vol, "/profile", "李明")
+    await w.st.tap(w.vol, profile, "✏️ 姓名")
+    await fake.wait_idle(quiet=0.05)
+    await w.st.say(w.vol, "\u202e李\u200b小明\u202c", "李小明")
+    async with w.app.db.read() as s:
+        assert (await s.get(Volunteer, w.vol.id)).name == "李小明"
+
+    second_doc = await w.certificate(w.vol)
+    assert "李小明" in pdf_text(second_doc)[0]
+    first, second = await certificates(w.app)
+    assert (first.volunteer_name, second.volunteer_name) == ("李明", "李小明")
+    found = await w.st.say(w.admin, f"/verify {first.number}", "确由本站出具")
+    assert "志愿者：李明\n" in found.text and "李小明" not in found.text
+    found = await w.st.say(w.admin, f"/verify {second.number}", "确由本站出具")
+    assert "志愿者：李小明\n" in found.text

@@ -226,7 +226,10 @@ async def test_message_twice_in_one_batch_advances_the_conversation_once(fake, s
     await fake.wait_message(s.res, contains="On which day", after=before)
     await s.updates.fetched()
     assert [m.text.split("\n")[0] for m in fake.bot_messages(s.res)[before:]] == [
-        "On which day? Tap one or type a date such as 2026-12-05."
+        (
+            "On which day? Tap one, or type it as you would say it: tomorrow, Saturday, 12-05, or with the "
+            "time too: tomorrow 2pm-4pm."
+        )
     ]
 
 

@@ -292,13 +292,27 @@ async def test_server_down(fake, bot):
 async def test_unknown_method_and_wrong_token(fake, bot, alice):
     await alice.send("/start")
     with pytest.raises(TelegramNotFound, match="Not Found"):
-        await bot.send_photo(alice.id, "AgACfake")
+        await bot.send_video(alice.id, "BAACfake")
     stranger = make_bot(fake, "999:WRONG")
     try:
         with pytest.raises(TelegramUnauthorizedError, match="Unauthorized"):
             await stranger.get_me()
     finally:
         await stranger.session.close()
+
+
+async def test_send_photo_is_stored_and_downloadable(fake, bot, alice):
+    await alice.send("/start")
+    sent = await bot.send_photo(alice.id, BufferedInputFile(b"\x89PNG fake", "poster.png"), caption="二维码")
+    message = await fake.wait_message(alice, contains="二维码")
+    assert message.document is not None and message.document.content == b"\x89PNG fake"
+    assert sent.photo and sent.photo[-1].file_id == message.document.file_id
+    file = await bot.get_file(sent.photo[-1].file_id)
+    buffer = io.BytesIO()
+    await bot.download_file(file.file_path, buffer)
+    assert buffer.getvalue() == b"\x89PNG fake"
+    with pytest.raises(TelegramBadRequest, match="no photo"):
+        await bot.send_photo(alice.id, "")
 
 
 async def test_chat_member_statuses(fake, bot, alice):
@@ -384,6 +398,20 @@ async def test_privacy_guard(fake, bot, alice):
     assert fake.group_leaks() == [(group.id, "联系 138-0013-8000")]
 
 
+async def test_group_leaks_cover_channels(fake, bot):
+    """A channel (a station's wish wall may be one) is checked like a group: its posts, edits and photo captions."""
+    channel = fake.group("心愿墙", channel=True)
+    assert channel.chat_dict()["type"] == "channel"
+    fake.mark_private("13911112222")
+    sent = await bot.send_message(channel.id, "微心愿：一个新书包")
+    assert fake.group_leaks() == []
+    await bot.edit_message_text(
+        "微心愿：一个新书包，联系 139 1111 2222", chat_id=channel.id, message_id=sent.message_id
+    )
+    assert fake.group_leaks() == [(channel.id, "微心愿：一个新书包，联系 139 1111 2222")]
+    fake.privacy.secrets.clear()  # the fixture's own check at the end: this leak was the test's
+
+
 async def test_wait_message_timeout_shows_recent(fake, bot, alice):
     await alice.send("/start")
     first = await bot.send_message(alice.id, "one")
@@ -455,3 +483,25 @@ async def test_wait_idle_fails_without_polling(fake, alice):
     await alice.send("nobody polls")
     with pytest.raises(AssertionError, match="not idle"):
         await fake.wait_idle(quiet=0.05, timeout=0.2)
+
+
+async def test_voice_and_photos_by_file_id_and_the_privacy_guard(fake, bot, alice):
+    """Users send voice messages and photos; the bot may send them on by file id (sendVoice, sendPhoto), never an
+    id Telegram does not know; a private file id found in a group is a leak."""
+    voice = await alice.send_voice("AwACvoice1", 12, caption="地址")
+    photo = await alice.send_photo("AgACphoto1")
+    assert voice.raw["voice"]["duration"] == 12 and photo.raw["photo"][-1]["file_id"] == "AgACphoto1"
+    sent = await bot.send_voice(alice.id, "AwACvoice1", caption="点单 #2026-0001")
+    assert sent.voice is not None and sent.voice.file_id == "AwACvoice1" and sent.caption == "点单 #2026-0001"
+    shown = await bot.send_photo(alice.id, "AgACphoto1")
+    assert shown.photo is not None and shown.photo[-1].file_id == "AgACphoto1"
+    assert [m.raw.get("voice", {}).get("file_id") for m in fake.bot_messages(alice)][-2] == "AwACvoice1"
+    with pytest.raises(TelegramBadRequest, match="wrong file identifier"):
+        await bot.send_voice(alice.id, "AwACnever-sent")
+    with pytest.raises(TelegramBadRequest, match="wrong file identifier"):
+        await bot.send_photo(alice.id, "AwACvoice1")  # a voice message's id is not a photo
+    group = fake.group("志愿服务一队", members=[alice])
+    fake.mark_private("AwACvoice1", "AgACphoto1")
+    await bot.send_photo(group.id, "AgACphoto1")
+    assert {chat for chat, _text in fake.group_leaks()} == {group.id}  # each size of the photo
+    fake.privacy.secrets.clear()  # the fixture's own check at the end: this leak was the test's

@@ -130,7 +130,7 @@ async def test_monthly_shortlist_and_poll_in_chinese(fake, start_app):
     assert options == ["李明", "张华", "陈静"]
     again = await st.tap(admin, shortlist, "综合志愿服务队")
     assert "已在该群发起过" in again.text
-    forged = await fake.answer(await vol.tap_data(shortlist, f"mv1:{month}:1"))
+    forged = await fake.answer(await vol.tap_data(fake.bot_messages(vol)[-1], f"mv1:{month}:1"))  # in his chat
     assert "协调员" in forged.text
     assert len(fake.calls_to("sendPoll")) == 1
 

@@ -57,14 +57,18 @@ async def test_chinese_lifecycle_with_release_correction_and_views(fake, start_a
     await st.tap(vol2, details2, "完成", expect="小时")
     hours_msg = fake.bot_messages(vol2)[-1]
     before = len(fake.bot_messages(res))
-    await st.tap(vol2, hours_msg, "2 h")
+    asked = len(fake.bot_messages(vol2))
+    await st.tap(vol2, hours_msg, "2 小时")
+    photos = await fake.wait_message(vol2, contains="跳过", after=asked)
+    await st.tap(vol2, photos, "跳过")  # no photos of the service
     rate = await fake.wait_message(res, contains=number, after=before)
     assert "⭐⭐⭐⭐⭐" in rate.buttons
 
     # 评单 with a comment.
+    admin_before = len(fake.bot_messages(admin))  # he was told of the release above; the approval comes after
     await st.tap(res, rate, "⭐⭐⭐⭐⭐")
     await st.say(res, "张华很热心，谢谢！", "谢谢")
-    approve = await fake.wait_message(admin, contains=number)
+    approve = await fake.wait_message(admin, contains=number, after=admin_before)
     assert "2" in approve.text
 
     # The coordinator corrects the hours with a reason; only then does the ledger change.

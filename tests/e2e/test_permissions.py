@@ -17,16 +17,18 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot import error_texts
 from bot.activities import service as activities
 from bot.certificates import service as certificates
 from bot.ledger import disputes
 from bot.ledger import service as ledger
+from bot.org import service as org
 from bot.people import service as people
 from bot.requests import service as requests
 from bot.shop import service as shop
+from bot.wishes import service as wishes
 from scheduling.holidays import CIVIC_KEYS
 from storage.models import (
     Activity,
@@ -35,19 +37,27 @@ from storage.models import (
     CustomText,
     Dispute,
     LedgerEntry,
+    NodeService,
     Occurrence,
+    OrgNode,
+    OutboxMessage,
     Redemption,
     Request,
     RequestEvent,
     Service,
     ShopItem,
+    ShowcasePost,
     Skill,
     StationSetting,
+    Task,
+    TaskNode,
     Team,
     TeamChat,
     TeamMember,
     User,
     Volunteer,
+    Wish,
+    WishWall,
 )
 from tests.chat import Unchanged, locale_of, render, settled
 from tests.fakegram import FakeUser
@@ -56,7 +66,16 @@ from tests.helpers import Station
 # The repository's root, wherever this file sits under tests/.
 ROOT = next(folder for folder in Path(__file__).resolve().parents if (folder / "pyproject.toml").is_file())
 COMMANDS_DOC = ROOT / "docs" / "commands.md"
-ROLES = ("resident", "volunteer", "team leader", "coordinator", "admin")
+ROLES = (
+    "resident",
+    "volunteer",
+    "team leader",
+    "coordinator of this station",
+    "of its 所",
+    "of the 中心",
+    "of another station",
+    "admin",
+)
 
 
 def permission_table() -> dict[str, dict[str, bool]]:
@@ -117,16 +136,28 @@ async def world(request, fake, start_app):
         "target",
         "outsider",
         "former",
+        "station_coord",
+        "so_coord",
+        "other_coord",
     )
     users = {n: fake.user(n.capitalize(), language_code=lang, username=n) for n in names}
     group = fake.group("Team 1", members=list(users.values()))
     scratch = fake.group("Scratch", members=list(users.values()))
     bound = fake.group("Bound", members=list(users.values()))
+    nine = fake.group("Nine", members=list(users.values()))
     # Telegram's 20 messages a minute per group, one a second, is not under test here; the table posts many cards.
     app = await start_app(admin_ids=[users["admin"].id], outbox_group_per_minute=1000)
     app.sender.pace.group_interval = 0.0
     w = SimpleNamespace(
-        app=app, fake=fake, st=Station(fake), group=group, scratch=scratch, bound=bound, slots=count(), **users
+        app=app,
+        fake=fake,
+        st=Station(fake),
+        group=group,
+        scratch=scratch,
+        bound=bound,
+        nine=nine,
+        slots=count(),
+        **users,
     )
     for user in users.values():
         await w.st.say(user, "/start", "/")
@@ -161,7 +192,29 @@ async def world(request, fake, start_app):
     await w.st.say(w.admin, "/bind 1", "", chat=group)
     await w.st.say(w.admin, "/bind 1", "", chat=bound)
     await stock(w)
+    await county(w)
     return w
+
+
+async def county(w) -> None:
+    """The station of every row (Z01, with all the teams, people and items) under a 所 (S1) of the 中心 (ZX), and
+    another station (Z09) of the 中心; a coordinator appointed at each (the 中心's is `coordinator`)."""
+    now = w.app.clock.now()
+    async with w.app.db.tx() as s:
+        admin = await s.get(User, w.admin.id)
+        await org.add_node(s, admin, "所", "城关所", "S1", "ZX", now)
+        await org.move_node(s, admin, "Z01", "S1")
+        nine = await org.add_node(s, admin, "站", "九站", "Z09", "ZX", now)
+        station = await org.find_node(s, "Z01")
+        await s.execute(update(Team).where(Team.node_id.is_(None)).values(node_id=station.id))
+        team = await people.create_team(s, admin, "九站服务队", now, node_id=nine.id)  # serves 助老服务 at Z09
+        s.add(NodeService(node_id=nine.id, service_id=1, team_id=team.id))
+        await s.execute(update(User).values(station_id=station.id))
+        for name, code in (("station_coord", "Z01"), ("so_coord", "S1"), ("other_coord", "Z09")):
+            row = await s.get(User, getattr(w, name).id)
+            row.is_coordinator = True
+            await org.appoint(s, row, code)
+    await w.st.say(w.admin, f"/bind {team.id}", "", chat=w.nine)  # the other station's group
 
 
 async def stock(w) -> None:
@@ -187,6 +240,26 @@ async def stock(w) -> None:
             s, await s.get(User, w.spare.id), date_from=None, date_to=None, now=now, tz=w.app.settings.tz
         )
         w.certificate = issued.certificate.number
+
+
+async def wish_of(w, status: str = "review", claimer: FakeUser | None = None) -> Wish:
+    """A wish of `other` (a resident of the station), straight through the service; optionally moved on."""
+    now = w.app.clock.now()
+    today = now.astimezone(w.app.settings.tz).date()
+    async with w.app.db.tx() as s:
+        draft = wishes.WishDraft(what="一个新书包", for_whom="小明", due=today + timedelta(days=10))
+        wish = await wishes.make(
+            s, w.app.notices.wishes, wisher=await s.get(User, w.other.id), draft=draft, today=today, now=now
+        )
+        wish.status = status
+        wish.claimer_id = claimer.id if claimer else None
+        wish.done_photo = "PHOTO" if status in ("delivered", "fulfilled") else None
+        wish.approved_by = w.admin.id
+    return wish
+
+
+def wish_field(field: str):
+    return query_of(lambda w: select(getattr(Wish, field)).where(Wish.id == w.ctx.id))
 
 
 # --- the actions ---------------------------------------------------------------------------------------
@@ -280,6 +353,16 @@ async def card_request(w, user):
     return await place(w, "接单测试")
 
 
+async def release_asked(w, volunteer: FakeUser) -> Request:
+    """A request `volunteer` took and asked the coordinators to release (he is past RELEASES_PER_DAY)."""
+    req = await place(w, "放弃申请测试", "claimed", volunteer)
+    async with w.app.db.tx() as s:
+        s.add(
+            RequestEvent(request_id=req.id, actor_id=volunteer.id, kind="release_asked", created_at=w.app.clock.now())
+        )
+    return req
+
+
 async def claim_card(w, user):
     card = await w.fake.wait_message(w.group, contains=w.ctx.number)
     return (await w.fake.answer(await user.tap_data(card, f"c1:{w.ctx.id}"))).text
@@ -295,6 +378,35 @@ async def archive(w, user):
     return answer
 
 
+def confirmed(text: str):
+    """A change of the county's tree: the command, then “Yes” under its question when it was asked."""
+
+    async def run(w, user):
+        answer = await say(text)(w, user)
+        message = w.fake.bot_messages(user)[-1]
+        if message.buttons:
+            yes = message.reply_markup["inline_keyboard"][0][0]["callback_data"]
+            await w.fake.answer(await user.tap_data(message, yes))
+            await w.fake.wait_idle(quiet=0.05)
+        return answer
+
+    return run
+
+
+async def org_view(w, answer: str) -> bool:
+    """/org shows the viewer's own node: the 中心's whole tree, a 所's subtree, a station itself."""
+    own = {"station_coord": "(Z01)", "so_coord": "(S1)", "other_coord": "(Z09)"}.get(w.role, "(ZX)")
+    return own in answer and (own != "(Z09)" or "(Z01)" not in answer)
+
+
+async def org_node(w, user, level: str) -> str:
+    """A 所 or 站 under the 中心, added straight through the service; its code."""
+    code = f"{'P' if level == '所' else 'A'}{next(w.slots)}"
+    async with w.app.db.tx() as s:
+        await org.add_node(s, await s.get(User, w.admin.id), level, f"节点{code}", code, "ZX", w.app.clock.now())
+    return code
+
+
 def members(team: int = 1):
     return query(
         select(TeamMember.user_id, TeamMember.status, TeamMember.is_leader)
@@ -303,9 +415,48 @@ def members(team: int = 1):
     )
 
 
+def blocked():
+    return query(select(User.id, User.is_blocked).order_by(User.id))
+
+
+async def block_joiner(w, user) -> None:
+    async with w.app.db.tx() as s:
+        (await s.get(User, w.joiner.id)).is_blocked = True
+
+
 async def _service_off(w, service_id: int) -> None:
     async with w.app.db.tx() as s:
         (await s.get(Service, service_id)).active = False
+
+
+async def names_the_station(w, answer: str) -> bool:
+    async with w.app.db.read() as s:
+        station = (await s.execute(select(OrgNode).where(OrgNode.code == "Z01"))).scalar_one()
+        placed = (await s.get(User, w.user.id)).station_id
+    return station.name in answer and placed == station.id
+
+
+async def showcase_post(w, user) -> ShowcasePost:
+    """A 公示 post of the station (Z01) waiting for its day: taking it down sends nothing."""
+    async with w.app.db.tx() as s:
+        station = await org.find_node(s, "Z01")
+        post = ShowcasePost(
+            station_id=station.id,
+            kind="wish",
+            text="公示测试",
+            status="waiting",
+            chat_id=w.scratch.id,
+            created_at=w.app.clock.now(),
+        )
+        s.add(post)
+        await s.flush()
+        return post
+
+
+async def sent_poster(w, answer: str) -> bool:
+    """The answer is the poster: a PNG file (its caption is the answer read)."""
+    sent = w.fake.bot_messages(w.user)[-1]
+    return sent.document is not None and sent.document.content.startswith(b"\x89PNG")
 
 
 # --- the stage for the ledger, shop, certificate, calendar and activity rows --------------------------------
@@ -441,11 +592,11 @@ async def group_card(w):
     return await w.fake.wait_message(w.group, contains=w.ctx.number)
 
 
-async def report(w, user):
+async def report(w, user, command: str = "/report week"):
     """/report: the summary, then (when allowed) the workbook, waited for so that it is not taken for the
     answer to the next row."""
     before = len(w.fake.bot_messages(user))
-    answer = await say("/report week")(w, user)
+    answer = await say(command)(w, user)
     while answer not in w.refused and not any(m.document for m in w.fake.bot_messages(user)[before:]):
         await w.fake.wait_message(user, after=len(w.fake.bot_messages(user)))
     return answer
@@ -482,6 +633,32 @@ def this_month(w) -> str:
     return w.app.clock.now().astimezone(w.app.settings.tz).strftime("%Y-%m")
 
 
+async def task_node(w, user, status: str = "issued") -> TaskNode:
+    """A task order the 中心 (`coordinator`) issued to the station (Z01), its node in `status`; straight in the
+    database (the conversation is tests/e2e/test_tasks.py's)."""
+    now = w.app.clock.now()
+    today = now.astimezone(w.app.settings.tz).date()
+    async with w.app.db.tx() as s:
+        station = (await s.execute(select(OrgNode).where(OrgNode.code == "Z01"))).scalar_one()
+        task = Task(
+            number=f"T{today.year}-{next(w.slots):03d}",
+            title="任务单测试",
+            theme="",
+            expected="走访",
+            issuer_id=w.coordinator.id,
+            issuer_node_id=None,
+            accept_by=today + timedelta(days=2),
+            finish_by=today + timedelta(days=5),
+            created_at=now,
+        )
+        s.add(task)
+        await s.flush()
+        tn = TaskNode(task_id=task.id, node_id=station.id, status=status, report="已完成", updated_at=now)
+        s.add(tn)
+        await s.flush()
+    return tn
+
+
 ACTIONS: dict[str, Action | list[Action]] = {
     "`/start`": Action(say("/start")),
     "`/help`": Action(say("/help")),
@@ -489,6 +666,8 @@ ACTIONS: dict[str, Action | list[Action]] = {
     "`/cancel`": Action(say("/cancel")),
     "`/request`": Action(say("/request", then="/cancel")),
     "`/my`": Action(say("/my")),
+    "`/regular`": Action(say("/regular")),
+    "`/forget` (one's own data, private chat)": Action(say("/forget"), check=mentions("🗑")),  # the confirmation
     "`/volunteer`": Action(say("/volunteer", then="/cancel")),
     "`/profile`": Action(say("/profile")),
     "`/claims`": Action(say("/claims")),
@@ -510,11 +689,18 @@ ACTIONS: dict[str, Action | list[Action]] = {
     "“同意” / “不同意” on a join request to the team": Action(tap("j1:ok:1:{w.joiner.id}"), members()),
     "`/teams`": Action(say("/teams")),
     "`/pending`": Action(say("/pending")),
+    "`/transfer NUMBER CODE REASON` of a request of the station": Action(
+        say("/transfer {w.ctx.number} Z09 九站离得更近"), request_field("station_id"), lambda w, u: place(w, "转派测试")
+    ),
+    "`/setup`": Action(say("/setup"), check=mentions("🧭")),
     "“审单” buttons (dispatch, other team, reject)": Action(
         tap("v1:go:{ctx.id}:0"), request_field("status"), lambda w, u: place(w, "审单测试", "review")
     ),
     "“审核通过” / “修改时长” on a volunteer's hours": Action(
         tap("a1:ok:{ctx.id}"), request_field("status"), lambda w, u: place(w, "审核测试", "confirmed", w.spare)
+    ),
+    "“同意放弃” / “请他保留” on a volunteer's release past the daily limit": Action(
+        tap("rl1:ok:{ctx.id}:{w.spare.id}"), request_field("status"), lambda w, u: release_asked(w, w.spare)
     ),
     "`/newteam NAME`": Action(say("/newteam New {user.id}"), query(select(func.count(Team.id)))),
     "`/team_rename TEAM NEW_NAME`": Action(say("/team_rename 2 Renamed"), query(select(Team.name))),
@@ -525,7 +711,10 @@ ACTIONS: dict[str, Action | list[Action]] = {
     "`/service_add 中文名 \\| English`": Action(
         say("/service_add 修车 | Bikes"), query(select(func.count(Service.id)))
     ),
-    "`/service_team ID TEAM`": Action(say("/service_team 2 2"), query(select(Service.team_id))),
+    "`/service_team ID TEAM [NODE_CODE]` for the station": Action(
+        say("/service_team 2 2 Z01"),
+        lambda w: value(w, select(NodeService.node_id, NodeService.service_id, NodeService.team_id)),
+    ),
     "`/service_rename ID 中文名 \\| English`": Action(
         say("/service_rename 3 保健 | Health"), query(select(Service.name_zh))
     ),
@@ -540,7 +729,41 @@ ACTIONS: dict[str, Action | list[Action]] = {
     "`/leader_add USER TEAM`": Action(say("/leader_add @spare 1"), members()),
     "`/leader_remove USER TEAM`": Action(say("/leader_remove @spare_lead 1"), members()),
     "`/coordinator_add USER`": Action(say("/coordinator_add @target"), query(select(User.is_coordinator))),
+    "`/coordinator_add USER NODE_CODE`": Action(
+        say("/coordinator_add @target Z01"), query(select(User.id, User.is_coordinator, User.coord_node_id))
+    ),
     "`/coordinator_remove USER`": Action(say("/coordinator_remove @coordinator"), query(select(User.is_coordinator))),
+    "`/org`": Action(say("/org"), check=org_view),
+    # 公示 -------------------------------------------------------------------------------------------------
+    "`/showcase` (the recent 公示 posts)": Action(say("/showcase")),
+    "“撤下” on a 公示 post of the station, and its confirmation": [
+        Action(tap("pb1:ask:{ctx.id}"), prepare=showcase_post),
+        Action(tap("pb1:yes:{ctx.id}"), ctx_row(ShowcasePost.id, ShowcasePost.status), showcase_post),
+    ],
+    "“同意匿名公示” on someone else's request": Action(
+        tap("pb1:agree:{ctx.id}"),
+        query_of(lambda w: select(RequestEvent.kind).where(RequestEvent.request_id == w.ctx.id)),
+        lambda w, u: place(w, "公示测试", "confirmed", w.spare),
+    ),
+    "`/org_add 站\\|所 NAME CODE [PARENT_CODE]` and its confirmation": Action(
+        confirmed("/org_add 站 新站{user.id} N{user.id} ZX"), query(select(OrgNode.code))
+    ),
+    "`/org_rename CODE NAME` and its confirmation": Action(
+        confirmed("/org_rename Z01 改名{user.id}"), query(select(OrgNode.name))
+    ),
+    "`/org_move CODE PARENT_CODE` and its confirmation": Action(
+        confirmed("/org_move Z01 {ctx}"),
+        query(select(OrgNode.id, OrgNode.parent_id)),
+        lambda w, u: org_node(w, u, "所"),
+    ),
+    "`/org_archive CODE` and its confirmation": Action(
+        confirmed("/org_archive {ctx}"), query(select(OrgNode.archived)), lambda w, u: org_node(w, u, "站")
+    ),
+    "`/member_remove USER TEAM REASON` of a member of the team": Action(
+        chain(say("/member_remove @target 1 长期不参加服务"), first_button), members()
+    ),
+    "`/block USER [REASON]`": Action(say("/block @joiner 多次恶意点单"), blocked()),
+    "`/unblock USER`": Action(say("/unblock @joiner"), blocked(), block_joiner),
     # ledger ------------------------------------------------------------------------------------------------
     "`/me`": Action(say("/me"), check=mentions("志愿者{w.role}")),
     "`/ledger` (one's own entries) and its page buttons": [
@@ -571,6 +794,10 @@ ACTIONS: dict[str, Action | list[Action]] = {
         Action(say("/rank")),
         Action(say("/rank year")),
         Action(tap("rk1:month:0")),
+    ],
+    "`/rank stations [year]` (stations compared)": [
+        Action(say("/rank stations")),
+        Action(say("/rank stations year")),
     ],
     "`/settings` and its switches": [
         Action(say("/settings")),
@@ -621,6 +848,9 @@ ACTIONS: dict[str, Action | list[Action]] = {
         say("/verify {w.certificate}"), check=mentions("志愿者spare")
     ),
     "`/report week\\|month` (team leaders: their team's)": Action(report, check=own_team_only),
+    "`/report week\\|month CODE` of a station or 所 within one's scope": Action(
+        lambda w, u: report(w, u, "/report week Z01")
+    ),
     # calendar -------------------------------------------------------------------------------------------------
     "`/theme` (show, change, reset)": [
         Action(say("/theme")),
@@ -632,6 +862,9 @@ ACTIONS: dict[str, Action | list[Action]] = {
         Action(say("/festival 端午 包粽子，赛龙舟"), query(select(CustomText.key))),
         Action(say("/festival 端午 reset"), query(select(CustomText.key))),
     ],
+    "`/notice TEXT` and its send button": Action(
+        chain(say("/notice 本周六上午九点义诊"), tap("nt1:send")), query(select(func.count(OutboxMessage.id)))
+    ),
     "`/civic` and its buttons": [
         Action(say("/civic")),
         Action(tap(f"cv1:{CIVIC_KEYS[0]}:0"), query(select(StationSetting.key, StationSetting.value))),
@@ -697,6 +930,45 @@ ACTIONS: dict[str, Action | list[Action]] = {
         ),
         Action(tap("ak1:cancel_yes:{ctx.id}"), ctx_row(Activity.id, Activity.status), lambda w, u: activity(w)),
     ],
+    # residents belong to a station (handlers/stations.py): Z01, the station of every row
+    "`/start CODE` (a station's poster or link)": Action(say("/start z01"), check=names_the_station),
+    "`/mystation`": Action(say("/mystation"), check=mentions("Z01")),
+    "`/qr [CODE]` (a station's poster)": Action(say("/qr Z01"), check=sent_poster),
+    # task orders (handlers/tasks.py): the 中心 and a 所 issue, the station's coordinators (or above) answer
+    "`/task` (issue a task order)": Action(say("/task", then="/cancel")),
+    "`/tasks`": Action(say("/tasks")),
+    "“领单” / “无法承接” on a task order to the station": Action(
+        chain(tap("tk1:ok:{ctx.id}"), say("/cancel")),  # 领单 goes on to publish its activity: left here
+        ctx_row(TaskNode.id, TaskNode.status),
+        task_node,
+    ),
+    "“确认” / “退回” on the station's report of a task order of the 中心": Action(
+        tap("tk1:fin:{ctx.id}"), ctx_row(TaskNode.id, TaskNode.status), lambda w, u: task_node(w, u, "reported")
+    ),
+    "`/wish`": Action(say("/wish", then="/cancel")),
+    "`/wishes`": Action(say("/wishes")),
+    "`/mywishes`": Action(say("/mywishes")),
+    "`/donor`": Action(say("/donor", then="/cancel")),
+    "`/bind_wall CODE` (in the group or channel) of the station": Action(
+        say("/bind_wall Z01", chat="scratch"), query(select(WishWall.bound_by))
+    ),
+    "“通过” / “建议修改” / “不予通过” on a wish of the station": Action(
+        tap("wc1:ok_c:{ctx.id}:"), wish_field("status"), lambda w, u: wish_of(w)
+    ),
+    "“认领心愿” on an open wish": Action(
+        tap("ws1:{ctx.id}"), wish_field("claimer_id"), lambda w, u: wish_of(w, "open")
+    ),
+    "“准备中” / “已送达” / “放弃认领” on someone else's wish": Action(
+        tap("wc1:back:{ctx.id}:"), wish_field("status"), lambda w, u: wish_of(w, "claimed", w.spare)
+    ),
+    "“确认已圆梦” on someone else's wish": Action(
+        tap("wc1:confirm:{ctx.id}:"), wish_field("status"), lambda w, u: wish_of(w, "delivered", w.spare)
+    ),
+    "“记录时长” on a volunteer's fulfilled wish": Action(
+        chain(tap("wc1:hours:{ctx.id}:"), say("1")),
+        wish_field("hours_minutes"),
+        lambda w, u: wish_of(w, "fulfilled", w.spare),
+    ),
 }
 
 
@@ -719,7 +991,10 @@ ROLE_USER = {
     "resident": "resident",
     "volunteer": "volunteer",
     "team leader": "leader",
-    "coordinator": "coordinator",
+    "coordinator of this station": "station_coord",
+    "of its 所": "so_coord",
+    "of the 中心": "coordinator",
+    "of another station": "other_coord",
     "admin": "admin",
 }
 

@@ -93,7 +93,10 @@ async def test_coordinator_orders_for_a_resident_through_to_confirmation(world, 
     await w.st.tap(w.vol, details, tr(app, w.vol, "✅ Service done"), expect="hours" if w.en else "小时")
     hours = fake.bot_messages(w.vol)[-1]
     before = len(fake.bot_messages(w.admin))
-    await w.st.tap(w.vol, hours, "2 h")
+    asked = len(fake.bot_messages(w.vol))
+    await w.st.tap(w.vol, hours, "2 ")  # “2 h” or “2 小时”
+    photos = await fake.wait_message(w.vol, contains=skip_label(w.vol), after=asked)
+    await w.st.tap(w.vol, photos, skip_label(w.vol))  # no photos of the service
     rate = await fake.wait_message(w.admin, contains=number, after=before)
     await w.st.tap(w.admin, rate, "⭐⭐⭐⭐⭐")
     approve = await fake.wait_message(w.admin, contains="🕒")

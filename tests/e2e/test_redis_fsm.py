@@ -41,7 +41,7 @@ async def first_half(st: Station, resident: FakeUser, service: str, need: str):
     menu = await fake.wait_message(resident, after=before)
     await fake.answer(await resident.tap(menu, service))
     await fake.wait_idle(quiet=0.05)
-    return await st.say(resident, need, "2026-12-05")  # the day question's example date
+    return await st.say(resident, need, "On which day" if is_en(resident) else "哪一天")
 
 
 async def second_half(st: Station, resident: FakeUser, days, area: str) -> str:
@@ -77,7 +77,10 @@ async def test_half_an_order_survives_a_restart(fake: FakeTelegram, start_app, s
     first = await start_app(redis_url=REDIS_URL, redis_prefix=prefix)
     days = await first_half(st, resident, service, "Carry rice upstairs")
     await stop_app(first)
-    assert [key async for key in redis.scan_iter(match=f"{prefix}:fsm:*")], "the conversation is not in Redis"
+    keys = [key async for key in redis.scan_iter(match=f"{prefix}:fsm:*")]
+    assert keys, "the conversation is not in Redis"
+    # a conversation left half-way (an address and phone typed so far) expires a day after its last step
+    assert [0 < await redis.ttl(key) <= 24 * 3600 for key in keys] == [True] * len(keys)
 
     second = await start_app(redis_url=REDIS_URL, redis_prefix=prefix)  # a restart, or another process
     number = await second_half(st, resident, days, area)

@@ -66,7 +66,7 @@ async def test_service_done_from_the_question_stops_the_escalation(world):
     w.app.scheduler.wake()
     asked = await w.fake.wait_message(w.vol, contains="has not been reported done")
     await w.st.tap(w.vol, asked, "Service done", expect="How many hours")
-    await w.st.say(w.vol, "1.5", "asked the resident")
+    await w.st.report_hours(w.vol, "1.5")
     set_now(w.clock, req.window_end + timedelta(days=2))
     assert (await w.app.scheduler.run_due()).followups == []
     async with w.app.db.read() as s:

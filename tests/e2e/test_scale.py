@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -158,10 +159,31 @@ async def test_webhook_checks_the_secret_and_answers_through_the_bot_api(fake, d
             assert "李，您好" in (await fake.wait_message(zh, contains="您好")).text
             async with http.get(base + "/healthz") as resp:
                 assert resp.status == 200
-                assert await resp.json() == {"database": "ok", "outbox_backlog": 0}
+                assert await resp.json() == {"database": "ok", "outbox": "ok"}
     finally:
         await runner.stop()
     assert fake.webhook["url"] == HOOK  # left set for the other processes
+
+
+async def test_webhook_answers_400_to_a_body_that_is_not_an_update(fake, db_url, clock, caplog):
+    """With the right secret, broken JSON or JSON that is not an update object is a client's error: 400, no
+    traceback in the log, nothing handled; the next real update is handled as usual."""
+    runner, base = await start_webhook(fake, db_url, clock)
+    en = fake.user("Li", language_code="en")
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"}
+    caplog.clear()
+    try:
+        async with aiohttp.ClientSession() as http:
+            for body in (b"{not json", b"", b"\xff\xfe", b"[1, 2]", b'"update"', b"42", b"null", b'{"no": "id"}'):
+                async with http.post(base + "/tg/hook", data=body, headers=headers) as resp:
+                    assert (body, resp.status) == (body, 400)
+            assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+            await en.send("/start")
+            async with http.post(base + "/tg/hook", json=await next_update(fake), headers=headers) as resp:
+                assert resp.status == 200
+            await fake.wait_message(en, contains="Hello")
+    finally:
+        await runner.stop()
 
 
 # /healthz -----------------------------------------------------------------------------------------
@@ -182,7 +204,9 @@ async def make_unreachable(app: App, db_url: str) -> None:
         path.mkdir()
 
 
-async def test_healthz_in_polling_mode_reports_backlog_then_503(fake, db_url, clock, start_app):
+async def test_healthz_in_polling_mode_says_only_ok_then_503(fake, db_url, clock, start_app, caplog):
+    """/healthz is public: it says whether each dependency answers, no figures; the backlog goes to the log."""
+    caplog.set_level(logging.INFO, logger="bot.web")
     app = await start_app(health_port=0, webhook_host="127.0.0.1")
     base = f"http://127.0.0.1:{app.web_port}"
     user = fake.user("Zhao", language_code="en")
@@ -198,14 +222,16 @@ async def test_healthz_in_polling_mode_reports_backlog_then_503(fake, db_url, cl
                 created_at=clock.now(),
             )
         )
+    redis = {"redis": "ok"} if app.settings.redis_url else {}
     async with aiohttp.ClientSession() as http:
         async with http.get(base + "/healthz") as resp:
             assert resp.status == 200
-            assert await resp.json() == {"database": "ok", "outbox_backlog": 1}
+            assert await resp.json() == {"database": "ok", **redis, "outbox": "ok"}
+        assert "outbox backlog 1" in caplog.text
         await make_unreachable(app, db_url)
         async with http.get(base + "/healthz") as resp:
             assert resp.status == 503
-            assert (await resp.json())["database"] == "unreachable"
+            assert await resp.json() == {"database": "unreachable", **redis, "outbox": "unknown"}
 
 
 # settings and the command line -----------------------------------------------------------------------

@@ -8,6 +8,7 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
+from bot.ledger import service as ledger
 from bot.people import service as people
 from storage.models import LedgerEntry, Redemption, ShopItem, User
 from tests.helpers import Station
@@ -261,7 +262,72 @@ async def test_not_enough_points_and_sold_out(zh):
     await zh.redeem(zh.vol2, "食用油", "确认兑换")
     listing = await zh.st.say(zh.vol, "/shop", "已兑完")
     assert not listing.buttons
+    assert "点击物品" not in listing.text and "物品暂时都已兑完，请过几天再来看看。" in listing.text  # nothing to tap
     assert await zh.balance(zh.vol2) == 0
+
+
+async def test_confirm_button_goes_once_the_item_is_sold_out(zh):
+    """Two volunteers ask for the last one; the one who confirms second is told it ran out, and his “确认兑换”
+    is taken off the message (it could no longer do anything)."""
+    await zh.item("大米", 10, 1)
+    await zh.add_points(zh.vol, 10)
+    await zh.add_points(zh.vol2, 10)
+    late = await zh.confirmation(zh.vol, "大米")
+    await zh.redeem(zh.vol2, "大米", "确认兑换")
+    refused = await zh.fake.answer(await zh.vol.tap(late, "确认兑换"))
+    assert refused.text == "抱歉，“大米”刚刚兑完了，积分未扣除。"
+
+    def tidied() -> bool:
+        return not next(m for m in zh.fake.bot_messages(zh.vol) if m.message_id == late.message_id).buttons
+
+    assert await zh.fake.pulse.wait_until(tidied, 15), "“确认兑换” is still on the message"
+
+
+async def test_points_owed_after_a_correction_are_shown_and_block_the_shop(zh):
+    """Hours corrected downwards after their points were spent: the correction is kept (hours are facts), the
+    balance goes below zero, /me and /shop show it as owed, and nothing can be redeemed until it is above zero."""
+    st, vol = zh.st, zh.vol
+    await zh.item("洗衣液", 20, 5)
+    async with zh.app.db.tx() as s:
+        entry = ledger.add_service(
+            s,
+            volunteer_id=vol.id,
+            minutes=120,
+            points_per_hour=10,
+            request_id=None,
+            approved_by=zh.admin.id,
+            now=zh.clock.now(),
+        )
+        await s.flush()
+        entry_id = entry.id
+    await zh.redeem(vol, "洗衣液", "确认兑换")
+    async with zh.app.db.tx() as s:  # a dispute decided: 1 hour, not 2
+        await ledger.correct(
+            s,
+            entry_id=entry_id,
+            minutes=60,
+            reason="实际1小时",
+            actor_id=zh.admin.id,
+            points_per_hour=10,
+            now=zh.clock.now(),
+        )
+    assert await zh.balance(vol) == -10
+
+    me = await st.say(vol, "/me", "积分")
+    assert "已认定服务时长：1 小时；积分：欠 10 积分。" in me.text
+    listing = await st.say(vol, "/shop", "您的积分：欠 10 积分")
+    before = await snapshot(zh.app)
+    refused = await zh.fake.answer(await vol.tap(listing, "洗衣液"))
+    assert refused.show_alert and refused.text.startswith("抱歉，您目前欠 10 积分")
+    assert await snapshot(zh.app) == before
+
+    await zh.add_points(vol, 15)  # 5 points: no longer owed, but not enough
+    listing = await st.say(vol, "/shop", "您的积分：5")
+    refused = await zh.fake.answer(await vol.tap(listing, "洗衣液"))
+    assert refused.text == "积分不足：需要 20 积分，您现有 5 积分。"
+    await zh.add_points(vol, 15)
+    await zh.redeem(vol, "洗衣液", "确认兑换")
+    assert await zh.balance(vol) == 0 and len(await zh.redemptions()) == 2
 
 
 async def test_cancel_returns_points_and_stock(zh):
@@ -388,8 +454,8 @@ async def test_forged_callbacks_change_nothing(en):
         (en.res, f"s1:yes:{item}:50", "The 爱心超市 is for registered volunteers. Send /volunteer to register."),
         (en.vol2, "s9:yes:1:50", "This button is out of date. Please use the latest message."),
     ]
-    for user, data, expect in cases:
-        answer = await fake.answer(await user.tap_data(ask, data))
+    for user, data, expect in cases:  # each taps in his own private chat (the only place private buttons work)
+        answer = await fake.answer(await user.tap_data(ask if user is en.vol2 else fake.bot_messages(user)[-1], data))
         assert answer.text == expect, (data, answer.text)
     await fake.wait_idle(quiet=0.05)
     assert (await snapshot(en.app), await en.balance(en.vol), await en.balance(en.vol2)) == before

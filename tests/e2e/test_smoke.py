@@ -27,7 +27,7 @@ async def test_english_lifecycle_smoke(fake, start_app, clock):
     await fake.wait_message(res, contains="Li Ming")
     clock.advance(days=1, hours=3)
     await st.tap(vol, details, "Service done", expect="How many hours")
-    await st.say(vol, "1.5", "asked the resident")
+    await st.report_hours(vol, "1.5")
     rate = await fake.wait_message(res, contains="Please confirm")
     await st.tap(res, rate, "⭐⭐⭐⭐⭐")
     approve = await fake.wait_message(admin, contains="Hours to approve")

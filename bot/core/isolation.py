@@ -1,0 +1,57 @@
+"""One update at a time per conversation across all processes (with Redis), on a short lease.
+
+aiogram's RedisEventIsolation holds a conversation's Redis lock for up to 60 s: when a process dies while handling
+an update, that person waits a minute for his next answer. Here the lock's lease is short (`LEASE`, 3 s) and the
+process that holds it renews it every third of the lease while it handles the update, so a dead process's locks
+are free within seconds and a live one keeps its lock however long the update takes. Imported only when REDIS_URL
+is set (redis is an optional dependency).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncGenerator
+from contextlib import asynccontextmanager
+
+from aiogram.fsm.storage.base import KeyBuilder, StorageKey
+from aiogram.fsm.storage.redis import RedisEventIsolation
+from redis.asyncio import Redis
+from redis.asyncio.lock import Lock
+from redis.exceptions import LockError
+
+log = logging.getLogger(__name__)
+
+LEASE = 3.0  # seconds a dead process's lock holds a conversation at most
+
+
+class LeasedRedisIsolation(RedisEventIsolation):
+    def __init__(self, redis: Redis, key_builder: KeyBuilder | None = None, lease: float = LEASE):
+        super().__init__(redis, key_builder, lock_kwargs={"timeout": lease, "sleep": 0.02})
+        self.lease = lease
+
+    @asynccontextmanager
+    async def lock(self, key: StorageKey) -> AsyncGenerator[None, None]:
+        held = self.redis.lock(name=self.key_builder.build(key, "lock"), lock_class=Lock, **self.lock_kwargs)
+        await held.acquire()
+        renewing = asyncio.create_task(self._renew(held))
+        try:
+            yield None
+        finally:
+            renewing.cancel()
+            await asyncio.gather(renewing, return_exceptions=True)
+            try:
+                await held.release()
+            except LockError:  # the lease ran out (Redis unreachable meanwhile): nothing of ours to release
+                log.warning("conversation lock %s was lost before its release", held.name)
+
+    async def _renew(self, held: Lock) -> None:
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            try:
+                await held.reacquire()  # the lease starts again from now
+            except LockError:
+                log.warning("conversation lock %s lost: its lease ran out", held.name)
+                return
+            except Exception as exc:  # Redis unreachable for a moment: try again at the next third
+                log.warning("conversation lock %s not renewed: %r", held.name, exc)

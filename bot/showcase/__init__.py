@@ -1,0 +1,1 @@
+"""公示: anonymised posts of work done, to the public channel."""
