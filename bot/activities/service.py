@@ -23,7 +23,8 @@ from bot.ledger import stars
 from bot.org import service as org
 from bot.people.service import is_coordinator
 from bot.showcase import service as showcase
-from storage.models import Activity, ActivitySignup, Counter, Request, Team, TeamMember, User, Volunteer
+from storage import dialects
+from storage.models import Activity, ActivitySignup, Request, Team, TeamMember, User, Volunteer
 
 PUBLISHED, CANCELLED, FINISHED = "published", "cancelled", "finished"
 SIGNED, WAITING, LEFT = "signed", "waiting", "cancelled"
@@ -203,16 +204,7 @@ async def waiting_position(s: AsyncSession, signup: ActivitySignup) -> int:
 
 
 async def _next_number(s: AsyncSession, year: int) -> str:
-    name = f"activity:{year}"
-    value = (
-        await s.execute(
-            update(Counter).where(Counter.name == name).values(value=Counter.value + 1).returning(Counter.value)
-        )
-    ).scalar()
-    if value is None:
-        s.add(Counter(name=name, value=1))
-        await s.flush()
-        value = 1
+    value = await dialects.next_counter(s, f"activity:{year}")
     return f"A{year}-{value:03d}"
 
 

@@ -1,6 +1,7 @@
-"""The 月小结's chart (issue 14): hours and requests done week by week (and 微心愿 fulfilled, when there were any), and for a 所 or the 中心 its stations side by
-side (the TOP_STATIONS with the most hours), as a PNG drawn with Pillow in the font of bot/core/fonts.py (one that
-has the Chinese glyphs). Rendering is CPU work: callers run `render` off the event loop (asyncio.to_thread).
+"""The 月小结's chart (issue 14): hours and requests done week by week (and 微心愿 fulfilled, when there were
+any), and for a 所 or the 中心 its stations side by side (the TOP_STATIONS with the most hours), as a PNG drawn
+with Pillow in the font of bot/core/fonts.py (one that has the Chinese glyphs). Rendering is CPU work: callers run
+`render` off the event loop (asyncio.to_thread).
 
 `chart_of` builds what is drawn (its texts through the catalogue, so call it inside the reader's locale); `render`
 only draws, so a test can check every label against the font.

@@ -199,7 +199,8 @@ DONE_ON = "retention.done_on"  # StationSetting: the station day (ISO date) of t
 async def run_retention(
     db: Database, i18n: I18n, settings: Settings, *, now: dt.datetime, claimed_by: str
 ) -> list[str]:
-    """Once a station day, at the first tick after RETENTION_HOUR: clear old contacts, prune the outbox.
+    """Once a station day, at the first tick after RETENTION_HOUR: clear old contacts (requests' and 微心愿's),
+    prune the outbox.
 
     The day is taken (`claim_day`) in the transaction that does the work, so one process does it once a day; a day
     missed is made up by the next (the rules look at ages, not at days). It sends nothing, so it claims no
@@ -211,12 +212,15 @@ async def run_retention(
         if not await occurrences.claim_day(s, day, DONE_ON):
             return []
         cleared = await clear_old_contacts(s, now=now, days=settings.contact_retention_days)
+        wishes_cleared = await wishes.clear_old_contacts(s, now=now, days=settings.contact_retention_days)
         pruned = await prune_outbox(s, now=now, days=settings.outbox_keep_days)
     log.info(
-        "retention of %s (%s): contacts cleared from %d requests, %d sent messages deleted, %d failed ones blanked",
+        "retention of %s (%s): contacts cleared from %d requests and %d wishes, %d sent messages deleted, "
+        "%d failed ones blanked",
         day.isoformat(),
         claimed_by,
         len(cleared),
+        wishes_cleared,
         pruned.deleted,
         pruned.blanked,
     )

@@ -24,7 +24,7 @@ from bot.people.service import is_coordinator, is_member, require_coordinator, r
 from bot.requests import media
 from bot.showcase import service as showcase
 from storage import dialects
-from storage.models import Counter, Request, RequestEvent, Service, Team, User, Volunteer
+from storage.models import Request, RequestEvent, Service, Team, User, Volunteer
 
 # Statuses, in lifecycle order.
 REVIEW, OPEN, CLAIMED, DONE, CONFIRMED, APPROVED = "review", "open", "claimed", "done", "confirmed", "approved"
@@ -108,15 +108,7 @@ def check_draft(d: Draft, now: datetime) -> Draft:
 
 async def _next_number(s: AsyncSession, year: int) -> str:
     """Readable numbers per year: 2026-0001, 2026-0002, ..."""
-    name = f"request:{year}"
-    # One upsert: two processes placing the year's first requests at once both get a number.
-    result = await s.execute(
-        dialects.insert(s, Counter)
-        .values(name=name, value=1)
-        .on_conflict_do_update(index_elements=[Counter.name], set_={"value": Counter.value + 1})
-        .returning(Counter.value)
-    )
-    value = result.scalar_one()
+    value = await dialects.next_counter(s, f"request:{year}")
     return f"{year}-{value:04d}"
 
 
@@ -143,17 +135,8 @@ async def by_number(s: AsyncSession, number: str | None) -> Request:
 
 async def _transition(s: AsyncSession, req: Request, expect: tuple[str, ...], now: datetime, **values: Any) -> None:
     """Move req out of one of `expect` states; raise if someone else moved it first."""
-    result = await s.execute(
-        update(Request)
-        .where(Request.id == req.id, Request.status.in_(expect))
-        .values(updated_at=now, **values)
-        .returning(Request.id)
-        .execution_options(synchronize_session=False)
-    )
-    if result.scalar() is None:
-        await s.refresh(req)
+    if not await dialects.move_status(s, req, expect, updated_at=now, **values):
         raise DomainError(why_not(req.status))
-    await s.refresh(req)
 
 
 def why_not(status: str) -> str:

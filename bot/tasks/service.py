@@ -32,7 +32,8 @@ from bot.activities import service as activities
 from bot.core import validate
 from bot.core.errors import DomainError
 from bot.org import service as org
-from storage.models import Activity, ActivitySignup, Counter, OrgNode, Task, TaskNode, User
+from storage import dialects
+from storage.models import Activity, ActivitySignup, OrgNode, Task, TaskNode, User
 
 ISSUED, ACCEPTED, DECLINED, REPORTED, RETURNED, FINISHED = (
     "issued",
@@ -194,16 +195,7 @@ def pick_nodes(scope: org.Scope, tree: org.Tree, choice: str) -> list[int]:
 
 
 async def _next_number(s: AsyncSession, year: int) -> str:
-    name = f"task:{year}"
-    value = (
-        await s.execute(
-            update(Counter).where(Counter.name == name).values(value=Counter.value + 1).returning(Counter.value)
-        )
-    ).scalar()
-    if value is None:
-        s.add(Counter(name=name, value=1))
-        await s.flush()
-        value = 1
+    value = await dialects.next_counter(s, f"task:{year}")
     return f"T{year}-{value:03d}"
 
 

@@ -26,6 +26,7 @@ from bot.ledger import service as ledger
 from bot.ledger import stars
 from bot.org import service as org
 from bot.people.service import is_coordinator, require_leader_or_coordinator
+from storage import dialects
 from storage.models import Donor, OrgNode, Team, TeamChat, User, Volunteer, Wish, WishWall
 
 REVIEW, OPEN, CLAIMED, PREPARING, DELIVERED, FULFILLED = (
@@ -173,17 +174,8 @@ def why_not(status: str) -> str:
 
 async def _transition(s: AsyncSession, wish: Wish, expect: tuple[str, ...], now: datetime, **values: Any) -> None:
     """Move the wish out of one of `expect`; of two at once only one passes (the one-winner guarantee of 接单)."""
-    result = await s.execute(
-        update(Wish)
-        .where(Wish.id == wish.id, Wish.status.in_(expect))
-        .values(updated_at=now, **values)
-        .returning(Wish.id)
-        .execution_options(synchronize_session=False)
-    )
-    if result.scalar() is None:
-        await s.refresh(wish)
+    if not await dialects.move_status(s, wish, expect, updated_at=now, **values):
         raise DomainError(why_not(wish.status))
-    await s.refresh(wish)
 
 
 async def claimer_name(s: AsyncSession, user_id: int | None) -> tuple[str, bool]:
@@ -632,6 +624,24 @@ async def period_counts(s: AsyncSession, station_ids: list[int] | None, start: d
         fulfilled=await count(Wish.fulfilled_at),
         median_days=round(statistics.median(days), 1) if days else None,
     )
+
+
+async def clear_old_contacts(s: AsyncSession, *, now: datetime, days: int) -> int:
+    """Retention: the phone and the wisher's photo of wishes fulfilled, declined or cancelled more than `days` ago
+    are erased (CONTACT_RETENTION_DAYS, as a request's address and phone). A closed wish's last change (updated_at)
+    is when it closed: only a thank-you or hours move it after that. Returns how many wishes were touched."""
+    result = await s.execute(
+        update(Wish)
+        .where(
+            Wish.status.in_((FULFILLED, DECLINED, CANCELLED)),
+            Wish.updated_at < now - timedelta(days=days),
+            (Wish.phone.is_not(None)) | (Wish.photo.is_not(None)),
+        )
+        .values(phone=None, photo=None)
+        .returning(Wish.id)
+        .execution_options(synchronize_session=False)
+    )
+    return len(result.scalars().all())
 
 
 async def forget(s: AsyncSession, user_id: int) -> int:

@@ -1,6 +1,7 @@
 """微心愿 end to end, in Chinese: a resident's wish reviewed, on the wall, claimed by one of two at once, moved on,
-photographed, confirmed and shown as 已圆梦, announced in the public channel and counted in the month's report; a declined wish's reason reaches only the wisher; a wish given back
-returns to the wall once. The fixture checks that no phone and no wisher's photo reach the wall or a group."""
+photographed, confirmed and shown as 已圆梦, announced in the public channel and counted in the month's report; a
+declined wish's reason reaches only the wisher; a wish given back returns to the wall once. The fixture checks that
+no phone and no wisher's photo reach the wall or a group."""
 
 from __future__ import annotations
 

@@ -290,3 +290,19 @@ async def test_forget_erases_the_phone_and_photo_of_his_wishes(db):
     async with db.read() as s:
         row = await s.get(Wish, wish.id)
         assert row is not None and row.phone is None and row.photo is None and row.what == "一个新书包"
+
+
+async def test_retention_erases_the_phone_and_photo_of_closed_wishes_only(db):
+    closed, still_open = await make(db, photo="OLDPHOTO"), await approved(db)
+    async with db.tx() as s:  # closed on NOW: its last change
+        coordinator = await s.get(User, ZH_COORDINATOR)
+        await wishes.decline(s, notices(), wish_id=closed.id, actor=coordinator, reason="不在服务范围", now=NOW)
+    days = 30
+    async with db.tx() as s:  # not yet: a day short of the retention period
+        assert await wishes.clear_old_contacts(s, now=NOW + timedelta(days=days - 1), days=days) == 0
+    async with db.tx() as s:
+        assert await wishes.clear_old_contacts(s, now=NOW + timedelta(days=days + 1), days=days) == 1
+    async with db.read() as s:
+        gone, kept = await s.get(Wish, closed.id), await s.get(Wish, still_open.id)
+        assert gone is not None and (gone.phone, gone.photo) == (None, None) and gone.what == "一个新书包"
+        assert kept is not None and kept.phone is not None  # an open wish keeps its contact
