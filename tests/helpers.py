@@ -87,7 +87,7 @@ class Station:
         to wait for (the outbox delivers them after the commit, later than a quiet moment on a busy machine);
         fewer may come, for a team with nobody to approve."""
         if expected:
-            await self.fake.pulse.wait_until(lambda: len(self.join_buttons(user)) >= expected, 3)
+            await self.fake.pulse.wait_until(lambda: len(self.join_buttons(user)) >= expected, 20)
         await self.fake.wait_idle(quiet=0.1)
         for approver, message, data in self.join_buttons(user):
             before = len(self.fake.bot_messages(user))

@@ -161,8 +161,9 @@ async def carry(fake, db: Db, people, k: int) -> None:
             db.started(rid)
             try:
                 ask = await step(fake, vol, "tap", f"t1:done:{rid}", "How many hours", people.anchor[vol.id])
-                await vol.tap_data(ask, f"h1:{rid}:4")
-                await vol.tap_data(ask, f"ph1:skip:{rid}")  # no photos of the service
+                # the photo step only after its question: a tap ahead of the hours' answer would find no report
+                photos = await step(fake, vol, "tap", f"h1:{rid}:4", "photos of the service", ask)
+                await vol.tap_data(photos, f"ph1:skip:{rid}")  # no photos of the service
             except AssertionError:  # killed before the question: ask again
                 pass
         elif status == "done":

@@ -40,7 +40,7 @@ class Updates:
         self.fake.push_update(update, update_id=update_id)
 
     async def fetched(self) -> None:
-        assert await self.fake.pulse.wait_until(lambda: self.fake.updates.all_fetched, 5), "update not fetched"
+        assert await self.fake.pulse.wait_until(lambda: self.fake.updates.all_fetched, 20), "update not fetched"
         await self.fake.wait_idle(quiet=0.2)
 
 

@@ -48,7 +48,7 @@ async def confirm_while_down(fake: FakeTelegram, resident: FakeUser, summary: Fa
     """Tap “Confirm”, and take the Bot API down the moment the bot has fetched that tap, so the
     request is committed but nothing it owes can be sent."""
     await resident.tap(summary, "✅")
-    assert await fake.pulse.wait_until(lambda: fake.updates.all_fetched, 5), "the bot did not fetch the tap"
+    assert await fake.pulse.wait_until(lambda: fake.updates.all_fetched, 20), "the bot did not fetch the tap"
     fake.set_down(True)
 
 
@@ -317,7 +317,7 @@ async def test_card_edit_waits_for_its_card(fake, start_app, clock):
     mark = len(fake.calls)
     number = await s.st.place(s.res, SERVICE, "Need help buying groceries", "Xingfu compound")
     card_a = await fake.wait_message(a, contains=number)
-    assert await fake.pulse.wait_until(lambda: calls(fake, "sendMessage", b, mark), 5)
+    assert await fake.pulse.wait_until(lambda: calls(fake, "sendMessage", b, mark), 20)
 
     # Group B's card is held back by the 429; meanwhile a volunteer takes the request in group A.
     answer = await s.st.tap(s.vol, card_a, ACCEPT)
