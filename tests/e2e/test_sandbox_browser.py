@@ -276,7 +276,7 @@ def test_a_request_from_order_to_approved_hours_in_the_browser(browser, sandbox)
         page.wait(lambda clock=clock: browser.find_element(page.By.ID, "clock").text != clock, "the clock to move")
     page.tap("完成服务", "完成服务", "小时")
     page.say("2", "跳过")
-    page.tap("服务照片", "跳过", None)  # no photos of the service
+    page.tap("服务照片", "跳过", "请居民确认")  # no photos of the service: the report goes to the resident
     page.shot("volunteer1-reported")
 
     # The resident confirms and rates; the coordinator approves the hours.
