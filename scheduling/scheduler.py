@@ -70,6 +70,8 @@ class Scheduler:
         self.process_id = process_id
         self.grace = timedelta(hours=settings.catchup_grace_hours)
         self._aps: AsyncIOScheduler | None = None
+        self._ticking = False  # a tick is running (APScheduler would skip a run asked for meanwhile)
+        self._again = False  # woken during a tick: look once more when it ends
         self.outage = Outage("scheduler", log)  # a database that is down: one line when it begins, one when it ends
         self.metrics = metrics or Metrics()
 
@@ -90,8 +92,11 @@ class Scheduler:
         self._aps.start()
 
     def wake(self) -> None:
-        """Run the check now instead of at the next minute."""
-        if self._aps is not None:
+        """Run the check now instead of at the next minute. Woken while a tick runs (APScheduler skips a job whose
+        one instance is running), that tick looks once more when it ends: a wake is never lost."""
+        if self._ticking:
+            self._again = True
+        elif self._aps is not None:
             self._aps.modify_job(JOB_ID, next_run_time=datetime.now(timezone.utc))
 
     def shutdown(self) -> None:
@@ -100,6 +105,17 @@ class Scheduler:
         self._aps = None
 
     async def tick(self) -> None:
+        self._ticking = True
+        try:
+            while True:
+                self._again = False
+                await self._tick_once()
+                if not self._again:
+                    return
+        finally:
+            self._ticking = False
+
+    async def _tick_once(self) -> None:
         try:
             result = await self.run_due(self.clock.now())
         except Exception as exc:  # a database hiccup must not stop the calendar: the next tick catches up

@@ -174,3 +174,29 @@ async def test_a_failed_queue_undoes_the_claim(station_db, db_url):
 @pytest.fixture(autouse=True)
 def _scheduler_logs(caplog):
     caplog.set_level(logging.WARNING, logger="scheduling.scheduler")
+
+
+async def test_a_wake_during_a_tick_runs_the_check_again(station_db, db_url):
+    """APScheduler skips a run asked for while the job's one instance runs; a wake then must not be lost (a test
+    moving the clock, the sandbox's next-day button): the running tick looks once more when it ends."""
+    sched = scheduler(station_db, db_url)
+    seen: list[int] = []
+    running, release = asyncio.Event(), asyncio.Event()
+    real = sched.run_due
+
+    async def run_due(now=None):
+        seen.append(len(seen) + 1)
+        running.set()
+        if len(seen) == 1:
+            await release.wait()  # the first check is still running when the wake comes
+        return await real(now)
+
+    sched.run_due = run_due  # type: ignore[method-assign]
+    ticking = asyncio.create_task(sched.tick())
+    await running.wait()
+    sched.wake()  # during the tick
+    release.set()
+    await ticking
+    assert seen == [1, 2]
+    await sched.tick()  # without a wake: one check
+    assert seen == [1, 2, 3]
