@@ -9,17 +9,18 @@ import logging
 import os
 import sys
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from bot import logs
-from bot.app import App, TelegramRefused
-from bot.org import bulk
 from bot.settings import Settings
-from scheduling.cli import year_text
-from storage import backup
-from storage.db import Database, sqlite_file
-from storage.migrate import applied_line, upgrade_sync
+
+if TYPE_CHECKING:
+    from bot.org import bulk
+
+# The rest is imported by the command that needs it: the bot itself (aiogram's models) takes seconds of CPU to
+# import, which `--help`, `calendar` or a missing token should not cost.
 
 log = logging.getLogger("bot")
 
@@ -97,6 +98,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parse(sys.argv[1:] if argv is None else argv)
     logs.setup(args.log_level, "json" if os.environ.get("LOG_FORMAT", "").strip().lower() == "json" else "text")
     if args.command == "calendar":
+        from scheduling.cli import year_text
+
         print(year_text(args.year))
         return
     if args.command == "sandbox":
@@ -104,6 +107,8 @@ def main(argv: list[str] | None = None) -> None:
     settings = settings_or_exit()
     logs.setup(args.log_level, settings.log_format)  # LOG_FORMAT may come from .env
     if args.command == "migrate":
+        from storage.migrate import applied_line, upgrade_sync
+
         log.info(applied_line(upgrade_sync(settings.database_url)))
         return
     if args.command == "backup":
@@ -121,6 +126,8 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(2)
     # The imports (aiogram's and pydantic's models) leave ~1 M long-lived objects; frozen, the collector
     # stops walking them on every full collection (pauses of 100 ms and more under load otherwise).
+    from bot.app import App, TelegramRefused
+
     gc.collect()
     gc.freeze()
     try:
@@ -153,6 +160,9 @@ def sandbox_command(args: argparse.Namespace) -> int:
 
 
 def backup_command(settings: Settings, file: str | None) -> int:
+    from storage import backup
+    from storage.db import sqlite_file
+
     now = datetime.now(settings.tz)
     path = sqlite_file(settings.database_url)
     if path is None:
@@ -175,6 +185,9 @@ def backup_command(settings: Settings, file: str | None) -> int:
 
 
 def restore_command(settings: Settings, file: str, force: bool) -> int:
+    from storage import backup
+    from storage.db import sqlite_file
+
     path = sqlite_file(settings.database_url)
     if path is None:
         print("PostgreSQL is restored with pg_restore (stop the bot first):", file=sys.stderr)
@@ -192,6 +205,9 @@ def restore_command(settings: Settings, file: str, force: bool) -> int:
 
 def org_command(settings: Settings, action: str, file: str | None) -> int:
     """`org import FILE` / `org export [FILE]` on the database of DATABASE_URL (brought to the newest schema first)."""
+    from bot.org import bulk
+    from storage.migrate import upgrade_sync
+
     upgrade_sync(settings.database_url)
     try:
         if action == "import":
@@ -216,6 +232,9 @@ def org_command(settings: Settings, action: str, file: str | None) -> int:
 
 
 async def _org_import(settings: Settings, rows: list[bulk.Row]) -> bulk.Outcome:
+    from bot.org import bulk
+    from storage.db import Database
+
     db = Database(settings.database_url)
     try:
         async with db.tx() as s:
@@ -225,6 +244,9 @@ async def _org_import(settings: Settings, rows: list[bulk.Row]) -> bulk.Outcome:
 
 
 async def _org_export(settings: Settings) -> list[list[str]]:
+    from bot.org import bulk
+    from storage.db import Database
+
     db = Database(settings.database_url)
     try:
         async with db.read() as s:

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 from datetime import timedelta
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.telegram import PRODUCTION, TelegramAPIServer
@@ -345,14 +346,18 @@ class App:
         except RuntimeError:  # polling had not started
             pass
 
+    def updates_in_hand(self) -> set[asyncio.Task[Any]]:
+        """The updates polling has handed to their tasks and that are still being handled. aiogram 3.31 has no
+        public way to see them: its private set is read, defensively."""
+        return set(getattr(self.dp, "_handle_update_tasks", ()))
+
     async def close(self) -> None:
         for runner in self._servers:
             await runner.cleanup()
         self._servers.clear()
         # aiogram does not wait for updates still being handled when polling stops; let them finish (each is
         # one transaction and would be redelivered anyway) before their database and session go away.
-        # aiogram 3.31 has no public way to see those tasks: its private set is read, defensively.
-        in_flight = set(getattr(self.dp, "_handle_update_tasks", ()))
+        in_flight = self.updates_in_hand()
         if in_flight:
             await asyncio.wait(in_flight, timeout=10)
         self.scheduler.shutdown()
@@ -377,11 +382,11 @@ FSM_TTL = timedelta(days=1)
 def redis_fsm(url: str, prefix: str):
     """Conversation state in Redis, and one update at a time per conversation across all processes."""
     # imported here: redis is an optional dependency (the `redis` extra), needed only when REDIS_URL is set
-    from aiogram.fsm.storage.redis import RedisStorage
-
     from bot.core.isolation import LeasedRedisIsolation
+    from bot.core.steps import StepRedisStorage
 
-    storage = RedisStorage.from_url(
+    # a step and its update's id stored together (see bot/core/steps.py)
+    storage = StepRedisStorage.from_url(
         url, key_builder=DefaultKeyBuilder(prefix=f"{prefix}:fsm"), state_ttl=FSM_TTL, data_ttl=FSM_TTL
     )
     # the lock of a conversation on a short lease, renewed while its update is handled (see bot/core/isolation.py)

@@ -11,7 +11,8 @@ dispatcher:
   that dies leaves its rows to the others within seconds, and a slow update is never taken from a live one;
 - a handled row is marked done right after the handling (its body emptied: it may hold an address or a phone).
   If a process dies between the handling's commit and that mark, the next one hands the update over again and
-  `UpdateMiddleware` skips it as processed (`processed_updates`): it takes effect once;
+  `UpdateMiddleware` skips it as processed (`processed_updates`, or for a conversation step the update's id
+  stored with the step: bot/core/steps.py): it takes effect once;
 - an update whose handling raised is tried again after a pause, and given up (status `failed`, logged) after
   `MAX_ATTEMPTS`; done and failed rows are deleted after `KEEP`.
 """
@@ -36,6 +37,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from bot.core.clock import Clock
+from bot.core.renewal import Renewal
 from storage.db import Database
 from storage.dialects import insert_ignore
 from storage.models import InboxUpdate
@@ -110,7 +112,7 @@ class Inbox:
         self.wake.set()
 
     async def run(self) -> None:
-        renewing = asyncio.create_task(self._renew_leases())
+        renewal = Renewal(self.lease.total_seconds() / 3, self._renew_leases).start()
         inflight: set[asyncio.Task[None]] = set()
         next_prune = 0.0
         loop = asyncio.get_running_loop()
@@ -142,8 +144,7 @@ class Inbox:
             if inflight:
                 await asyncio.gather(*inflight, return_exceptions=True)
         finally:
-            renewing.cancel()
-            await asyncio.gather(renewing, return_exceptions=True)
+            await renewal.stop()
 
     def _finished(self, task: asyncio.Task[None], inflight: set[asyncio.Task[None]], update_id: int) -> None:
         inflight.discard(task)
@@ -153,22 +154,13 @@ class Inbox:
         self.wake.set()  # the chat's next update may go now
 
     async def _renew_leases(self) -> None:
-        """While this process lives, the updates it handles stay its own."""
-        every = self.lease.total_seconds() / 3
-        while True:
-            await asyncio.sleep(every)
-            if not self.busy:
-                continue
-            try:
-                async with self.db.tx() as s:
-                    await s.execute(
-                        update(InboxUpdate)
-                        .where(InboxUpdate.update_id.in_(list(self.busy)), InboxUpdate.status == "pending")
-                        .values(locked_until=self.clock.now() + self.lease)
-                        .execution_options(synchronize_session=False)
-                    )
-            except Exception:
-                log.exception("inbox lease renewal failed")
+        """While this process lives, the updates it handles stay its own (every third of the lease)."""
+        if not self.busy:
+            return
+        try:
+            await self.db.extend_leases(InboxUpdate, self.busy, self.clock.now() + self.lease)
+        except Exception:
+            log.exception("inbox lease renewal failed")
 
     async def _handle(self, row: InboxUpdate) -> None:
         try:

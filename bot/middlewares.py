@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol, runtime_checkable
 
 from aiogram import BaseMiddleware
 from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.storage.base import StorageKey
 from aiogram.types import CallbackQuery, Message, TelegramObject, Update
 from aiogram.types import User as TgUser
 from aiogram.utils.i18n import I18nMiddleware
@@ -28,6 +31,17 @@ from storage.models import ProcessedUpdate, User
 
 log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+@runtime_checkable
+class Steps(Protocol):
+    """A conversation storage whose step is stored once with its update's id (bot/core/steps.py, with Redis)."""
+
+    def step(self, key: StorageKey, update_id: int) -> AbstractAsyncContextManager[None]: ...
+
+    async def last_update(self, key: StorageKey) -> int | None: ...
+
+    async def discard(self) -> None: ...
 
 
 class UpdateMiddleware(BaseMiddleware):
@@ -58,13 +72,29 @@ class UpdateMiddleware(BaseMiddleware):
         if seen:
             log.info("update %s already processed; skipped", event.update_id)
             return None
+        context: FSMContext | None = data.get("state")
+        storage = data.get("fsm_storage")
+        steps = storage if context is not None and isinstance(storage, Steps) else None
+        if steps is not None and context is not None:
+            last = await steps.last_update(context.key)
+            if last is not None and last >= event.update_id:  # its step is stored; only the mark was lost
+                log.info("update %s already taken by its conversation; skipped", event.update_id)
+                await self.db.mark_processed(UpdateMark(event.update_id))  # the mark, this time
+                return None
         if tg_user is not None:
             data["user"] = await self._user(tg_user, known)
         mark = UpdateMark(event.update_id)
         data["update_mark"] = mark  # the error handler reads it: was the change already saved?
         token = current_update.set(mark)
         try:
-            return await handler(event, data)
+            if steps is None or context is None:
+                return await handler(event, data)
+            async with steps.step(context.key, event.update_id):  # the conversation's writes, stored at the end
+                try:
+                    return await handler(event, data)
+                except DuplicateUpdate:
+                    await steps.discard()  # the copy that won stored its own
+                    raise
         except DuplicateUpdate:
             log.info("update %s was handled concurrently elsewhere; this copy rolled back", event.update_id)
             return None

@@ -39,7 +39,9 @@ async def report(
     period = reports.parse_period(words, now.astimezone(settings.tz).date())
     for team_id in teams:
         async with db.read(long=True) as s:
-            built = await reports.coordinator_report(s, period, settings.tz, team_id, sheets=True)
+            built = await reports.coordinator_report(
+                s, period, settings.tz, team_id, sheets=True, today=now.astimezone(settings.tz).date()
+            )
             lines = await reports.ledger_lines(s, period, settings.tz, team_id) if reports.with_ledger(built) else None
         for piece in texts.chunks(report_texts.summary(built, user.locale, settings.tz, now)):
             await message.answer(piece)

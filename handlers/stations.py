@@ -156,8 +156,10 @@ async def qr(
         log.error("/qr: %s", exc)
         raise DomainError("poster_font") from None
     png = await asyncio.to_thread(posters.render, sheet, font)
+    # /setup's checklist: a poster was made. Recorded before it is sent, so that a /setup sent as soon as the poster
+    # arrives already counts it (it was read before the record's commit now and then).
+    async with db.tx() as s:
+        await setup.poster_made(s)
     await message.answer_document(
         BufferedInputFile(png, filename=f"poster-{station.code}.png"), caption=texts.qr_caption(station)
     )
-    async with db.tx() as s:  # /setup's checklist: a poster was made
-        await setup.poster_made(s)

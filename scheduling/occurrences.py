@@ -29,6 +29,7 @@ PROCESS_ID = f"{socket.gethostname()[:40]}:{os.getpid()}:{secrets.token_hex(4)}"
 QUEUED = "queued"
 SKIPPED = "skipped"
 DISABLED = "disabled"  # a post the station turned off (a civic day off in /civic): recorded, not sent
+EMPTY = "empty"  # a scheduled report with nothing to say anywhere: recorded, not sent, not looked at again
 
 Queue = Callable[[AsyncSession], Awaitable[None]]
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import os
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Collection, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, event
+from sqlalchemy import CursorResult, delete, event, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -20,7 +20,7 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from storage import sqlite_driver
 from storage.dialects import insert_ignore
-from storage.models import ProcessedUpdate
+from storage.models import InboxUpdate, OutboxMessage, ProcessedUpdate
 
 
 class DuplicateUpdate(Exception):
@@ -226,6 +226,20 @@ class Database:
             for _, done in batch:
                 if not done.done():
                     done.set_result(None)
+
+    async def extend_leases(
+        self, queue: type[InboxUpdate] | type[OutboxMessage], ids: Collection[int], until: datetime
+    ) -> None:
+        """The rows `ids` of a leased queue (the inbox, the outbox) that are still pending stay this process's until
+        `until`: a live process renews what it is handling; a dead one's leases run out."""
+        key = InboxUpdate.update_id if queue is InboxUpdate else OutboxMessage.id
+        async with self.tx() as s:
+            await s.execute(
+                update(queue)
+                .where(key.in_(list(ids)), queue.status == "pending")
+                .values(locked_until=until)
+                .execution_options(synchronize_session=False)
+            )
 
     async def prune_updates(self, before: datetime) -> int:
         """Forget old update ids: Telegram never redelivers an update after a day."""

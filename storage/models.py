@@ -350,7 +350,7 @@ class Occurrence(Base):
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     claimed_by: Mapped[str] = mapped_column(String(80))  # host:pid:nonce of the process that claimed it
-    status: Mapped[str] = mapped_column(String(8))  # queued | skipped
+    status: Mapped[str] = mapped_column(String(8))  # queued | skipped | disabled | empty
 
 
 class Dispute(Base):

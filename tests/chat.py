@@ -5,6 +5,7 @@ bound group for team 1, a volunteer and a resident (tests/e2e/conftest.py offers
 from __future__ import annotations
 
 import asyncio
+import copy
 from datetime import datetime, timedelta
 
 import pytest
@@ -13,7 +14,7 @@ from sqlalchemy import func, select
 
 from bot import error_texts
 from bot.people import service as people
-from storage.models import Base, OutboxMessage, Request, User
+from storage.models import Base, OutboxMessage, ProcessedUpdate, Request, User
 from tests.fakegram import FakeGroup, FakeTelegram, FakeUser
 from tests.helpers import Station, is_en
 
@@ -74,28 +75,51 @@ async def snapshot(app) -> dict:
 
 
 async def fsm(app, fake: FakeTelegram, user: FakeUser) -> tuple[str | None, dict]:
+    """The user's private conversation state and data, once the bot has ended every update it holds (with Redis a
+    step is stored as its update ends, after its answer was sent: bot/core/steps.py)."""
+    await settled(app, fake)
     key = StorageKey(bot_id=fake.bot_id, chat_id=user.id, user_id=user.id)
     return await app.dp.storage.get_state(key), await app.dp.storage.get_data(key)
 
 
+def parked(app, fake: FakeTelegram) -> bool:
+    """An in-process bot with nothing in hand: every update fetched and its task ended, the bot back on its next
+    long poll (so it has handed every fetched update to a task), no API call under way, no outbox row being sent."""
+    return (
+        fake.updates.all_fetched
+        and fake.updates.waiting > 0
+        and fake.in_flight == 0
+        and not app.updates_in_hand()
+        and not app.sender.busy
+    )
+
+
 async def settled(app, fake: FakeTelegram, timeout: float = 30) -> None:
-    """The bot is idle and its outbox delivered: a card still owed would record its message id later,
-    which would look like a change made by the input under test."""
+    """The bot is idle and its outbox delivered: a card still owed would record its message id later, which would
+    look like a change made by the input under test. A condition, read in the test's process: `parked`, and no
+    outbox row pending. (A bot fed by webhook has no long poll to park on: then it is a short quiet moment.)"""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
+    owed = None
     while True:
-        await fake.wait_idle(quiet=0.05)
+        if not fake.get_updates_calls:
+            await fake.wait_idle(quiet=0.05, timeout=max(deadline - loop.time(), 0.1))
+        elif not parked(app, fake):
+            if loop.time() > deadline:
+                raise AssertionError(f"the bot was still busy after {timeout}s (outbox rows pending: {owed})")
+            await asyncio.sleep(0.005)
+            continue
         async with app.db.read() as s:
             owed = (
                 await s.execute(
                     select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
                 )
             ).scalar()
-        if not owed:
+        if not owed and (not fake.get_updates_calls or parked(app, fake)):
             return
         if loop.time() > deadline:
             raise AssertionError(f"{owed} outbox messages still pending after {timeout}s")
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.02)
 
 
 class Unchanged:
@@ -255,3 +279,50 @@ async def register(w, user: FakeUser, name: str, teams: list[str], **kw) -> None
     await w.st.register(
         user, name, "13800138000", teams, done="Done" if en else "完成", prompt_name="name" if en else "名字", **kw
     )
+
+
+# --- updates delivered again ---------------------------------------------------------------------
+
+
+class Updates:
+    """Remembers every update the fake queues, with its update_id, so a test can deliver it again."""
+
+    def __init__(self, fake: FakeTelegram):
+        self.fake = fake
+        self.log: list[tuple[int, dict]] = []
+        push = fake.push_update
+
+        def recording_push(update: dict, update_id: int | None = None) -> int:
+            update_id = push(update, update_id)
+            self.log.append((update_id, copy.deepcopy(update)))
+            return update_id
+
+        fake.push_update = recording_push  # users' messages and taps go through it
+
+    def last(self) -> tuple[int, dict]:
+        return self.log[-1]
+
+    def again(self, update_id: int, update: dict) -> None:
+        self.fake.push_update(update, update_id=update_id)
+
+    async def fetched(self) -> None:
+        assert await self.fake.pulse.wait_until(lambda: self.fake.updates.all_fetched, 20), "update not fetched"
+        await self.fake.wait_idle(quiet=0.2)
+
+
+async def processed(app, update_id: int, timeout: float = 5.0) -> None:
+    """Wait until the update is recorded in processed_updates (exactly once)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        async with app.db.read() as s:
+            count = (
+                await s.execute(
+                    select(func.count()).select_from(ProcessedUpdate).where(ProcessedUpdate.update_id == update_id)
+                )
+            ).scalar()
+        if count == 1:
+            return
+        if loop.time() > deadline:
+            raise AssertionError(f"update {update_id} not recorded as processed")
+        await asyncio.sleep(0.02)

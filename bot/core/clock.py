@@ -22,12 +22,14 @@ class StoppedClock(Clock):
 
 
 def daytime_offset(now: datetime, tz: ZoneInfo) -> timedelta:
-    """How far to move `now` so it reads like a station's afternoon: outside 12:00-22:00 local time, to the next
-    15:00 ("tomorrow 14:00" is then a day and a few hours away, whatever the hour it runs at)."""
+    """How far to move `now` so it reads like a station's afternoon: outside 13:00-22:00 local time, to the next
+    15:00. "Tomorrow 14:00" is then between 16 and 25 hours away, whatever the hour it runs at: a day and three hours
+    later, a service of tomorrow 14:00 began at least two hours before (at 12:08 it had been 68 minutes, and a test
+    that reported 1.5 hours failed before 12:30)."""
     local = now.astimezone(tz)
-    if 12 <= local.hour < 22:
+    if 13 <= local.hour < 22:
         return timedelta()
-    day = local.date() if local.hour < 12 else local.date() + timedelta(days=1)
+    day = local.date() if local.hour < 13 else local.date() + timedelta(days=1)
     return datetime(day.year, day.month, day.day, 15, 0, tzinfo=tz) - now
 
 

@@ -9,6 +9,10 @@ from typing import Literal, overload
 
 from bot.core.errors import DomainError
 
+# What a spreadsheet may take as the start of a formula (OWASP's list: = + - @, tab and carriage return): a text that
+# starts so is written as text (bot/reports/xlsx.py) or quoted (a CSV export).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
 PHONE_CN_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 PHONE_CN_LANDLINE = re.compile(r"^0\d{2,3}\d{7,8}$")
 PHONE_INTL = re.compile(r"^\+\d{7,15}$")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import sysconfig
 import traceback
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,37 @@ class _Failure:
     error: ApiError
     times: int
     chat_id: int | None
+
+
+def waiting_tasks(limit: int = 12) -> str:
+    """Where the bot's tasks on this loop are waiting (the bot runs in the test's loop): a test that waited in vain
+    says which update is stuck and on what (a lock, a connection, a future), for a failure seen once in many runs."""
+    stdlib = sysconfig.get_paths()["stdlib"]
+    lines = []
+    for task in asyncio.all_tasks() - {asyncio.current_task()}:
+        frames: list[Any] = []
+        awaited: Any = task.get_coro()
+        while awaited is not None and len(frames) < 60:  # the chain of awaits, outermost first
+            frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
+            if frame is None:
+                break
+            frames.append(frame)
+            awaited = getattr(awaited, "cr_await", None) or getattr(awaited, "gi_yieldfrom", None)
+        ours = [
+            f
+            for f in frames
+            if not any(part in f.f_code.co_filename for part in ("/site-packages/", "/fakegram/", "/tests/"))
+            and not f.f_code.co_filename.startswith(stdlib)
+        ]
+        if not ours:
+            continue
+        where = " -> ".join(f"{_short(f)} {f.f_code.co_name}" for f in ours)
+        lines.append(f"  {task.get_name()}: {where} [waits in {_short(frames[-1])} {frames[-1].f_code.co_name}]")
+    return ("\nthe bot's tasks waiting:\n" + "\n".join(sorted(lines)[:limit])) if lines else ""
+
+
+def _short(frame: Any) -> str:
+    return f"{'/'.join(frame.f_code.co_filename.rsplit('/', 2)[-2:])}:{frame.f_lineno}"
 
 
 class FakeTelegram(TelegramState):
@@ -129,6 +161,7 @@ class FakeTelegram(TelegramState):
         )
         raise AssertionError(
             f"no bot message containing {contains!r} in chat {chat_id} within {timeout}s; last bot messages:\n{recent}"
+            + waiting_tasks()
         )
 
     async def wait_idle(self, quiet: float = 0.3, timeout: float = WAIT) -> None:
@@ -149,6 +182,11 @@ class FakeTelegram(TelegramState):
                 )
             await asyncio.sleep(quiet - silence)
 
+    @property
+    def in_flight(self) -> int:
+        """API calls of the bot being answered right now (long polls aside)."""
+        return self._in_flight
+
     async def wait_polling(self, timeout: float = WAIT) -> None:
         """Wait until the bot holds a getUpdates long poll (i.e. polling has started)."""
         if not await self.pulse.wait_until(lambda: self.updates.waiting > 0, timeout):
@@ -161,6 +199,7 @@ class FakeTelegram(TelegramState):
         raise AssertionError(
             f"callback query {query_id} not answered within {timeout}s (updates all fetched: "
             f"{self.updates.all_fetched}, polls held: {self.updates.waiting}); last calls: {self.calls[-3:]}"
+            + waiting_tasks()
         )
 
     # --- error injection ----------------------------------------------------------------

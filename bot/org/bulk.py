@@ -23,7 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core import validate
 from bot.core.errors import DomainError
 from bot.org import service as org
-from bot.reports import xlsx
 from storage.models import OrgNode
 
 COLUMNS = ("level", "name", "code", "parent code")
@@ -86,6 +85,8 @@ def read_file(path: str | Path) -> list[Row]:
     path = Path(path)
     data = path.read_bytes()
     if path.suffix.lower() == ".xlsx":
+        from bot.reports import xlsx  # with the bot's texts: imported for a workbook only (`org` answers in a second)
+
         try:
             table = xlsx.read_sheet(data)
         except Exception as exc:  # the reader raises many kinds for a file that is not a workbook
@@ -138,13 +139,15 @@ def csv_bytes(table: list[list[str]], *, bom: bool = True) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     for row in table:  # formula-safe as the workbook: a text that starts like a formula gets a leading quote
-        writer.writerow([f"'{v}" if v.startswith(xlsx.FORMULA_START) else v for v in row])
+        writer.writerow([f"'{v}" if v.startswith(validate.FORMULA_START) else v for v in row])
     return out.getvalue().encode("utf-8-sig" if bom else "utf-8")
 
 
 def write_file(path: str | Path, table: list[list[str]]) -> None:
     path = Path(path)
     if path.suffix.lower() == ".xlsx":
+        from bot.reports import xlsx
+
         path.write_bytes(xlsx.sheet_bytes("org", table))
     elif path.suffix.lower() == ".csv":
         path.write_bytes(csv_bytes(table))

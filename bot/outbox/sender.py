@@ -36,6 +36,7 @@ from sqlalchemy.orm import aliased
 
 from bot.core.clock import Clock
 from bot.core.metrics import Metrics
+from bot.core.renewal import Renewal
 from bot.core.retry import Outage, unreachable
 from storage.db import Database
 from storage.models import ActivityCard, OutboxMessage, RequestCard, ShowcasePost, User, WishCard
@@ -145,29 +146,20 @@ class OutboxSender:
 
     async def _run(self) -> None:
         inflight: set[asyncio.Task[None]] = set()
-        renewing = asyncio.create_task(self._renew_leases())
+        renewal = Renewal(self.lease.total_seconds() / 3, self._renew_leases).start()
         try:
             await self._send_loop(inflight)
         finally:
-            renewing.cancel()
-            await asyncio.gather(renewing, return_exceptions=True)
+            await renewal.stop()
 
     async def _renew_leases(self) -> None:
-        """While this process lives, the rows it is sending stay its own."""
-        while True:
-            await asyncio.sleep(self.lease.total_seconds() / 3)
-            if not self.busy:
-                continue
-            try:
-                async with self.db.tx() as s:
-                    await s.execute(
-                        update(OutboxMessage)
-                        .where(OutboxMessage.id.in_(list(self.busy)), OutboxMessage.status == "pending")
-                        .values(locked_until=self.clock.now() + self.lease)
-                        .execution_options(synchronize_session=False)
-                    )
-            except Exception:
-                log.exception("outbox lease renewal failed")
+        """While this process lives, the rows it is sending stay its own (every third of the lease)."""
+        if not self.busy:
+            return
+        try:
+            await self.db.extend_leases(OutboxMessage, self.busy, self.clock.now() + self.lease)
+        except Exception:
+            log.exception("outbox lease renewal failed")
 
     async def _send_loop(self, inflight: set[asyncio.Task[None]]) -> None:
         while not self.stopping:

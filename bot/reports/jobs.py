@@ -5,7 +5,8 @@ the 1st of the month at the same hour the previous month's summary (`report:mont
 occurrence claimed once by key, in the transaction that builds the report and queues its texts, so several
 processes and restarts send it once. Missed by more than CATCHUP_GRACE_HOURS: recorded as skipped, like
 the calendar's posts. The chat text says that /report gives the .xlsx workbook. A period in which
-nothing happened is neither sent nor recorded.
+nothing happened is not sent; it is recorded as empty, so that the ticks that follow (every minute, for the
+whole grace) do not build the county's report again to find the same.
 
 Each coordinator gets the report of his own subtree (issue 14): the 中心's with a line per 所, a 所's with a line per
 station, a station's; none when nothing happened in it. A 月小结 comes with a chart (PNG), uploaded through the
@@ -35,7 +36,7 @@ from bot.reports.service import (
     WEEK,
     Period,
     Report,
-    build_report,
+    anything_to_report,
     coordinator_report,
     month_of,
     node_figures,
@@ -45,7 +46,7 @@ from bot.reports.service import (
 )
 from bot.settings import Settings
 from bot.ui import texts
-from scheduling.occurrences import QUEUED, SKIPPED, claim
+from scheduling.occurrences import EMPTY, QUEUED, SKIPPED, claim
 from storage.db import Database
 from storage.models import Occurrence
 
@@ -192,8 +193,11 @@ async def run_reports(db: Database, i18n: I18n, settings: Settings, *, now: dt.d
         if period.key in done:
             continue
         async with db.read(long=True) as s:
-            if (await build_report(s, period, tz)).empty:  # and stays empty: its requests would be dated in it
-                continue  # a station that did nothing (e.g. a new one) is sent no page of zeros, nor recorded
+            something = await anything_to_report(s, period, tz)
+        if not something:  # and stays so: what is counted in a period is dated in it, and the period is over
+            if await claim(db, period.key, due_at, now, status=EMPTY, claimed_by=claimed_by):
+                log.info("report %s: nothing happened anywhere, nothing sent", period.key)
+            continue  # a county that did nothing (e.g. a new one) is sent no page of zeros
         if due_at < cutoff:
             if await claim(db, period.key, due_at, now, status=SKIPPED, claimed_by=claimed_by):
                 log.warning("report %s (due %s) skipped: missed by more than %s", period.key, due_at.isoformat(), grace)

@@ -246,6 +246,7 @@ class Report:
     tasks_accepted: int = 0  # task orders (任务单) of its stations accepted / finished in the period
     tasks_finished: int = 0
     wishes: WishCounts = field(default_factory=lambda: WishCounts())
+    overdue: list[OverduePart] = field(default_factory=list)  # parts of task orders past their day, at its stations
     previous: Report | None = None  # the period before, for the change against it
     lines: list[LevelLine] = field(default_factory=list)  # a 所's stations; the 中心's 所 and its own stations
     stations: list[LevelLine] = field(default_factory=list)  # every station of the subtree (the 中心's workbook)
@@ -723,6 +724,44 @@ class WishCounts:
         return bool(self.collected or self.approved or self.claimed or self.fulfilled)
 
 
+@dataclass(frozen=True)
+class OverduePart:
+    """A station's part of a task order past its day (issue 14: flagged in the 周台账): not accepted after the
+    accept-by day (`stage` "accept"), or not reported after the finish-by day ("finish")."""
+
+    number: str
+    title: str
+    station: str
+    code: str
+    stage: str
+    by: dt.date
+
+
+async def overdue_parts(
+    s: AsyncSession, tree: org.Tree, station_ids: Collection[int], today: dt.date
+) -> list[OverduePart]:
+    """The parts of task orders at these stations that are overdue on `today` (station time)."""
+    from bot.tasks import service as tasks  # imported here, as the task orders' counts
+
+    if not station_ids:
+        return []
+    out = []
+    for task, part in await tasks.overdue_nodes(s, org.Scope(everything=True), today, stations=station_ids):
+        node = tree.nodes.get(part.node_id)
+        late_accepting = part.status == tasks.ISSUED
+        out.append(
+            OverduePart(
+                number=task.number,
+                title=task.title,
+                station=node.name if node else "",
+                code=node.code if node else "",
+                stage="accept" if late_accepting else "finish",
+                by=task.accept_by if late_accepting else task.finish_by,
+            )
+        )
+    return out
+
+
 async def wish_counts(
     s: AsyncSession, station_ids: Collection[int], start: dt.datetime, end: dt.datetime
 ) -> WishCounts:
@@ -928,12 +967,14 @@ async def coordinator_report(
     tree: org.Tree | None = None,
     figures: dict[int | None, Figures] | None = None,
     sheets: bool = False,
+    today: dt.date | None = None,
 ) -> Report:
     """The report a coordinator (or a team leader) reads: `build_report` of his scope, the previous period's for
     the change against it, task orders and 微心愿, and for a 所 or the 中心 a line per station or per 所 (from
     `node_figures`, computed once for the county and passed in `figures` when several reports are built).
     `sheets`: also every station of the subtree (the 中心's workbook has a sheet per station). A 月小结 also
-    carries the month week by week, for its chart."""
+    carries the month week by week, for its chart. The parts of task orders overdue at its stations are those of
+    `today` (station time), or of the day after the period when that is earlier (a past period's report)."""
     tree = tree or await org.load_tree(s)
     report = await build_report(s, period, tz, scope)
     report.previous = await build_report(s, period.previous(), tz, scope)
@@ -947,6 +988,8 @@ async def coordinator_report(
     station_ids = _station_ids(tree, node_id)
     await _extras(s, report, station_ids)
     await _extras(s, report.previous, station_ids)
+    after = period.last + dt.timedelta(days=1)
+    report.overdue = await overdue_parts(s, tree, station_ids, min(today or after, after))
     lines = line_nodes(tree, node_id)
     if lines:
         if figures is None:
@@ -1012,9 +1055,21 @@ def split_code(args: str | None) -> tuple[str | None, str | None]:
     return args, None
 
 
+async def anything_to_report(s: AsyncSession, period: Period, tz: ZoneInfo) -> bool:
+    """Whether the scheduled reports of `period` have anything to say anywhere: a request moved, hours or a rating
+    (`build_report` of everything), or a station's part of a task order overdue as the period closed."""
+    if not (await build_report(s, period, tz)).empty:
+        return True
+    from bot.tasks import service as tasks  # imported here, as the task orders' counts
+
+    after = period.last + dt.timedelta(days=1)
+    return bool(await tasks.overdue_nodes(s, org.Scope(everything=True), after))
+
+
 def nothing_happened(r: Report) -> bool:
-    """No request moved, no hours, no rating, in the report's scope nor in any of its lines."""
-    return r.empty and all(line.figures.empty for line in r.lines)
+    """No request moved, no hours, no rating, in the report's scope nor in any of its lines, and no task order is
+    overdue at its stations."""
+    return r.empty and not r.overdue and all(line.figures.empty for line in r.lines)
 
 
 # Stations compared (评优): /rank stations, and the 中心's 先进站 shortlist -----------------------------------------

@@ -11,7 +11,7 @@ from aiogram.utils.i18n.lazy_proxy import LazyProxy
 
 from bot.org import service as org
 from bot.reports.service import WEEK, Figures, LevelLine, Period, Report
-from bot.ui.texts import hours
+from bot.ui.texts import fmt_day, hours
 from storage.models import LedgerKind
 
 ERRORS = {
@@ -93,6 +93,7 @@ def summary(report: Report, locale: str, tz: ZoneInfo, now: dt.datetime | None =
         ),
     ]
     lines += [named(label, value) for label, value in extra_rows(r)]
+    lines += overdue_lines(r)
     if r.previous is not None:
         lines.append(change_line(r, r.previous))
     if r.lines:
@@ -160,6 +161,30 @@ def extra_rows(r: Report) -> list[tuple[str, str | int | float]]:
             (_("Median days to fulfil a wish"), average(w.median_days)),
         ]
     return rows
+
+
+OVERDUE_SHOWN = 15  # lines of overdue task-order parts in a chat report; /tasks lists them all
+
+
+def overdue_lines(r: Report) -> list[str]:
+    """The parts of task orders past their day at the report's stations (issue 14: flagged in the 周台账)."""
+    if not r.overdue:
+        return []
+    out = ["", _("⚠️ Overdue task orders (a line per station): {count}").format(count=len(r.overdue))]
+    for part in r.overdue[:OVERDUE_SHOWN]:
+        text = (
+            _("  {number} “{title}”: {station} ({code}) not accepted, due {day}")
+            if part.stage == "accept"
+            else _("  {number} “{title}”: {station} ({code}) not reported, due {day}")
+        )
+        out.append(
+            text.format(
+                number=part.number, title=part.title, station=part.station, code=part.code, day=fmt_day(part.by)
+            )
+        )
+    if len(r.overdue) > OVERDUE_SHOWN:
+        out.append(_("  … and {count} more: send /tasks").format(count=len(r.overdue) - OVERDUE_SHOWN))
+    return out
 
 
 def signed(value: float, unit: str = "") -> str:

@@ -23,12 +23,11 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Font
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from bot.core.validate import FORMULA_START
 from bot.reports import texts as rt
 from bot.reports.service import Line, Report
 
 BOLD = Font(bold=True)
-# What a spreadsheet may take as the start of a formula (OWASP's list: = + - @, tab and carriage return).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def cell(ws: WriteOnlyWorksheet, value: Any, *, bold: bool = False) -> Cell:

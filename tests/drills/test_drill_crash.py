@@ -1,9 +1,9 @@
-"""Drill 3, crash: a real bot process (`python -m bot`, file SQLite, the fake Bot API in this test
-process) is killed with SIGKILL at random moments while residents place requests and volunteers,
-residents and a coordinator carry them through 接单, 结单, 评单 and approval; it is restarted each
-time. Nothing is lost: every request ends approved with one event per step and one ledger entry, and
-every owed message is delivered. A message goes out twice only when a kill falls between Telegram's
-answer and the commit that records it: those are counted and printed.
+"""Drill 3, crash: a real bot process (`python -m bot`, file SQLite, the fake Bot API in this test process;
+forked from one that has imported the bot) is killed with SIGKILL at random moments while residents place requests
+and volunteers, residents and a coordinator carry them through 接单, 结单, 评单 and approval; it is restarted each
+time. Nothing is lost: every request ends approved with one event per step and one ledger entry, and every owed
+message is delivered. A message goes out twice only when a kill falls between Telegram's answer and the commit that
+records it: those are counted and printed.
 
 Size: DRILL_CRASH_REQUESTS (200, the issue's size; `DRILL_CRASH_REQUESTS=25` for a quick run)."""
 
@@ -12,9 +12,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import signal
 import sqlite3
-import subprocess
 import sys
 from collections import Counter
 from datetime import datetime, timedelta, timezone
@@ -25,16 +23,19 @@ import pytest
 
 from tests.conftest import TOKEN
 from tests.drills.common import seed_people, size
+from tests.drills.forks import Child, Forks
 from tests.fakegram import FakeTelegram
 
 REQUESTS = size("CRASH_REQUESTS", 200)
 RESIDENTS = VOLUNTEERS = 10  # one lane each: a volunteer's conversation (hours) is not shared between lanes
-ROOT = Path(__file__).resolve().parents[2]
 STEP_TIMEOUT = 8.0
 
 
 class BotProcess:
-    def __init__(self, fake: FakeTelegram, db_path: Path, admin_id: int):
+    """The bot as `python -m bot`, forked from a process that has imported it (tests/drills/forks.py): a start
+    costs milliseconds instead of seconds of CPU, so the drill spends its time on the bot's life between kills."""
+
+    def __init__(self, fake: FakeTelegram, db_path: Path, admin_id: int, forks: Forks, logs: Path):
         self.env = dict(
             os.environ,
             BOT_TOKEN=TOKEN,
@@ -46,32 +47,24 @@ class BotProcess:
             # pacing, which tests/e2e/test_outbox.py and the Telegram-failing drill check against enforced limits.
             OUTBOX_GROUP_PER_MINUTE="1000",
         )
-        self.proc: subprocess.Popen | None = None
+        self.forks, self.logs = forks, logs
+        self.proc: Child | None = None
         self.kills = 0
 
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "--log-level", "WARNING"],
-            cwd=ROOT,
-            env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+    async def start(self) -> None:
+        self.proc = await self.forks.spawn(["--log-level", "WARNING"], self.env, self.logs / "bot.log")
 
-    def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
+    async def kill(self) -> None:
+        assert self.proc is not None
+        await self.proc.kill()
         self.kills += 1
 
-    def stop(self) -> str:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.stderr.read().decode(errors="replace") if self.proc else ""
+    async def stop(self) -> str:
+        """Stop the last process; everything every process wrote to stderr."""
+        if self.proc is not None:
+            await self.proc.stop()
+        log = self.logs / "bot.log"
+        return log.read_text(errors="replace") if log.exists() else ""
 
 
 class Db:
@@ -185,9 +178,9 @@ async def killer(fake, bot: BotProcess, rng: random.Random, stop: asyncio.Event)
         try:
             await asyncio.wait_for(stop.wait(), rng.uniform(1.0, 4.0))
         except TimeoutError:
-            bot.kill()
+            await bot.kill()
             polls = len(fake.get_updates_calls)
-            bot.start()
+            await bot.start()
             await fake.pulse.wait_until(lambda: len(fake.get_updates_calls) > polls, 60)  # noqa: B023  (awaited here)
 
 
@@ -195,13 +188,13 @@ async def killer(fake, bot: BotProcess, rng: random.Random, stop: asyncio.Event)
 async def test_kill_the_bot_at_random_moments_loses_nothing(tmp_path):
     rng = random.Random(int(os.environ.get("DRILL_SEED", "11")))
     db_path = tmp_path / "station.db"
-    async with FakeTelegram(token=TOKEN) as fake:
+    async with FakeTelegram(token=TOKEN) as fake, Forks() as forks:
         admin = fake.user("Wang", language_code="en")
         residents = [fake.user(f"R{i}", language_code="en") for i in range(RESIDENTS)]
         volunteers = [fake.user(f"V{i}", language_code="en") for i in range(VOLUNTEERS)]
         group = fake.group("Team 1", members=[admin, *volunteers])
-        bot = BotProcess(fake, db_path, admin.id)
-        bot.start()
+        bot = BotProcess(fake, db_path, admin.id, forks, tmp_path)
+        await bot.start()
         try:
             await fake.wait_polling(timeout=60)
             from bot.core.clock import Clock
@@ -239,7 +232,7 @@ async def test_kill_the_bot_at_random_moments_loses_nothing(tmp_path):
             await fake.wait_idle(quiet=0.5, timeout=30)
             check(db, fake, bot.kills)
         finally:
-            errors = bot.stop()
+            errors = await bot.stop()
     assert "Traceback" not in errors, errors[-3000:]
 
 

@@ -9,6 +9,7 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from scheduling.cli import CalendarSettings, station_year
@@ -282,6 +283,7 @@ def buttons(fake, user) -> list[str]:
     return fake.bot_messages(user)[-1].buttons
 
 
+@pytest.mark.long
 async def test_civic_days_toggled_and_honoured(fake, start_app, clock):
     d = await desk(fake, start_app, clock, local(2027, 2, 20, 12))
     st, zh, en, resident, app = d.st, d.zh, d.en, d.resident, d.app

@@ -3,45 +3,18 @@ takes effect once. The same update is pushed again with the same update_id throu
 
 from __future__ import annotations
 
-import asyncio
-import copy
 from types import SimpleNamespace
 
 from sqlalchemy import func, select
 
-from storage.models import OutboxMessage, ProcessedUpdate, Request, RequestEvent
+from storage.models import OutboxMessage, Request, RequestEvent
+from tests.chat import Updates, processed
 from tests.fakegram import FakeMessage, FakeTelegram
 from tests.helpers import Station, until_summary_en
 
 SERVICE = "Help for the elderly"
 TEAM = "综合志愿服务队"
 ACCEPT = "🙋"  # the card's button; group cards speak the station's language (Chinese by default)
-
-
-class Updates:
-    """Remembers every update the fake queues, with its update_id, so a test can deliver it again."""
-
-    def __init__(self, fake: FakeTelegram):
-        self.fake = fake
-        self.log: list[tuple[int, dict]] = []
-        push = fake.push_update
-
-        def recording_push(update: dict, update_id: int | None = None) -> int:
-            update_id = push(update, update_id)
-            self.log.append((update_id, copy.deepcopy(update)))
-            return update_id
-
-        fake.push_update = recording_push  # users' messages and taps go through it
-
-    def last(self) -> tuple[int, dict]:
-        return self.log[-1]
-
-    def again(self, update_id: int, update: dict) -> None:
-        self.fake.push_update(update, update_id=update_id)
-
-    async def fetched(self) -> None:
-        assert await self.fake.pulse.wait_until(lambda: self.fake.updates.all_fetched, 20), "update not fetched"
-        await self.fake.wait_idle(quiet=0.2)
 
 
 async def open_station(fake: FakeTelegram, start_app):
@@ -55,24 +28,6 @@ async def open_station(fake: FakeTelegram, start_app):
     await st.say(admin, "/bind 1", "receives the requests", chat=group)
     await st.register(vol, "Li Ming", "13800138000", [TEAM], done="Done", prompt_name="name")
     return SimpleNamespace(app=app, st=st, admin=admin, vol=vol, res=res, group=group, updates=Updates(fake))
-
-
-async def processed(app, update_id: int, timeout: float = 5.0) -> None:
-    """Wait until the update is recorded in processed_updates (exactly once)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        async with app.db.read() as s:
-            count = (
-                await s.execute(
-                    select(func.count()).select_from(ProcessedUpdate).where(ProcessedUpdate.update_id == update_id)
-                )
-            ).scalar()
-        if count == 1:
-            return
-        if loop.time() > deadline:
-            raise AssertionError(f"update {update_id} not recorded as processed")
-        await asyncio.sleep(0.02)
 
 
 async def count(app, model, *where) -> int:

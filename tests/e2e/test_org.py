@@ -8,6 +8,7 @@ import subprocess
 import sys
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from bot.org import bulk
@@ -145,6 +146,7 @@ def cli(tmp_path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.long
 def test_org_import_and_export_on_the_command_line(tmp_path):
     sheet = tmp_path / "county.csv"
     sheet.write_text(

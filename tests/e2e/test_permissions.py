@@ -313,7 +313,7 @@ def chain(*runs):
         answer = ""
         for step in runs:
             answer = await step(w, user)
-            await w.fake.wait_idle(quiet=0.05)
+            await settled(w.app, w.fake)
             if answer in w.refused:
                 break
         return answer
@@ -373,7 +373,7 @@ async def archive(w, user):
     if message.buttons:  # the confirmation: yes
         yes = message.reply_markup["inline_keyboard"][0][0]["callback_data"]
         await w.fake.answer(await user.tap_data(message, yes))
-        await w.fake.wait_idle(quiet=0.05)
+        await settled(w.app, w.fake)
     return answer
 
 
@@ -386,7 +386,7 @@ def confirmed(text: str):
         if message.buttons:
             yes = message.reply_markup["inline_keyboard"][0][0]["callback_data"]
             await w.fake.answer(await user.tap_data(message, yes))
-            await w.fake.wait_idle(quiet=0.05)
+            await settled(w.app, w.fake)
         return answer
 
     return run
@@ -1003,6 +1003,7 @@ ROLE_USER = {
 @pytest.mark.parametrize(
     ("lang", "db_url"), [("zh-hans", "sqlite"), ("en", "sqlite"), ("zh-hans", "postgresql")], indirect=["db_url"]
 )
+@pytest.mark.long
 @pytest.mark.parametrize("role", ROLES)
 async def test_permission_table(world, role):
     w = world
@@ -1022,7 +1023,7 @@ async def test_permission_table(world, role):
             if allowed:
                 before = await action.effect(w) if action.effect else None
                 answer = await action.run(w, user)
-                await w.fake.wait_idle(quiet=0.05)
+                await settled(w.app, w.fake)
                 after = await action.effect(w) if action.effect else None
                 if answer in refused or (action.effect and before == after):
                     wrong.append(f"{name}: should be allowed, got {answer!r}")

@@ -44,8 +44,8 @@ async def first_half(st: Station, resident: FakeUser, service: str, need: str):
     return await st.say(resident, need, "On which day" if is_en(resident) else "哪一天")
 
 
-async def second_half(st: Station, resident: FakeUser, days, area: str) -> str:
-    """Tomorrow, 14:00, the area, no address, no phone, confirm: returns the request's number."""
+async def day_and_time(st: Station, resident: FakeUser, days) -> None:
+    """Tomorrow, 14:00: the bot now asks for the area."""
     fake = st.fake
     before = len(fake.bot_messages(resident))
     await fake.answer(await resident.tap_data(days, days.reply_markup["inline_keyboard"][0][1]["callback_data"]))
@@ -53,6 +53,12 @@ async def second_half(st: Station, resident: FakeUser, days, area: str) -> str:
     before = len(fake.bot_messages(resident))
     await fake.answer(await resident.tap(slots, "14:00"))
     await fake.wait_message(resident, after=before)
+
+
+async def second_half(st: Station, resident: FakeUser, days, area: str) -> str:
+    """Tomorrow, 14:00, the area, no address, no phone, confirm: returns the request's number."""
+    fake = st.fake
+    await day_and_time(st, resident, days)
     before = len(fake.bot_messages(resident))
     await resident.send(area)
     ask_address = await fake.wait_message(resident, after=before)
@@ -88,3 +94,39 @@ async def test_half_an_order_survives_a_restart(fake: FakeTelegram, start_app, s
     mine = await st.say(resident, "/my", number)
     assert area in mine.text
     assert second is not first
+
+
+async def test_a_step_whose_mark_was_lost_is_not_taken_again(fake: FakeTelegram, start_app, redis_prefix):
+    """A process died after a step (the area typed: the bot asked for the address) and before the update was marked
+    processed; the update comes again (the inbox's next process, Telegram's redelivery). The conversation stored the
+    update's id with the step, so the area is not taken as the address as well: no second answer, the same step."""
+    from sqlalchemy import delete
+
+    from storage.models import ProcessedUpdate
+    from tests.chat import Updates, fsm, processed
+
+    prefix, _redis = redis_prefix
+    resident = fake.user("Zhao", language_code="en")
+    st = Station(fake)
+    app = await start_app(redis_url=REDIS_URL, redis_prefix=prefix)
+    updates = Updates(fake)
+    await day_and_time(st, resident, await first_half(st, resident, "Help for the elderly", "Carry rice upstairs"))
+    ask_address = await st.say(resident, "Xingfu compound", "exact address")
+    area_update = updates.last()
+    await processed(app, area_update[0])
+    state, data = await fsm(app, fake, resident)
+    assert state == "Order:address" and data["area"] == "Xingfu compound" and not data.get("address")
+
+    async with app.db.tx() as s:  # the mark's commit, lost with the process
+        await s.execute(delete(ProcessedUpdate).where(ProcessedUpdate.update_id == area_update[0]))
+    updates.again(*area_update)
+    await updates.fetched()
+    assert await fsm(app, fake, resident) == (state, data)
+    assert fake.bot_messages(resident)[-1].message_id == ask_address.message_id  # not asked for the phone
+    await processed(app, area_update[0])  # and marked, this time
+
+    # and the order goes on from the address, as it would have
+    before = len(fake.bot_messages(resident))
+    await fake.answer(await resident.tap(ask_address, skip_label(resident)))
+    await fake.wait_message(resident, contains="phone number", after=before)
+    assert (await fsm(app, fake, resident))[0] == "Order:phone"

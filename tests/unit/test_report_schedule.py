@@ -85,12 +85,27 @@ async def test_weekly_ledger_sent_once_on_monday_morning(db, db_url):
     assert (await occurrences(db))[WEEK_KEY].status == "queued"
 
 
-async def test_a_week_in_which_nothing_happened_is_not_sent(db, db_url):
+async def test_a_week_in_which_nothing_happened_is_not_sent_and_not_built_again(db, db_url, monkeypatch):
+    """Recorded as empty at its first tick: the ticks of the next day (every minute, for the whole grace) do not
+    build the county's report again to find the same (a year of ticks spent a third of its time doing that)."""
+    from bot.reports import jobs
+
+    looked: list[str] = []
+    anything = jobs.anything_to_report
+
+    async def counted(s, period, tz):
+        looked.append(period.key)
+        return await anything(s, period, tz)
+
+    monkeypatch.setattr(jobs, "anything_to_report", counted)
     sch = scheduler(db, db_url)
     assert reports_of(await sch.run_due(local(2026, 11, 9, 9))) == []
+    assert looked == ["report:week:2026-W45"]
     assert reports_of(await sch.run_due(local(2026, 11, 9, 10))) == []
+    assert reports_of(await sch.run_due(local(2026, 11, 10, 8, 30))) == []
+    assert looked == ["report:week:2026-W45"]
     assert [m for m in await outbox(db) if (m.ref or "").startswith("post:report:")] == []
-    assert "report:week:2026-W45" not in await occurrences(db)
+    assert (await occurrences(db))["report:week:2026-W45"].status == "empty"
 
 
 async def test_two_schedulers_at_once_send_it_once(db, db_url):

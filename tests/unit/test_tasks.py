@@ -15,8 +15,8 @@ from bot.core.i18n import make_i18n
 from bot.org import service as org
 from bot.tasks import service as tasks
 from bot.tasks.jobs import late_key, remind_key, run_task_jobs
-from storage.models import TaskNode, User
-from tests.station_db import EN_COORDINATOR, local, occurrences, outbox, settings
+from storage.models import Task, TaskNode, User
+from tests.station_db import EN_COORDINATOR, local, occurrences, outbox, scheduler, settings
 
 TODAY = date(2025, 12, 1)
 NOW = local(2025, 12, 1, 10)
@@ -87,6 +87,13 @@ def draft(nodes: list[int], accept_by: date = TODAY + timedelta(days=2)) -> task
     )
 
 
+async def issued(s, told: Told, nodes: list[int]) -> tuple[Task, dict[int, int]]:
+    """The 中心 issues the task of `draft` to `nodes`; the task, and each node's part id."""
+    task = await tasks.issue(s, told, actor=await user(s, EN_COORDINATOR), draft=draft(nodes), now=NOW, today=TODAY)
+    parts = (await s.execute(select(TaskNode).where(TaskNode.task_id == task.id))).scalars()
+    return task, {tn.node_id: tn.id for tn in parts}
+
+
 def code(exc: pytest.ExceptionInfo[DomainError]) -> str:
     return exc.value.code
 
@@ -130,17 +137,7 @@ async def test_state_machine_scope_counts_and_overdue(county):
     told = Told()
     db = county.db
     async with db.tx() as s:
-        task = await tasks.issue(
-            s,
-            told,
-            actor=await user(s, EN_COORDINATOR),
-            draft=draft([county.z01, county.z02, county.z03]),
-            now=NOW,
-            today=TODAY,
-        )
-        nodes = {
-            tn.node_id: tn.id for tn in (await s.execute(select(TaskNode).where(TaskNode.task_id == task.id))).scalars()
-        }
+        task, nodes = await issued(s, told, [county.z01, county.z02, county.z03])
     assert task.number == "T2025-001" and len(told.calls) == 3
     one, two = nodes[county.z01], nodes[county.z02]
 
@@ -192,6 +189,59 @@ async def test_state_machine_scope_counts_and_overdue(county):
         assert await tasks.overdue_nodes(s, await org.scope_of(s, centre), TODAY) == []
         assert await tasks.period_counts(s, [county.z01, county.z02], NOW, later + timedelta(hours=1)) == (1, 1)
         assert await tasks.period_counts(s, [county.z02], NOW, later + timedelta(hours=1)) == (0, 0)
+
+
+async def test_overdue_parts_are_flagged_in_the_weekly_report(county):
+    """Issue 14: overdue nodes are flagged in the issuer's 周台账 (and each station's own), as of the report's day."""
+    from zoneinfo import ZoneInfo
+
+    from bot.reports import service as reports
+    from bot.reports import texts as report_texts
+
+    tz = ZoneInfo("Asia/Shanghai")
+    db = county.db
+    async with db.tx() as s:
+        task, parts = await issued(s, Told(), [county.z01, county.z02, county.z03])
+        await tasks.accept(s, Told(), actor=await user(s, ST1), tn_id=parts[county.z01], now=NOW)
+    late = TODAY + timedelta(days=3)  # past the accept-by day (TODAY + 2): Z02 and Z03 never answered
+
+    async def report(node_id: int | None, today: date) -> reports.Report:
+        async with db.read() as s:
+            tree = await org.load_tree(s)
+            scope = await reports.node_scope(s, tree, node_id)
+            return await reports.coordinator_report(s, reports.week_of(late), tz, scope, tree=tree, today=today)
+
+    centre = await report(None, late)
+    assert [(p.code, p.stage, p.by) for p in centre.overdue] == [
+        ("Z02", "accept", TODAY + timedelta(days=2)),
+        ("Z03", "accept", TODAY + timedelta(days=2)),
+    ]
+    assert not reports.nothing_happened(centre)  # nothing else happened that week: the flags alone are sent
+    i18n = make_i18n()
+    with i18n.context(), i18n.use_locale("zh_Hans"):
+        text = report_texts.summary(centre, "zh_Hans", tz)
+    assert "⚠️ 逾期任务单（每站一行）：共 2 项" in text
+    assert f"任务单 {task.number}“重阳节敬老”：二站（Z02）未领单，领单截止 12月3日（周三）" in text
+    assert [p.code for p in (await report(county.s1, late)).overdue] == ["Z02"]  # the 所's: its stations only
+    assert (await report(county.z01, late)).overdue == []  # Z01 accepted, and its finish-by day is ahead
+    assert (await report(None, TODAY + timedelta(days=2))).overdue == []  # on the accept-by day: not yet
+    past = reports.week_of(TODAY - timedelta(days=7))  # a past week's report: as that week closed
+    async with db.read() as s:
+        before = await reports.coordinator_report(s, past, tz, None, today=late)
+    assert before.overdue == []
+
+
+async def test_a_week_of_nothing_but_an_overdue_task_is_still_reported(county, db_url):
+    """No request, hour or rating that week: the scheduled 周台账 still goes to those over an overdue station."""
+    db = county.db
+    async with db.tx() as s:
+        _task, parts = await issued(s, Told(), [county.z01, county.z02])
+        await tasks.accept(s, Told(), actor=await user(s, ST1), tn_id=parts[county.z01], now=NOW)
+    await scheduler(db, db_url).run_due(local(2025, 12, 8, 9))  # the Monday after: the 周台账 of Dec 1–7
+    key = "post:report:week:2025-W49"
+    sent = {uid: [m.text for m in await outbox(db, uid) if m.ref == key] for uid in (EN_COORDINATOR, SO, ST1, ST2)}
+    assert [len(sent[uid]) for uid in (EN_COORDINATOR, SO, ST1, ST2)] == [1, 1, 0, 1]  # Z01 accepted: nothing
+    assert "Z02" in sent[SO][0] and "Z01" not in sent[SO][0] and "未领单" in sent[ST2][0]
 
 
 async def test_reminder_on_the_last_day_once_then_the_issuer_once(county, db_url):
