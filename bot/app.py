@@ -43,6 +43,7 @@ from bot.middlewares import (
     DomainErrorMiddleware,
     LocaleMiddleware,
     UpdateMiddleware,
+    UpdateSlots,
 )
 from bot.notices import Notices
 from bot.outbox import Outbox, OutboxSender, Pace
@@ -53,7 +54,7 @@ from bot.showcase import service as showcase
 from bot.telegram_types import Session
 from bot.ui.private import PrivateViews
 from scheduling.scheduler import Scheduler
-from storage.db import Database, sqlite_file
+from storage.db import POOL_RESERVE, Database, sqlite_file
 from storage.migrate import applied_line, start_lock, upgrade
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,7 @@ class App:
     def __init__(self, settings: Settings, clock: Clock | None = None, storage: BaseStorage | None = None):
         self.settings = settings
         self.clock = clock or Clock()
-        self.db = Database(settings.database_url)
+        self.db = Database(settings.database_url, pool_size=settings.updates_at_once + POOL_RESERVE)
         self.metrics = Metrics()  # this app's own registry: tests build several apps in one process
         self.metrics.watch_engine(self.db.engine)
         self.i18n = make_i18n(settings.default_locale)
@@ -164,6 +165,8 @@ class App:
             claiming=KeyedLocks(),
         )
         dp.update.outer_middleware(self.metrics.middleware())  # first: every update counted and timed
+        # inside the conversation's lock (aiogram's FSM middleware comes before): a waiting update holds nothing
+        dp.update.outer_middleware(UpdateSlots(self.settings.updates_at_once))
         dp.update.outer_middleware(
             UpdateMiddleware(self.db, self.clock, set(self.settings.admin_ids), self.settings.default_locale)
         )

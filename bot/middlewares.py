@@ -3,6 +3,7 @@ polite errors."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
@@ -42,6 +43,32 @@ class Steps(Protocol):
     async def last_update(self, key: StorageKey) -> int | None: ...
 
     async def discard(self) -> None: ...
+
+
+class UpdateSlots(BaseMiddleware):
+    """At most `size` updates of this process are handled at once; the others wait here, in the order they came,
+    holding nothing. Without it a burst (a thousand taps in a few seconds) started every update at once: each asked
+    the database pool for a connection, and those still waiting after the pool's 30 s were answered with an apology.
+    The pool holds `size` connections for updates and some more for the outbox sender and the scheduler
+    (storage/db.py POOL_RESERVE), so an admitted update does not wait long for one.
+
+    Registered as an outer middleware of updates after aiogram's FSM middleware, so inside the conversation's lock
+    (with Redis): an update that waits for its conversation does not take a slot from one that could run."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.free = asyncio.Semaphore(size)
+        self.busy = 0  # updates being handled now
+        self.peak = 0  # the most ever handled at once
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        async with self.free:
+            self.busy += 1
+            self.peak = max(self.peak, self.busy)
+            try:
+                return await handler(event, data)
+            finally:
+                self.busy -= 1
 
 
 class UpdateMiddleware(BaseMiddleware):

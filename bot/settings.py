@@ -76,6 +76,9 @@ class Settings(BaseSettings):
             raise ValueError("WEBHOOK_SECRET may only hold letters, digits, _ and - (at most 256)")
         return value
 
+    # updates one process handles at the same time; the others wait their turn, in order (the database pool holds
+    # this many connections and five more)
+    updates_at_once: int = Field(default=10, ge=1, le=500)
     # a sending row is locked this long, renewed while it is sent: what a process that dies holds its chat up
     outbox_lease_seconds: int = Field(default=3, ge=1, le=3600)
     outbox_per_second: float = Field(default=29.0, gt=0, le=1000)  # Telegram allows about 30 messages/s

@@ -72,20 +72,31 @@ def create_private(path: str) -> None:
     file.chmod(0o600)
 
 
-def make_engine(url: str) -> AsyncEngine:
+# Connections a process keeps besides those of the updates it handles at once (UPDATES_AT_ONCE): the outbox sender,
+# the scheduler, the group commit of update marks, the webhook inbox and /healthz.
+POOL_RESERVE = 5
+POOL_SIZE = 10 + POOL_RESERVE  # a Database made without a size (the command line, tests)
+
+
+def make_engine(url: str, pool_size: int = POOL_SIZE) -> AsyncEngine:
     # hide_parameters: a failed statement's error (and so the log line of it) does not carry the values bound to
     # it, such as a resident's address and phone.
     path = sqlite_file(url)
+    # max_overflow: a cushion beyond the pool, closed again when idle; an in-memory SQLite has one connection only
+    pool: dict[str, Any] = {"pool_size": pool_size, "max_overflow": 10}
     if url.startswith("sqlite"):
         if path is not None:
             create_private(path)
         target = path or url.split(":///", 1)[-1]
         engine = create_async_engine(
-            url, async_creator=lambda: sqlite_driver.connect(target, timeout=30), hide_parameters=True
+            url,
+            async_creator=lambda: sqlite_driver.connect(target, timeout=30),
+            hide_parameters=True,
+            **(pool if path is not None else {}),
         )
         _sqlite_immediate(engine)
         return engine
-    return create_async_engine(url, pool_pre_ping=True, hide_parameters=True)
+    return create_async_engine(url, pool_pre_ping=True, hide_parameters=True, **pool)
 
 
 def _sqlite_immediate(engine: AsyncEngine) -> None:
@@ -113,9 +124,9 @@ def _sqlite_immediate(engine: AsyncEngine) -> None:
 
 
 class Database:
-    def __init__(self, url: str):
+    def __init__(self, url: str, pool_size: int = POOL_SIZE):
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(url, pool_size)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.on_outbox: Callable[[], None] | None = None  # wakes the outbox sender after a commit
         self._write_lock = asyncio.Lock()

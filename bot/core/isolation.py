@@ -7,9 +7,8 @@ are free within seconds and a live one keeps its lock however long the update ta
 is set (redis is an optional dependency).
 
 A conversation's updates that wait in one process queue for it in that process, in the order they came (one asyncio
-lock per conversation), and only the first asks Redis. Each waiter used to poll Redis every 20 ms: a burst of a
-thousand taps on a dozen conversations kept the event loop so busy polling that the updates holding the locks, and
-their database connections, stalled until the connection pool gave up (the wrong-chat fuzz drill, on a busy machine).
+lock per conversation), and only the first asks Redis. Each waiter used to poll Redis every 20 ms: a burst of taps
+on one conversation kept the event loop busy polling for nothing.
 """
 
 from __future__ import annotations

@@ -2,9 +2,10 @@
 
 import asyncio
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from bot.people import service as people
+from storage.db import POOL_RESERVE
 from storage.models import Request, RequestEvent, User
 from tests.helpers import Station
 
@@ -80,3 +81,32 @@ async def test_twenty_volunteers_tap_at_once_one_wins(fake, start_app):
     # Only the winner received the private details.
     got_details = [v for v in vols if any("Building 7" in m.text for m in fake.bot_messages(v))]
     assert got_details == [winner]
+
+
+async def test_a_burst_larger_than_the_database_pool_is_answered_in_full(fake, start_app):
+    """Sixty volunteers tap one card at once, in a process that handles two updates at a time (UPDATES_AT_ONCE=2):
+    every tap is answered, one wins and the others are told it is taken, none gets the apology; the updates waiting
+    their turn hold no database connection, so the process never uses more than its two and the reserve. (Before,
+    every update of a burst asked the pool at once: on a busy machine those still waiting after 30 s failed.)"""
+    admin = fake.user("Wang", language_code="en")
+    res = fake.user("Zhao", language_code="en")
+    vols = [fake.user(f"V{i}", language_code="en") for i in range(60)]
+    group = fake.group("Team 1", members=[admin, *vols])
+    app = await start_app(admin_ids=[admin.id], updates_at_once=2)
+    in_use: list[int] = []
+    pool = app.db.engine.sync_engine.pool
+    event.listen(pool, "checkout", lambda *_: in_use.append(pool.checkedout()))  # type: ignore[attr-defined]
+    st = Station(fake)
+    await st.say(admin, "/start", "Hello")
+    await st.say(admin, "/bind 1", "receives the requests", chat=group)
+    await seed_volunteers(app, vols, team_id=1)
+    number = await st.place(res, "Help for the elderly", "Carry rice upstairs", "Xingfu compound", address="Room 1")
+    card = await fake.wait_message(group, contains=number)
+
+    queries = [await v.tap(card, "🙋") for v in vols]  # all queued before the bot fetches any
+    answers = await asyncio.gather(*(fake.answer(q) for q in queries))
+
+    texts = [a.text or "" for a in answers]
+    assert sum("You took" in t for t in texts) == 1
+    assert sum("already been taken" in t for t in texts) == 59, texts
+    assert max(in_use) <= 2 + POOL_RESERVE, max(in_use)
