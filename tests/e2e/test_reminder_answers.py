@@ -68,7 +68,9 @@ async def test_service_done_from_the_question_stops_the_escalation(world):
     await w.st.tap(w.vol, asked, "Service done", expect="How many hours")
     await w.st.report_hours(w.vol, "1.5")
     set_now(w.clock, req.window_end + timedelta(days=2))
-    assert (await w.app.scheduler.run_due()).followups == []
+    claimed = (await w.app.scheduler.run_due()).followups
+    # nothing about the request; a week's report may fall due in these two days, as the test's day falls
+    assert [key for key in claimed if not key.startswith("report:")] == [], claimed
     async with w.app.db.read() as s:
         assert (await s.get(Request, req.id)).status == requests.DONE
 
