@@ -76,14 +76,14 @@ def create_private(path: str) -> None:
 # the scheduler, the group commit of update marks, the webhook inbox and /healthz.
 POOL_RESERVE = 5
 POOL_SIZE = 10 + POOL_RESERVE  # a Database made without a size (the command line, tests)
+POOL_OVERFLOW = 10  # a cushion beyond the pool, closed again when idle
 
 
 def make_engine(url: str, pool_size: int = POOL_SIZE) -> AsyncEngine:
     # hide_parameters: a failed statement's error (and so the log line of it) does not carry the values bound to
     # it, such as a resident's address and phone.
     path = sqlite_file(url)
-    # max_overflow: a cushion beyond the pool, closed again when idle; an in-memory SQLite has one connection only
-    pool: dict[str, Any] = {"pool_size": pool_size, "max_overflow": 10}
+    pool: dict[str, Any] = {"pool_size": pool_size, "max_overflow": POOL_OVERFLOW}  # in-memory SQLite: one, shared
     if url.startswith("sqlite"):
         if path is not None:
             create_private(path)
