@@ -56,7 +56,6 @@ class UpdateSlots(BaseMiddleware):
     (with Redis): an update that waits for its conversation does not take a slot from one that could run."""
 
     def __init__(self, size: int):
-        self.size = size
         self.free = asyncio.Semaphore(size)
         self.busy = 0  # updates being handled now
         self.peak = 0  # the most ever handled at once
