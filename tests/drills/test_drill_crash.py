@@ -221,7 +221,9 @@ async def test_kill_the_bot_at_random_moments_loses_nothing(tmp_path):
                     await carry(fake, db, people, k)
 
             try:
-                await asyncio.gather(*(lane(first) for first in range(RESIDENTS)))
+                async with asyncio.TaskGroup() as lanes:  # a failing lane stops the others
+                    for first in range(RESIDENTS):
+                        lanes.create_task(lane(first))
             finally:  # a failing lane must not leave the killer restarting the bot through the teardown
                 stop.set()
                 await kills
