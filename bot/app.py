@@ -32,7 +32,7 @@ from bot import logs, web
 from bot.core import retry
 from bot.core.clock import Clock
 from bot.core.i18n import make_i18n
-from bot.core.locks import KeyedLocks
+from bot.core.locks import ConversationLocks, KeyedLocks
 from bot.core.metrics import Metrics
 from bot.inbox import Inbox, LateCallbackAnswers
 from bot.logs import HandlerNameMiddleware
@@ -138,7 +138,7 @@ class App:
         isolation = None
         if storage is None and settings.redis_url:
             storage, isolation = redis_fsm(settings.redis_url, settings.redis_prefix)
-        self.dp = self._dispatcher(storage or MemoryStorage(), isolation)
+        self.dp = self._dispatcher(storage or MemoryStorage(), isolation or ConversationLocks())
         self.health = web.Health(
             self.sender,
             getattr(self.dp.storage, "redis", None),  # the Redis client of RedisStorage (REDIS_URL)

@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator, Hashable
 from contextlib import asynccontextmanager
 from typing import Any
 
+from aiogram.fsm.storage.base import BaseEventIsolation, StorageKey
+
 
 class KeyedLocks:
     def __init__(self) -> None:
@@ -33,3 +35,22 @@ class KeyedLocks:
 
     def __len__(self) -> int:
         return len(self._locks)
+
+
+class ConversationLocks(BaseEventIsolation):
+    """One update at a time per conversation in this process, when there is no Redis (bot/core/isolation.py does it
+    across processes). aiogram's default handles a person's updates all at once: two quick taps on “✅ Confirm” both
+    read the summary's step and placed the request twice. Now the second waits, finds the step over, and is answered
+    as a stale button. A conversation's waiters take turns in the order they came; a key nobody waits for is
+    forgotten."""
+
+    def __init__(self) -> None:
+        self.waiting = KeyedLocks()
+
+    @asynccontextmanager
+    async def lock(self, key: StorageKey) -> AsyncIterator[None]:
+        async with self.waiting.hold(key):
+            yield
+
+    async def close(self) -> None:
+        pass

@@ -120,6 +120,22 @@ async def test_confirm_tap_delivered_twice_places_one_request(fake, start_app):
     assert fake.bot_messages(s.res)[-1].message_id == placed.message_id  # nothing said after
 
 
+async def test_confirm_tapped_twice_at_once_places_one_request(fake, start_app):
+    """A resident taps “✅ Confirm” twice in quick succession (two updates, fetched together): one request, and the
+    second tap is answered as a button that is no longer current. Without Redis, a person's two updates used to be
+    handled at once in the process, both read the summary's step, and the request was placed twice."""
+    s = await open_station(fake, start_app)
+    summary = await until_summary(s, "Need help buying groceries", "Xingfu compound")
+    first = await s.res.tap(summary, "✅")
+    second = await s.res.tap(summary, "✅")  # both queued before the bot fetches either
+    answers = [(await fake.answer(first)).text or "", (await fake.answer(second)).text or ""]
+    assert "Request #" in answers[0], answers
+    assert "Request #" not in answers[1], answers
+    await fake.wait_message(s.group, contains="#")
+    assert await count(s.app, Request) == 1
+    assert await count(s.app, RequestEvent, RequestEvent.kind == "placed") == 1
+
+
 async def test_message_delivered_twice_advances_the_conversation_once(fake, start_app):
     s = await open_station(fake, start_app)
     summary = await until_summary(s, "Need help buying groceries", "Xingfu compound", area_twice=True)
