@@ -24,11 +24,8 @@ class Pulse:
 
     async def wait(self, timeout: float) -> None:
         event = self._event
-        # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancel that arrives as the event fires,
-        # and a waiter cancelled at a test's end then went on waiting on a server that was gone, for ever
         try:
-            async with asyncio.timeout(max(timeout, 0)):
-                await event.wait()
+            await asyncio.wait_for(event.wait(), max(timeout, 0))
         except TimeoutError:
             pass
 
